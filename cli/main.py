@@ -1,0 +1,83 @@
+"""``realtor-ops``: the headless CLI over the same services as the console.
+
+Exit codes: 0 done, 1 the operation failed, 2 bad usage or configuration, 3 refused by a guard or
+a lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from cli import backup_commands, env_commands, health_commands, sandbox_commands
+from cli.output import print_error
+from services.errors import ErrorReport, ExitCode, OpsError
+
+COMMAND_MODULES = (env_commands, sandbox_commands, backup_commands, health_commands)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(int(ExitCode.USAGE))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="realtor-ops",
+        description="Operate the realtor platform's hosting from a terminal, CI or cron: environments, "
+        "backups, health. Shares its services with the Realtor Ops Console.",
+        epilog="Exit codes: 0 done, 1 the operation failed, 2 bad usage or configuration, "
+        "3 refused by a guard or a lock.",
+    )
+    parser.add_argument("--workspace", metavar="PATH",
+                        help="workspace TOML (default: $REALTOR_OPS_WORKSPACE, then the OS config folder)")
+    parser.add_argument("--secrets-from-env", action="store_true",
+                        help="read secrets from environment variables named as in .env files "
+                        "(optionally prefixed with the environment's name, e.g. STAGING_DATABASE_URL) "
+                        "instead of the OS keyring")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr as well")
+    sub = parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from services.log_setup import configure_logging
+    from services.workspace import log_dir
+
+    try:
+        configure_logging(log_dir(), console=args.verbose, level=logging.INFO)
+    except OSError:
+        pass
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return int(ExitCode.USAGE)
+    # A selector loop on every OS: psycopg's async mode refuses Windows' Proactor loop.
+    with asyncio.Runner(loop_factory=asyncio.SelectorEventLoop) as runner:
+        try:
+            return int(runner.run(handler(args)) or 0)
+        except OpsError as exc:
+            print_error(ErrorReport.from_exception(exc), as_json=args.json)
+            return int(exc.exit_code)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+
+
+def main() -> None:
+    raise SystemExit(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""``realtor-console``: start-up, the self-test, screenshots, and orderly shutdown.
+
+The window is shown first and everything slow (the workspace's keyring look-ups, the sandbox) starts
+afterwards on the loop, so the first paint is not held up by the network or by subprocesses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+os.environ.setdefault("QT_API", "pyside6")
+
+log = logging.getLogger("realtor_ops.console")
+
+VIEW_KEYS = ("environments", "deployments", "backups", "health", "costs")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="realtor-console",
+        description="Realtor Ops Console. With no workspace it runs a self-contained sandbox.",
+    )
+    parser.add_argument("--workspace", metavar="PATH", help="workspace TOML (default: $REALTOR_OPS_WORKSPACE, "
+                        "then the OS config folder; with none, the sandbox)")
+    parser.add_argument("--sandbox", action="store_true", help="run the sandbox even if a workspace exists")
+    parser.add_argument("--secrets-from-env", action="store_true",
+                        help="read secrets from environment variables instead of the OS keyring")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check the Qt platform plugin, the keyring backend and the imports; exit 0 if all hold")
+    parser.add_argument("--view", choices=VIEW_KEYS, help="open on this view")
+    parser.add_argument("--screenshot", metavar="FILE",
+                        help="with --view: wait until the view's data is loaded, save a PNG of the window, exit")
+    parser.add_argument("--screenshot-timeout", type=float, default=90.0, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def self_test() -> int:
+    """The packaged app answers this too: it proves the frozen build has what it needs."""
+    results: list[tuple[str, bool, str]] = []
+    try:
+        from PySide6.QtGui import QGuiApplication
+
+        app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
+        results.append(("Qt platform plugin", True, f"{QGuiApplication.platformName()} ({app.applicationName()})"))
+    except Exception as exc:
+        results.append(("Qt platform plugin", False, str(exc)))
+    try:
+        from services.credentials import describe_backend
+
+        info = describe_backend()
+        results.append(("keyring backend", not info.weak, f"{info.name}: {info.reason}"))
+    except Exception as exc:
+        results.append(("keyring backend", False, str(exc)))
+    for module in ("psycopg", "psycopg_pool", "redis", "boto3", "httpx", "qasync", "sentry_sdk", "zstandard"):
+        try:
+            mod = __import__(module)
+            results.append((f"import {module}", True, str(getattr(mod, "__version__", "ok"))))
+        except Exception as exc:
+            results.append((f"import {module}", False, str(exc)))
+    try:
+        import psycopg
+
+        results.append(("libpq", True, str(psycopg.pq.version())))
+    except Exception as exc:
+        results.append(("libpq", False, str(exc)))
+    for name, ok, detail in results:
+        print(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
+    passed = all(ok for _, ok, _ in results)
+    print("self-test passed" if passed else "self-test FAILED")
+    return 0 if passed else 1
+
+
+async def open_context(session, args: argparse.Namespace, window) -> None:  # type: ignore[no-untyped-def]
+    """Load the workspace, or start the sandbox when there is none."""
+    import asyncio
+
+    from services import workspace as ws_mod
+    from services.app_context import build_context
+    from services.errors import ConfigError, WorkspaceFileError
+
+    path = ws_mod.resolve_workspace_path(args.workspace)
+    explicit = bool(args.workspace or os.environ.get(ws_mod.WORKSPACE_ENV_VAR))
+    if not args.sandbox and (explicit or path.exists()):
+        try:
+            workspace = await asyncio.to_thread(ws_mod.load, path)
+            session.set_context(build_context(workspace, path, secrets_from_env=args.secrets_from_env))
+            return
+        except (WorkspaceFileError, ConfigError) as exc:
+            # Never overwrite a file we could not read; show why and run with an empty workspace.
+            empty = ws_mod.Workspace(name="(unreadable workspace)")
+            session.set_context(build_context(empty, path, load_error=exc))
+            session.errors.report(exc, "workspace")
+            return
+    await start_sandbox(session, window)
+
+
+async def start_sandbox(session, window) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from services.app_context import build_context
+    from services.sandbox.runtime import SandboxRuntime
+    from services.workspace import data_dir
+
+    window.sandbox_banner.show_text("<b>SANDBOX</b> — starting the local sandbox (database, storage, stand-ins)…")
+    runtime = SandboxRuntime(data_dir() / "sandbox")
+    session.sandbox = runtime
+    session.tasks.add_closer(lambda: asyncio.to_thread(runtime.stop))
+    await asyncio.to_thread(runtime.start)
+    for part in runtime.parts:
+        if not part.available:
+            session.errors.report(part.error, f"sandbox {part.name}") if part.error else None
+    session.set_context(build_context(runtime.workspace, runtime.workspace_path,
+                                      paths=None, secrets_from_env=False))
+    session.ctx.credentials = runtime.credentials(session.ctx.workspace.id)
+    session.sandbox_status.emit(runtime.parts)
+
+
+async def take_screenshot(window, view_key: str, path: Path, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    view = window.show_view(view_key)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not window.session.ready and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    view.reload()
+    try:
+        await asyncio.wait_for(view.loaded.wait(), max(1.0, deadline - asyncio.get_running_loop().time()))
+    except TimeoutError:
+        log.warning("view %s did not finish loading within %.0f s; taking the picture anyway", view_key, timeout)
+    for _ in range(5):  # let layouts and repaints settle
+        await asyncio.sleep(0.05)
+    pixmap = window.grab()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not pixmap.save(str(path), "PNG"):
+        raise OSError(f"could not write the screenshot to {path}")
+    print(f"screenshot written to {path}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.self_test:
+        return self_test()
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from console.async_bridge import close_loop, install_loop_exception_handler, make_loop
+    from console.error_presenter import ErrorPresenter
+    from console.session import Session
+    from console.window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Realtor Ops Console")
+    app.setOrganizationName("realtor-ops")
+    errors = ErrorPresenter()
+    errors.install_hooks()
+    session = Session(errors)
+    window = MainWindow(session)
+    if args.view:
+        window.show_view(args.view)
+    window.show()
+    # Paint now; the event loop machinery (asyncio, qasync: ~100 ms of imports) comes after.
+    app.processEvents()
+    loop = make_loop(app)  # type: ignore[arg-type]
+    install_loop_exception_handler(loop, errors.report)
+
+    async def boot() -> None:
+        import asyncio
+
+        from services.log_setup import configure_logging
+        from services.workspace import log_dir
+
+        await asyncio.to_thread(configure_logging, log_dir())
+        await open_context(session, args, window)
+
+    exit_code = 0
+
+    async def screenshot_then_quit() -> None:
+        nonlocal exit_code
+        try:
+            await take_screenshot(window, args.view or "health", Path(args.screenshot), args.screenshot_timeout)
+        except Exception as exc:
+            print(f"screenshot failed: {exc}", file=sys.stderr)
+            exit_code = 1
+        app.quit()
+
+    # Ctrl-C and SIGTERM quit cleanly; the timer lets Python run its signal handlers under Qt.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
+    ticker = QTimer()
+    ticker.start(200)
+    ticker.timeout.connect(lambda: None)
+
+    # Work that is not needed for the first picture starts once the window has painted.
+    booted = False
+
+    def start_boot() -> None:
+        nonlocal booted
+        if not booted:
+            booted = True
+            session.spawn(boot(), name="boot")
+
+    if window.painted:
+        QTimer.singleShot(0, start_boot)
+    else:
+        window.first_painted.connect(start_boot)
+        QTimer.singleShot(1500, start_boot)  # a window that never paints (minimised) still starts
+    if args.screenshot:
+        session.spawn(screenshot_then_quit(), name="screenshot")
+    app.aboutToQuit.connect(loop.stop)
+    try:
+        loop.run_forever()
+    finally:
+        window.hide()
+        loop.run_until_complete(session.tasks.shutdown())
+        close_loop(loop)
+    return exit_code
+
+
+def run() -> None:
+    raise SystemExit(main())

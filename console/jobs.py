@@ -1,0 +1,185 @@
+"""Jobs: long operations with progress, speed, ETA and cancel, that outlive view switches.
+
+A job is a coroutine started with a ``Progress``; the manager owns its task (through the task
+registry, so shutdown cancels it) and exposes all jobs as a table model for the jobs panel.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+
+from console.async_bridge import TaskRegistry
+from services.errors import ErrorReport, OperationCancelled
+from services.progress import Progress, ProgressSnapshot, human_bytes, human_duration
+
+if TYPE_CHECKING:
+    import asyncio
+
+
+class JobState(enum.StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class Job:
+    id: int
+    title: str
+    environment: str
+    started: datetime
+    state: JobState = JobState.RUNNING
+    snapshot: ProgressSnapshot | None = None
+    result: Any = None
+    error: ErrorReport | None = None
+    task: asyncio.Task[Any] | None = field(default=None, repr=False)
+
+    def progress_text(self) -> str:
+        s = self.snapshot
+        if s is None:
+            return ""
+        if s.unit == "bytes":
+            text = human_bytes(s.done) + (f" of {human_bytes(s.total)}" if s.total else "")
+        else:
+            text = f"{s.done:.0f}" + (f" of {s.total:.0f}" if s.total else "")
+        return text
+
+    def speed_text(self) -> str:
+        s = self.snapshot
+        if s is None or s.speed is None or self.state != JobState.RUNNING:
+            return ""
+        return f"{human_bytes(s.speed)}/s" if s.unit == "bytes" else f"{s.speed:.1f}/s"
+
+    def eta_text(self) -> str:
+        s = self.snapshot
+        if s is None or s.eta_s is None or self.state != JobState.RUNNING:
+            return ""
+        return human_duration(s.eta_s)
+
+
+JobFactory = Callable[[Progress], Coroutine[Any, Any, Any]]
+
+
+class JobManager(QObject):
+    changed = Signal(int)  # job id
+    finished = Signal(object)  # Job
+
+    def __init__(self, tasks: TaskRegistry, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self._ids = itertools.count(1)
+        self.jobs: list[Job] = []
+
+    def start(self, title: str, factory: JobFactory, *, environment: str = "", unit: str = "bytes") -> Job:
+        job = Job(next(self._ids), title, environment, datetime.now())
+
+        def on_update(snapshot: ProgressSnapshot) -> None:
+            job.snapshot = snapshot
+            self.changed.emit(job.id)
+
+        progress = Progress(on_update, unit=unit)
+        job.task = self._tasks.spawn(self._run(job, factory(progress)), name=f"job:{title}", report_errors=False)
+        self.jobs.append(job)
+        self.changed.emit(job.id)
+        return job
+
+    async def _run(self, job: Job, coro: Coroutine[Any, Any, Any]) -> Any:
+        import asyncio
+
+        try:
+            job.result = await coro
+            job.state = JobState.DONE
+        except (asyncio.CancelledError, OperationCancelled):
+            job.state = JobState.CANCELLED
+        except Exception as exc:
+            job.state = JobState.FAILED
+            job.error = ErrorReport.from_exception(exc)
+            self.changed.emit(job.id)
+            self.finished.emit(job)
+            raise
+        self.changed.emit(job.id)
+        self.finished.emit(job)
+        return job.result
+
+    def cancel(self, job_id: int) -> bool:
+        for job in self.jobs:
+            if job.id == job_id and job.task is not None and not job.task.done():
+                job.task.cancel()
+                return True
+        return False
+
+    def running(self) -> list[Job]:
+        return [j for j in self.jobs if j.state == JobState.RUNNING]
+
+
+class JobsModel(QAbstractTableModel):
+    COLUMNS = ("Job", "Environment", "State", "Progress", "Speed", "ETA")
+
+    def __init__(self, manager: JobManager, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._manager = manager
+        self._rows: list[Job] = []
+        manager.changed.connect(self._on_changed)
+
+    def _on_changed(self, job_id: int) -> None:
+        jobs = list(reversed(self._manager.jobs))
+        if [j.id for j in jobs] != [j.id for j in self._rows]:
+            self.beginResetModel()
+            self._rows = jobs
+            self.endResetModel()
+            return
+        for row, job in enumerate(self._rows):
+            if job.id == job_id:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section]
+        return None
+
+    def job_at(self, row: int) -> Job | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        job = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return job.title
+            if col == 1:
+                return job.environment
+            if col == 2:
+                if job.state == JobState.FAILED and job.error:
+                    return f"failed: {job.error.sentence}"
+                if job.state == JobState.RUNNING and job.snapshot and job.snapshot.message:
+                    return job.snapshot.message
+                return job.state.value
+            if col == 3:
+                frac = job.snapshot.fraction if job.snapshot else None
+                pct = f"{frac * 100:.0f}% — " if frac is not None else ""
+                return pct + job.progress_text()
+            if col == 4:
+                return job.speed_text()
+            if col == 5:
+                return job.eta_text()
+        if role == Qt.ItemDataRole.ToolTipRole and job.error:
+            return job.error.sentence
+        if role == Qt.ItemDataRole.UserRole:
+            return job
+        return None

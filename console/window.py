@@ -1,0 +1,173 @@
+"""The main window: sidebar, environment switcher, banners, the views, jobs panel, status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.session import Session
+from console.widgets import Banner, ErrorBar, JobsPanel, Light
+from services.errors import ErrorReport
+from views.backups.view import BackupsView
+from views.base import OpsView
+from views.costs.view import CostsView
+from views.deployments.view import DeploymentsView
+from views.environments.view import EnvironmentsView
+from views.health.view import HealthView
+
+VIEW_CLASSES: tuple[type[OpsView], ...] = (EnvironmentsView, DeploymentsView, BackupsView, HealthView, CostsView)
+
+
+class MainWindow(QMainWindow):
+    # Emitted once, at the first paint: slow start-up work waits for it so the window appears at once.
+    first_painted = Signal()
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.painted = False
+        self.session = session
+        self.setWindowTitle("Realtor Ops Console")
+        self.resize(1280, 800)
+
+        self.sidebar = QListWidget()
+        self.sidebar.setFixedWidth(170)
+        self.stack = QStackedWidget()
+        # Views are built when first shown: start-up pays only for the one on screen.
+        self.views: dict[str, OpsView] = {}
+        self._slots: dict[str, QWidget] = {}
+        for cls in VIEW_CLASSES:
+            slot = QWidget()
+            QVBoxLayout(slot).setContentsMargins(0, 0, 0, 0)
+            self._slots[cls.key] = slot
+            self.stack.addWidget(slot)
+            item = QListWidgetItem(cls.title)
+            item.setData(Qt.ItemDataRole.UserRole, cls.key)
+            self.sidebar.addItem(item)
+        self.sidebar.currentRowChanged.connect(self._on_row)
+
+        self.env_switcher = QComboBox()
+        self.env_switcher.setMinimumWidth(180)
+        self.env_switcher.currentTextChanged.connect(session.select_environment)
+        self.profile_label = QLabel()
+        self.sandbox_banner = Banner("#e8f0fe")
+        self.workspace_banner = Banner("#fef7e0")
+        self.error_bar = ErrorBar()
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Environment:"))
+        top.addWidget(self.env_switcher)
+        top.addStretch(1)
+        top.addWidget(self.profile_label)
+
+        centre = QWidget()
+        column = QVBoxLayout(centre)
+        column.addLayout(top)
+        column.addWidget(self.sandbox_banner)
+        column.addWidget(self.workspace_banner)
+        column.addWidget(self.error_bar)
+        column.addWidget(self.stack, 1)
+        body = QWidget()
+        row = QHBoxLayout(body)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.sidebar)
+        row.addWidget(centre, 1)
+        self.setCentralWidget(body)
+
+        self.jobs_panel = JobsPanel(session.jobs)
+        dock = QDockWidget("Jobs", self)
+        dock.setObjectName("jobs")
+        dock.setWidget(self.jobs_panel)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self.jobs_dock = dock
+
+        self.lights: dict[str, Light] = {}
+        session.errors.shown.connect(self.show_error)
+        session.context_ready.connect(self._on_context)
+        session.lights_changed.connect(self._refresh_lights)
+        session.environment_changed.connect(self._on_environment)
+        self.sidebar.setCurrentRow(0)
+
+    # --- navigation -------------------------------------------------------------------------
+    def view(self, key: str) -> OpsView:
+        if key not in self.views:
+            cls = next(c for c in VIEW_CLASSES if c.key == key)
+            view = cls(self.session)
+            self.views[key] = view
+            self._slots[key].layout().addWidget(view)  # type: ignore[union-attr]
+        return self.views[key]
+
+    def _on_row(self, row: int) -> None:
+        key = VIEW_CLASSES[row].key
+        self.view(key)
+        self.stack.setCurrentIndex(row)
+
+    def show_view(self, key: str) -> OpsView:
+        view = self.view(key)
+        self.sidebar.setCurrentRow([c.key for c in VIEW_CLASSES].index(key))
+        return view
+
+    def current_view(self) -> OpsView:
+        return self.view(VIEW_CLASSES[self.stack.currentIndex()].key)
+
+    # --- session events ---------------------------------------------------------------------
+    def _on_context(self) -> None:
+        ctx = self.session.ctx
+        self.env_switcher.blockSignals(True)
+        self.env_switcher.clear()
+        self.env_switcher.addItems(list(ctx.workspace.environments))
+        self.env_switcher.setCurrentText(self.session.current_env)
+        self.env_switcher.blockSignals(False)
+        self.profile_label.setText(f"Workspace: <b>{ctx.workspace.name}</b> — profile: <b>{ctx.workspace.profile}</b>")
+        if ctx.workspace.sandbox:
+            self.sandbox_banner.show_text(
+                "<b>SANDBOX</b> — everything here runs on this computer (embedded PostgreSQL, a local S3 "
+                "endpoint, local stand-ins of the platform and its providers). Nothing touches your real platform.")
+            self.setWindowTitle("Realtor Ops Console — SANDBOX")
+        if ctx.load_error is not None:
+            self.workspace_banner.show_text(f"<b>Your workspace file could not be read.</b> {ctx.load_error.sentence()}")
+        current = self.current_view()
+        if current.isVisible():
+            current.reload()
+
+    def _on_environment(self, name: str) -> None:
+        if self.env_switcher.currentText() != name:
+            self.env_switcher.setCurrentText(name)
+
+    def _refresh_lights(self) -> None:
+        bar = self.statusBar()
+        for name, light in self.session.lights.items():
+            widget = self.lights.get(name)
+            if widget is None:
+                widget = Light(name)
+                self.lights[name] = widget
+                bar.addPermanentWidget(widget)
+            widget.set_state(light.state, light.text)
+        for name in list(self.lights):
+            if name not in self.session.lights:
+                bar.removeWidget(self.lights.pop(name))
+
+    def show_error(self, report: ErrorReport) -> None:
+        self.error_bar.show_report(report)
+
+    def event(self, event: QEvent) -> bool:
+        if not self.painted and event.type() == QEvent.Type.Paint:
+            self.painted = True
+            self.first_painted.emit()
+        return super().event(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.session.tasks.closing = True
+        super().closeEvent(event)

@@ -1,0 +1,24 @@
+# Runs inside the D-Bus session that scripts/test opens. Not meant to be run directly.
+set -uo pipefail
+source "$(dirname "$0")/bootstrap.sh"
+cd "$REPO_ROOT"
+
+# Unlock a fresh login keyring with a throwaway password: the real Secret Service, not a fake.
+export XDG_DATA_HOME="$REALTOR_KEYRING_HOME/data"
+mkdir -p "$XDG_DATA_HOME"
+eval "$(printf 'test-keyring-password' | gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)" || true
+unset XDG_DATA_HOME
+"$PY" -c 'import keyring,sys; b=keyring.get_keyring(); print("keyring backend:", type(b).__module__); sys.exit(0 if "SecretService" in type(b).__module__ else 1)' \
+  || { echo "error: the Secret Service keyring is not available in the D-Bus session" >&2; exit 1; }
+
+status=0
+log "ruff"; "$VENV/bin/ruff" check . || status=1
+log "mypy"; "$VENV/bin/mypy" || status=1
+log "service suite (Qt-free)"
+REALTOR_TEST_NO_QT=1 "$VENV/bin/pytest" -p no:pytestqt --ignore=tests/qt -q "$@"; rc=$?
+[ $rc -eq 0 ] || status=1
+log "Qt suite (offscreen)"
+"$VENV/bin/pytest" tests/qt -q "$@"; rc=$?
+# 5 = nothing collected: with -k filters that is fine; without, the Qt suite must not be empty.
+if [ $rc -ne 0 ] && ! { [ $rc -eq 5 ] && [ $# -gt 0 ]; }; then status=1; fi
+exit $status

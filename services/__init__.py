@@ -1,0 +1,1 @@
+"""Realtor Ops Console: Qt-free async services shared by the console and the CLI."""

@@ -1,0 +1,80 @@
+"""What the console and the CLI both start from: the workspace, its secrets, the audit log, the paths.
+
+Built once per process; views and CLI commands receive it and call services with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services import workspace as ws_mod
+from services.audit_log import AuditLog
+from services.credentials import CredentialStore, store_for
+from services.errors import ConfigError, WorkspaceFileError
+from services.log_setup import MASKER, SecretMasker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    config: Path
+    data: Path
+    logs: Path
+    cache: Path
+
+    @classmethod
+    def from_os(cls) -> AppPaths:
+        return cls(ws_mod.config_dir(), ws_mod.data_dir(), ws_mod.log_dir(), ws_mod.cache_dir())
+
+    def all(self) -> list[Path]:
+        return [self.config, self.data, self.logs, self.cache]
+
+
+@dataclass
+class AppContext:
+    workspace: ws_mod.Workspace
+    workspace_path: Path
+    credentials: CredentialStore
+    audit: AuditLog
+    paths: AppPaths
+    masker: SecretMasker = field(default=MASKER)
+    # Set when the workspace file could not be read; the console shows it and does not overwrite.
+    load_error: WorkspaceFileError | ConfigError | None = None
+
+    @property
+    def read_only_file(self) -> bool:
+        return self.load_error is not None
+
+    def save_workspace(self) -> None:
+        if self.load_error is not None:
+            raise ConfigError(
+                "The workspace file could not be read earlier, so it will not be overwritten",
+                hint="Fix the file by hand and restart the console",
+            )
+        ws_mod.save(self.workspace, self.workspace_path)
+
+    def environment(self, name: str) -> ws_mod.Environment:
+        return self.workspace.environment(name)
+
+
+def build_context(workspace: ws_mod.Workspace, workspace_path: Path, *, secrets_from_env: bool = False,
+                  paths: AppPaths | None = None, load_error: WorkspaceFileError | ConfigError | None = None
+                  ) -> AppContext:
+    paths = paths or AppPaths.from_os()
+    creds = store_for(workspace.id, secrets_from_env=secrets_from_env)
+    MASKER.add_source(creds.known_values)
+    audit = AuditLog(paths.data / "audit.sqlite3", workspace=workspace.name, mask=MASKER)
+    return AppContext(workspace, workspace_path, creds, audit, paths, MASKER, load_error)
+
+
+def open_workspace(path_arg: str | None = None, *, secrets_from_env: bool = False) -> AppContext:
+    """Load the workspace named by --workspace / REALTOR_OPS_WORKSPACE / the config folder.
+
+    Raises ConfigError when there is none and WorkspaceFileError when it is malformed.
+    """
+    path = ws_mod.resolve_workspace_path(path_arg)
+    workspace = ws_mod.load(path)
+    return build_context(workspace, path, secrets_from_env=secrets_from_env)

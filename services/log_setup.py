@@ -1,0 +1,117 @@
+"""Rotating logs in the OS log folder, with every known secret masked before it is written.
+
+The masker knows two kinds of secret: values the credential store has handed out in this process,
+and shapes that look like secrets whatever they are (passwords inside URLs, bearer tokens,
+``KEY=value`` pairs whose key says secret/token/password).
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+MASK = "••••"
+
+_PATTERNS = [
+    # scheme://user:password@host
+    (re.compile(r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@\s/]+)(?P<post>@)"), True),
+    # Authorization: Bearer xxx / Basic xxx
+    (re.compile(r"(?P<pre>(?i:bearer|basic)\s+)(?P<secret>[A-Za-z0-9._~+/=-]{8,})(?P<post>)"), True),
+    # NAME=value or "name": "value" where the name says it is secret
+    (re.compile(
+        r"(?P<pre>(?i:[A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|ACCESS_KEY|PRIVATE_KEY|DSN|AUTH)"
+        r"[A-Z0-9_]*)[\"']?\s*[=:]\s*[\"']?)(?P<secret>[^\s\"',;]{4,})(?P<post>)"), True),
+]
+
+
+class SecretMasker:
+    """Replaces secret values in text. Thread-safe; values are only held in memory."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._sources: list[Callable[[], Iterable[str]]] = []
+        self._lock = threading.Lock()
+
+    def add(self, *values: str | None) -> None:
+        with self._lock:
+            self._values.update(v for v in values if v and len(v) >= 4)
+
+    def add_source(self, source: Callable[[], Iterable[str]]) -> None:
+        with self._lock:
+            self._sources.append(source)
+
+    def _all_values(self) -> list[str]:
+        with self._lock:
+            values = set(self._values)
+            sources = list(self._sources)
+        for source in sources:
+            try:
+                values.update(v for v in source() if v and len(v) >= 4)
+            except Exception:  # noqa: S112 - a failing source must never break logging
+                continue
+        return sorted(values, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        if not text:
+            return text
+        for value in self._all_values():
+            if value in text:
+                text = text.replace(value, MASK)
+        for pattern, _ in _PATTERNS:
+            text = pattern.sub(lambda m: f"{m.group('pre')}{MASK}{m.group('post')}", text)
+        return text
+
+
+MASKER = SecretMasker()
+
+
+class MaskingFilter(logging.Filter):
+    def __init__(self, masker: SecretMasker) -> None:
+        super().__init__()
+        self.masker = masker
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg = self.masker(message)
+        record.args = None
+        if record.exc_text:
+            record.exc_text = self.masker(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.masker(record.stack_info)
+        return True
+
+
+def configure_logging(folder: Path, *, level: int = logging.INFO, console: bool = False,
+                      masker: SecretMasker = MASKER) -> Path:
+    """Log to ``folder/realtor-ops.log``, 5 files of 2 MB, secrets masked. Returns the log path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "realtor-ops.log"
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_realtor_ops", False):
+            root.removeHandler(old)
+            old.close()
+    handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(MaskingFilter(masker))
+    handler._realtor_ops = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    if console:
+        stream = logging.StreamHandler()
+        stream.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        stream.addFilter(MaskingFilter(masker))
+        stream._realtor_ops = True  # type: ignore[attr-defined]
+        root.addHandler(stream)
+    root.setLevel(min(root.level or level, level) if root.handlers else level)
+    root.setLevel(level)
+    # Third-party chatter that may print request URLs with credentials stays at WARNING.
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "httpx", "httpcore", "psycopg"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return path

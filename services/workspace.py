@@ -1,0 +1,520 @@
+"""The workspace: a typed model of environments and their settings, stored as TOML.
+
+The file never holds a secret (secrets live in the OS keyring, see ``credentials``). It is
+schema-versioned and written atomically; a malformed file is reported with its line and field and is
+never overwritten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import os
+import re
+import tempfile
+import tomllib
+import types
+import typing
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+
+from services.errors import ConfigError, WorkspaceFileError
+
+SCHEMA_VERSION = 1
+APP_NAME = "realtor-ops"
+WORKSPACE_ENV_VAR = "REALTOR_OPS_WORKSPACE"
+
+
+class EnvironmentKind(enum.StrEnum):
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    PRODUCTION = "production"
+    OTHER = "other"
+
+
+class Profile(enum.StrEnum):
+    VIEWER = "viewer"
+    ADMIN = "admin"
+
+
+@dataclass
+class Features:
+    """The seed's per-environment feature flags (deployment/config.ts)."""
+
+    debugMode: bool = False
+    hotReload: bool = False
+    mockData: bool = False
+    testIntegrations: bool = False
+
+
+@dataclass
+class DatabaseSettings:
+    """A PostgreSQL connection without its password (that is the secret DATABASE_PASSWORD)."""
+
+    host: str = ""
+    port: int = 5432
+    name: str = "postgres"
+    user: str = "postgres"
+    sslmode: str = "prefer"
+    # Extra URL query parameters (pgbouncer=true, connection_limit, ...), kept verbatim.
+    params: dict[str, str] = field(default_factory=dict)
+    # The seed's scaling config: Supabase pro tier, 100 connections.
+    pool_limit: int = 100
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass
+class RedisSettings:
+    host: str = ""
+    port: int = 6379
+    username: str = ""
+    db: int = 0
+    tls: bool = False
+    # The seed's Upstash config: 1 GB, allkeys-lru.
+    maxmemory_bytes: int = 1024**3
+    eviction_policy: str = "allkeys-lru"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass
+class StorageSettings:
+    """Object storage for the platform's files (Cloudflare R2 in the seed)."""
+
+    endpoint_url: str = ""
+    region: str = "auto"
+    files_bucket: str = "realtor-files"
+    images_bucket: str = "realtor-images"
+    documents_bucket: str = "realtor-documents"
+    # Which secret pair signs requests: "r2" = CLOUDFLARE_R2_*, "aws" = AWS_*.
+    credentials: str = "r2"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.endpoint_url or self.credentials == "aws")
+
+    def buckets(self) -> dict[str, str]:
+        return {"files": self.files_bucket, "images": self.images_bucket, "documents": self.documents_bucket}
+
+
+@dataclass
+class RetentionPolicy:
+    """Grandfather-father-son counts; the seed keeps backups 7 years."""
+
+    daily: int = 7
+    weekly: int = 5
+    monthly: int = 12
+    yearly: int = 7
+    min_verified: int = 3
+
+
+@dataclass
+class BackupSettings:
+    """Where and how database backups go (S3 or R2; the seed's BACKUP_BUCKET_NAME)."""
+
+    endpoint_url: str = ""
+    region: str = "us-east-1"
+    bucket: str = ""
+    prefix: str = "database"
+    storage_class: str = "STANDARD_IA"
+    credentials: str = "aws"
+    part_size_mib: int = 16
+    compression: str = "zstd"
+    compression_level: int = 3
+    schedule_cron: str = "0 2 * * *"
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    transition_ia_days: int = 30
+    expire_days: int = 2555
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.bucket)
+
+
+@dataclass
+class ProviderSettings:
+    """Provider identities (never tokens: those are secrets)."""
+
+    vercel_team_id: str = ""
+    vercel_project_id: str = ""
+    supabase_project_ref: str = ""
+    cloudflare_account_id: str = ""
+    cloudflare_zone_id: str = ""
+    sentry_org: str = ""
+    sentry_project: str = ""
+    betterstack_monitor_ids: list[str] = field(default_factory=list)
+    github_repository: str = ""
+    github_workflow: str = "deploy.yml"
+    upstash_database_id: str = ""
+    upstash_email: str = ""
+    vercel_analytics_id: str = ""
+    # Base URLs per provider, for the sandbox stand-ins or a proxy. Empty = the provider's own.
+    api_base: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ExternalApis:
+    """The platform's external services (seed: MLS, email, SMS, 3CX phone), health URLs."""
+
+    mls: str = ""
+    email: str = ""
+    sms: str = ""
+    phone: str = ""
+
+    def items(self) -> list[tuple[str, str]]:
+        return [(k, v) for k, v in dataclasses.asdict(self).items() if v]
+
+
+@dataclass
+class HealthSettings:
+    interval_s: int = 60
+    timeout_s: float = 10.0
+    retries: int = 2
+    tls_domains: list[str] = field(default_factory=list)
+    intervals: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Environment:
+    name: str = ""
+    kind: EnvironmentKind = EnvironmentKind.OTHER
+    app_url: str = ""
+    health_path: str = "/api/health"
+    features: Features = field(default_factory=Features)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    direct_database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    backup: BackupSettings = field(default_factory=BackupSettings)
+    providers: ProviderSettings = field(default_factory=ProviderSettings)
+    external_apis: ExternalApis = field(default_factory=ExternalApis)
+    health: HealthSettings = field(default_factory=HealthSettings)
+    # Free-form settings imported from .env that the model has no field for (non-secret only).
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.kind == EnvironmentKind.PRODUCTION
+
+    @property
+    def health_url(self) -> str:
+        if not self.app_url:
+            return ""
+        return self.app_url.rstrip("/") + "/" + self.health_path.lstrip("/")
+
+
+@dataclass
+class Workspace:
+    name: str = "Realtor platform"
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    schema_version: int = SCHEMA_VERSION
+    profile: Profile = Profile.VIEWER
+    sandbox: bool = False
+    environments: dict[str, Environment] = field(default_factory=dict)
+
+    def environment(self, name: str) -> Environment:
+        try:
+            return self.environments[name]
+        except KeyError:
+            known = ", ".join(sorted(self.environments)) or "none"
+            raise ConfigError(
+                f"There is no environment named '{name}' in this workspace",
+                hint=f"Known environments: {known}",
+            ) from None
+
+    def production(self) -> Environment | None:
+        for env in self.environments.values():
+            if env.is_production:
+                return env
+        return None
+
+
+# --- seed defaults ---------------------------------------------------------------------------
+
+SEED_FEATURES = {
+    EnvironmentKind.DEVELOPMENT: Features(debugMode=True, hotReload=True, mockData=True, testIntegrations=True),
+    EnvironmentKind.STAGING: Features(testIntegrations=True),
+    EnvironmentKind.PRODUCTION: Features(),
+}
+SEED_URLS = {
+    EnvironmentKind.DEVELOPMENT: "https://dev-realtor-app.vercel.app",
+    EnvironmentKind.STAGING: "https://staging-realtor-app.vercel.app",
+    EnvironmentKind.PRODUCTION: "https://realtor-platform.com",
+}
+
+
+def seed_environment(name: str, kind: EnvironmentKind) -> Environment:
+    """A new environment with the seed's defaults for its kind."""
+    env = Environment(name=name, kind=kind, app_url=SEED_URLS.get(kind, ""))
+    env.features = dataclasses.replace(SEED_FEATURES.get(kind, Features()))
+    if env.app_url:
+        env.health.tls_domains = [env.app_url.split("//", 1)[1].split("/", 1)[0]]
+    return env
+
+
+# --- locations ---------------------------------------------------------------------------------
+
+
+def config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
+def default_workspace_path() -> Path:
+    return config_dir() / "workspace.toml"
+
+
+def resolve_workspace_path(cli_value: str | os.PathLike[str] | None = None) -> Path:
+    """--workspace beats REALTOR_OPS_WORKSPACE beats the OS config folder."""
+    if cli_value:
+        return Path(cli_value).expanduser()
+    env_value = os.environ.get(WORKSPACE_ENV_VAR)
+    if env_value:
+        return Path(env_value).expanduser()
+    return default_workspace_path()
+
+
+# --- (de)serialisation -----------------------------------------------------------------------
+
+
+def to_dict(ws: Workspace) -> dict[str, Any]:
+    def clean(value: Any) -> Any:
+        if isinstance(value, enum.Enum):
+            return value.value
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    data = clean(dataclasses.asdict(ws))
+    for name, env in data["environments"].items():
+        env.pop("name", None)
+        data["environments"][name] = env
+    return data
+
+
+def dumps(ws: Workspace) -> str:
+    header = (
+        "# Realtor Ops Console workspace. Holds no secrets: those live in the OS keyring.\n"
+        f"# schema_version {SCHEMA_VERSION}\n"
+    )
+    return header + tomli_w.dumps(to_dict(ws))
+
+
+_TOML_LINE = re.compile(r"at line (\d+)")
+
+
+def _line_of(text: str, path: list[str]) -> int | None:
+    """Best-effort line number of a dotted field in TOML text (table header, then key)."""
+    lines = text.splitlines()
+    if not path:
+        return None
+    # Look for the deepest table header that prefixes the path, then the key under it.
+    for cut in range(len(path), 0, -1):
+        header_parts = path[:cut]
+        header_pattern = re.compile(
+            r"^\s*\[\s*" + r"\s*\.\s*".join(f'(?:{re.escape(p)}|"{re.escape(p)}")' for p in header_parts)
+            + r"\s*\]\s*(#.*)?$"
+        )
+        for i, line in enumerate(lines):
+            if header_pattern.match(line):
+                if cut == len(path):
+                    return i + 1
+                key = path[cut]
+                key_pattern = re.compile(rf'^\s*(?:{re.escape(key)}|"{re.escape(key)}")\s*=')
+                for j in range(i + 1, len(lines)):
+                    if lines[j].lstrip().startswith("["):
+                        break
+                    if key_pattern.match(lines[j]):
+                        return j + 1
+                return i + 1
+    key_pattern = re.compile(rf'^\s*(?:{re.escape(path[-1])}|"{re.escape(path[-1])}")\s*=')
+    for i, line in enumerate(lines):
+        if key_pattern.match(line):
+            return i + 1
+    return None
+
+
+class _FieldProblem(Exception):
+    def __init__(self, path: list[str], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+def _convert(tp: Any, value: Any, path: list[str]) -> Any:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if not isinstance(value, dict):
+            raise _FieldProblem(path, f"expected a table, found {type(value).__name__}")
+        return _from_table(tp, value, path)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        try:
+            return tp(value)
+        except ValueError:
+            allowed = ", ".join(str(m.value) for m in tp)
+            raise _FieldProblem(path, f"'{value}' is not one of: {allowed}") from None
+    if origin is dict:
+        _key_tp, val_tp = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise _FieldProblem(path, f"expected a table, found {type(value).__name__}")
+        return {str(k): _convert(val_tp, v, [*path, str(k)]) for k, v in value.items()}
+    if origin is list:
+        (item_tp,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise _FieldProblem(path, f"expected an array, found {type(value).__name__}")
+        return [_convert(item_tp, v, [*path, str(i)]) for i, v in enumerate(value)]
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(tp):
+            try:
+                return _convert(arg, value, path)
+            except _FieldProblem:
+                continue
+        raise _FieldProblem(path, f"unexpected value {value!r}")
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise _FieldProblem(path, f"expected true or false, found {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _FieldProblem(path, f"expected a whole number, found {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _FieldProblem(path, f"expected a number, found {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise _FieldProblem(path, f"expected a string, found {value!r}")
+        return value
+    return value
+
+
+def _from_table(cls: type, table: dict[str, Any], path: list[str]) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls) if f.init}
+    kwargs: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise _FieldProblem([*path, key], "unknown field")
+        kwargs[key] = _convert(hints[key], value, [*path, key])
+    return cls(**kwargs)
+
+
+def _validate(ws: Workspace, path: list[str]) -> None:
+    for name, env in ws.environments.items():
+        base = [*path, "environments", name]
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}", name):
+            raise _FieldProblem(base, "environment names use letters, digits, '.', '_' and '-' only")
+        for label, db in (("database", env.database), ("direct_database", env.direct_database)):
+            if not 0 < db.port < 65536:
+                raise _FieldProblem([*base, label, "port"], f"port {db.port} is out of range")
+        if not 0 < env.redis.port < 65536:
+            raise _FieldProblem([*base, "redis", "port"], f"port {env.redis.port} is out of range")
+        for label, url in (("app_url", env.app_url),):
+            if url and not re.match(r"^https?://[^/\s]+", url):
+                raise _FieldProblem([*base, label], f"'{url}' is not an http(s) URL")
+        if env.backup.part_size_mib < 5:
+            raise _FieldProblem([*base, "backup", "part_size_mib"], "S3 parts must be at least 5 MiB")
+
+
+def loads(text: str, *, path: str = "<workspace>") -> Workspace:
+    """Parse workspace TOML; raise WorkspaceFileError naming the line and field on any problem."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = _TOML_LINE.search(str(exc))
+        raise WorkspaceFileError(
+            f"not valid TOML ({str(exc).split(' (at', 1)[0]})",
+            path=path,
+            line=int(m.group(1)) if m else None,
+            hint="Fix the file by hand or restore it; it was not changed",
+        ) from None
+    version = raw.get("schema_version", SCHEMA_VERSION)
+    if not isinstance(version, int) or version > SCHEMA_VERSION or version < 1:
+        raise WorkspaceFileError(
+            f"schema_version {version!r} is not one this version of the console understands "
+            f"(it reads 1 to {SCHEMA_VERSION})",
+            path=path,
+            line=_line_of(text, ["schema_version"]),
+            field="schema_version",
+            hint="Update the console, or fix the field",
+        )
+    try:
+        envs_raw = raw.get("environments", {})
+        if not isinstance(envs_raw, dict):
+            raise _FieldProblem(["environments"], "expected a table of environments")
+        top = {k: v for k, v in raw.items() if k != "environments"}
+        ws = _from_table(Workspace, top, [])
+        for name, env_raw in envs_raw.items():
+            if not isinstance(env_raw, dict):
+                raise _FieldProblem(["environments", name], "expected a table")
+            env = _from_table(Environment, {**env_raw, "name": name}, ["environments", name])
+            ws.environments[name] = env
+        _validate(ws, [])
+    except _FieldProblem as problem:
+        dotted = ".".join(problem.path)
+        raise WorkspaceFileError(
+            problem.message,
+            path=path,
+            line=_line_of(text, problem.path),
+            field=dotted,
+            hint="Fix the field by hand; the file was not changed",
+        ) from None
+    ws.schema_version = SCHEMA_VERSION
+    return ws
+
+
+def load(path: Path) -> Workspace:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"No workspace file at {path}",
+            hint="Start the console once to create one, or pass --workspace",
+        ) from None
+    except UnicodeDecodeError:
+        raise WorkspaceFileError("the file is not UTF-8 text", path=str(path)) from None
+    except OSError as exc:
+        raise WorkspaceFileError(f"cannot be read ({exc.strerror})", path=str(path)) from None
+    return loads(text, path=str(path))
+
+
+def save(ws: Workspace, path: Path) -> None:
+    """Write atomically: a temporary file in the same folder, fsync, then rename over the old one."""
+    text = dumps(ws)
+    # Round-trip before writing so that a model bug can never leave an unreadable file behind.
+    loads(text, path=str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".workspace-", suffix=".toml", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

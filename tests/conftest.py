@@ -1,0 +1,117 @@
+"""Shared fixtures: real PostgreSQL, Redis and S3 endpoint; app folders isolated per test.
+
+``scripts/test`` starts what is missing and exports REALTOR_TEST_PG_DSN / REALTOR_TEST_REDIS_URL;
+the defaults are this machine's own servers.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parent.parent
+PG_DSN = os.environ.get("REALTOR_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("REALTOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def specs_dir() -> Path:
+    env = os.environ.get("REALTOR_PROVIDER_SPECS")
+    return Path(env) if env else REPO.parent / "shared" / "provider-apis"
+
+
+@pytest.fixture(autouse=True)
+def app_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Point every OS folder the app uses (config, data, logs, cache) at a fresh temporary tree."""
+    root = tmp_path_factory.mktemp("appdirs")
+    dirs = {k: root / k for k in ("config", "data", "state", "cache")}
+    for path in dirs.values():
+        path.mkdir()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(dirs["config"]))
+    monkeypatch.setenv("XDG_DATA_HOME", str(dirs["data"]))
+    monkeypatch.setenv("XDG_STATE_HOME", str(dirs["state"]))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(dirs["cache"]))
+    monkeypatch.delenv("REALTOR_OPS_WORKSPACE", raising=False)
+    dirs["root"] = root
+    return dirs
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> str:
+    try:
+        with psycopg.connect(PG_DSN, connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        pytest.fail(f"PostgreSQL for tests is not reachable at {PG_DSN}: {exc} (run scripts/test)")
+    return PG_DSN
+
+
+def _dsn_with_db(dsn: str, dbname: str) -> str:
+    return psycopg.conninfo.make_conninfo(dsn, dbname=dbname)
+
+
+@pytest.fixture
+def scratch_db(pg_dsn: str) -> Iterator[str]:
+    """A fresh, empty database dropped after the test. Yields its DSN."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _dsn_with_db(pg_dsn, name)
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis for tests is not reachable at {REDIS_URL}: {exc} (run scripts/test)")
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[object]:
+    from services.local_s3 import LocalS3
+
+    server = LocalS3().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_location(s3_server: object):  # type: ignore[no-untyped-def]
+    from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+    from services.object_storage import S3Location
+
+    return S3Location(s3_server.endpoint_url, "us-east-1", SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def s3_bucket(s3_location):  # type: ignore[no-untyped-def]
+    """A fresh bucket on the local S3 endpoint. Yields its name."""
+    from services.object_storage import make_client
+
+    name = f"t-{uuid.uuid4().hex[:12]}"
+    make_client(s3_location).create_bucket(Bucket=name)
+    return name
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # The service suite runs without Qt (-p no:pytestqt, tests/qt ignored): prove nothing pulled it in.
+    if os.environ.get("REALTOR_TEST_NO_QT") == "1" and "PySide6" in sys.modules:
+        print("\nLAYERING VIOLATION: PySide6 was imported during the Qt-free service test run", file=sys.stderr)
+        session.exitstatus = 1
