@@ -43,6 +43,7 @@ class MainWindow(QMainWindow):
 
         self.sidebar = QListWidget()
         self.sidebar.setFixedWidth(170)
+        self.sidebar.setStyleSheet("QListWidget { font-size: 11pt; } QListWidget::item { padding: 8px 10px; }")
         self.stack = QStackedWidget()
         # Views are built when first shown: start-up pays only for the one on screen.
         self.views: dict[str, OpsView] = {}
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         dock.setWidget(self.jobs_panel)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self.resizeDocks([dock], [150], Qt.Orientation.Vertical)
         self.jobs_dock = dock
 
         self.lights: dict[str, Light] = {}
@@ -98,6 +100,7 @@ class MainWindow(QMainWindow):
         session.context_ready.connect(self._on_context)
         session.lights_changed.connect(self._refresh_lights)
         session.environment_changed.connect(self._on_environment)
+        session.sandbox_status.connect(self._on_sandbox_status)
         self.sidebar.setCurrentRow(0)
 
     # --- navigation -------------------------------------------------------------------------
@@ -141,6 +144,15 @@ class MainWindow(QMainWindow):
         current = self.current_view()
         if current.isVisible():
             current.reload()
+
+    def _on_sandbox_status(self, parts: list) -> None:  # type: ignore[type-arg]
+        lines = []
+        for part in parts:
+            mark = "running" if part.available else f"<b>unavailable</b> — {part.error.sentence() if part.error else ''}"
+            lines.append(f"{part.name}: {mark}")
+        self.sandbox_banner.show_text(
+            "<b>SANDBOX</b> — everything here runs on this computer; nothing touches your real platform.<br>"
+            + " · ".join(lines))
 
     def _on_environment(self, name: str) -> None:
         if self.env_switcher.currentText() != name:

@@ -15,7 +15,7 @@ status=0
 log "ruff"; "$VENV/bin/ruff" check . || status=1
 log "mypy"; "$VENV/bin/mypy" || status=1
 log "service suite (Qt-free)"
-REALTOR_TEST_NO_QT=1 "$VENV/bin/pytest" -p no:pytestqt --ignore=tests/qt -q "$@"; rc=$?
+REALTOR_TEST_NO_QT=1 "$VENV/bin/pytest" -p no:pytest-qt --ignore=tests/qt -q "$@"; rc=$?
 [ $rc -eq 0 ] || status=1
 log "Qt suite (offscreen)"
 "$VENV/bin/pytest" tests/qt -q "$@"; rc=$?

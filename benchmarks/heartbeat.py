@@ -1,0 +1,120 @@
+"""Longest stall of the Qt thread while the sandbox starts and while a long job runs.
+
+A QTimer ticks every 5 ms on the Qt thread; the longest gap between ticks (minus the interval) is
+the longest time the thread could not paint or react. Target: ≤ 50 ms. The baseline is the same
+heartbeat with the console idle, measured in the same run.
+Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/heartbeat.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+tmp = Path(tempfile.mkdtemp(prefix="heartbeat-"))
+for var, sub in (("XDG_CONFIG_HOME", "c"), ("XDG_DATA_HOME", "d"), ("XDG_STATE_HOME", "s"), ("XDG_CACHE_HOME", "k")):
+    os.environ[var] = str(tmp / sub)
+
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+
+class Heartbeat:
+    def __init__(self, interval_ms: int = 5) -> None:
+        self.interval = interval_ms / 1000
+        self.gaps: list[float] = []
+        self._last = time.perf_counter()
+        self.timer = QTimer()
+        self.timer.timeout.connect(self._tick)
+        self.timer.start(interval_ms)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append(max(0.0, now - self._last - self.interval))
+        self._last = now
+
+    def take(self) -> list[float]:
+        gaps, self.gaps = self.gaps, []
+        self._last = time.perf_counter()
+        return gaps
+
+
+def report(name: str, gaps: list[float]) -> float:
+    worst = max(gaps) * 1000 if gaps else float("nan")
+    p99 = statistics.quantiles(gaps, n=100)[98] * 1000 if len(gaps) > 100 else worst
+    print(f"{name:<28} longest stall {worst:6.1f} ms   p99 {p99:5.1f} ms   ticks {len(gaps)}")
+    return worst
+
+
+async def scenario(window, session, beat: Heartbeat) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    from console.app import start_sandbox
+    from services.object_storage import S3Location, make_client
+    from services.progress import Progress
+
+    results = {}
+    await asyncio.sleep(2.0)
+    results["idle (baseline)"] = report("idle (baseline)", beat.take())
+    await start_sandbox(session, window)
+    results["sandbox start"] = report("sandbox start", beat.take())
+    env = session.ctx.workspace.environments["production"]
+
+    async def upload(progress: Progress) -> None:
+        # A long job: 256 MB streamed to the local S3 endpoint by boto3, off the Qt thread.
+        creds = session.ctx.credentials
+        loc = S3Location(env.backup.endpoint_url, env.backup.region,
+                         await creds.aget("production", "AWS_ACCESS_KEY_ID"),
+                         await creds.aget("production", "AWS_SECRET_ACCESS_KEY"))
+        client = make_client(loc)
+        total = 256 * 1024 * 1024
+        progress.set_total(total)
+
+        class Source:
+            sent = 0
+
+            def read(self, n: int = -1) -> bytes:
+                n = min(n if n > 0 else 8 << 20, total - self.sent)
+                self.sent += n
+                progress.advance(n)
+                return os.urandom(n) if n else b""
+
+        await asyncio.to_thread(client.upload_fileobj, Source(), env.backup.bucket, "heartbeat/blob")
+
+    job = session.jobs.start("Upload 256 MB", upload, environment="production")
+    while not job.task.done():
+        await asyncio.sleep(0.1)
+    results["job (256 MB upload)"] = report("job (256 MB upload)", beat.take())
+    return results
+
+
+def main() -> int:
+    from console.async_bridge import make_loop
+    from console.error_presenter import ErrorPresenter
+    from console.session import Session
+    from console.window import MainWindow
+
+    app = QApplication(sys.argv[:1])
+    loop = make_loop(app)  # type: ignore[arg-type]
+    session = Session(ErrorPresenter())
+    window = MainWindow(session)
+    window.show()
+    beat = Heartbeat()
+    try:
+        results = loop.run_until_complete(scenario(window, session, beat))
+    finally:
+        loop.run_until_complete(session.tasks.shutdown())
+    base = results.pop("idle (baseline)")
+    for name, worst in results.items():
+        verdict = "ok" if worst <= 50 else "OVER TARGET"
+        print(f"{name}: {worst:.1f} ms vs idle {base:.1f} ms (target <= 50 ms): {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
