@@ -127,3 +127,17 @@ def test_secrets_from_env_use_dotenv_names_and_env_prefixes() -> None:
     assert set(s.names("staging")) >= {"VERCEL_TOKEN", "REDIS_PASSWORD"}
     with pytest.raises(KeyringUnavailableError):
         s.set("production", "VERCEL_TOKEN", "x")
+
+
+def test_cli_with_an_unusable_keyring_says_so(tmp_path: Path) -> None:
+    import os
+
+    work = ws.Workspace(name="cli")
+    work.environments["staging"] = ws.seed_environment("staging", ws.EnvironmentKind.STAGING)
+    ws.save(work, tmp_path / "ws.toml")
+    env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    out = subprocess.run([sys.executable, "-m", "cli.main", "--workspace", str(tmp_path / "ws.toml"), "env", "list"],
+                         capture_output=True, text=True, env=env, timeout=60,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 2
+    assert "keyring" in out.stderr.lower() and "Traceback" not in out.stderr

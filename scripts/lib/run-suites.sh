@@ -12,13 +12,15 @@ unset XDG_DATA_HOME
   || { echo "error: the Secret Service keyring is not available in the D-Bus session" >&2; exit 1; }
 
 status=0
+# A private temp root: concurrent pytest runs by the same user otherwise prune each other's folders.
+BT="$(mktemp -d)"
 log "ruff"; "$VENV/bin/ruff" check . || status=1
 log "mypy"; "$VENV/bin/mypy" || status=1
 log "service suite (Qt-free)"
-REALTOR_TEST_NO_QT=1 "$VENV/bin/pytest" -p no:pytest-qt --ignore=tests/qt -q "$@"; rc=$?
+REALTOR_TEST_NO_QT=1 "$VENV/bin/pytest" -p no:pytest-qt --ignore=tests/qt -q --basetemp="$BT/services" "$@"; rc=$?
 [ $rc -eq 0 ] || status=1
 log "Qt suite (offscreen)"
-"$VENV/bin/pytest" tests/qt -q "$@"; rc=$?
+"$VENV/bin/pytest" tests/qt -q --basetemp="$BT/qt" "$@"; rc=$?
 # 5 = nothing collected: with -k filters that is fine; without, the Qt suite must not be empty.
 if [ $rc -ne 0 ] && ! { [ $rc -eq 5 ] && [ $# -gt 0 ]; }; then status=1; fi
 exit $status

@@ -104,9 +104,13 @@ class SandboxRedis:
 
 
 class SandboxRuntime:
-    def __init__(self, root: Path, *, include_redis: bool = True) -> None:
+    def __init__(self, root: Path, *, include_redis: bool = True, pg_bin_dir: Path | None = None,
+                 s3_port: int = 0) -> None:
         self.root = root
         self.include_redis = include_redis
+        # Overrides, mostly for tests of the failure paths: another PostgreSQL bin folder, a fixed port.
+        self.pg_bin_dir = pg_bin_dir
+        self.s3_port = s3_port
         self.parts: list[SandboxPart] = []
         self.workspace = ws.Workspace(name="Sandbox", id=SANDBOX_WORKSPACE_ID, profile=ws.Profile.ADMIN,
                                       sandbox=True)
@@ -177,7 +181,7 @@ class SandboxRuntime:
         from services.sandbox.embedded_postgres import EmbeddedPostgres
         from services.sandbox.realtor_schema import install_realtor_schema_sync
 
-        pg = EmbeddedPostgres(self.root / "pgdata")
+        pg = EmbeddedPostgres(self.root / "pgdata", bin_dir=self.pg_bin_dir)
         pg.start()
         self.postgres = pg
         self._on_stop(pg.stop)
@@ -193,7 +197,7 @@ class SandboxRuntime:
     def _start_s3(self) -> str:
         from services.object_storage import S3Location, make_client
 
-        s3 = LocalS3().start()
+        s3 = LocalS3(port=self.s3_port).start()
         self.s3 = s3
         self._on_stop(s3.stop)
         client = make_client(S3Location(s3.endpoint_url, "us-east-1", SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY))

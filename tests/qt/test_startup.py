@@ -1,0 +1,44 @@
+"""Start-up problems give a clear message and the console still starts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from console.app import open_context
+from console.error_presenter import ErrorPresenter
+from console.session import Session
+from console.window import MainWindow
+from services.errors import ConfigError
+from tests.qt.conftest import wait_for
+
+
+def test_malformed_workspace_is_reported_and_never_overwritten(qtbot, qloop, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "ws.toml"
+    text = 'name = "Acme"\n[environments.production]\nkind = "production"\napp_url = 42\n'
+    bad.write_text(text)
+    session = Session(ErrorPresenter())
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    args = argparse.Namespace(workspace=str(bad), sandbox=False, secrets_from_env=False)
+
+    async def scenario() -> None:
+        await open_context(session, args, window)
+        await wait_for(window.error_bar.isVisible)
+        assert session.ctx.load_error is not None
+        assert window.workspace_banner.isVisible()
+        banner = window.workspace_banner.label.text()
+        assert "line 4" in banner and "environments.production.app_url" in banner
+        with pytest.raises(ConfigError):
+            session.ctx.save_workspace()
+        # The window still works: views can be switched.
+        for key in ("health", "backups", "environments"):
+            window.show_view(key)
+            await asyncio.sleep(0)
+
+    qloop.run_until_complete(scenario())
+    assert bad.read_text() == text
