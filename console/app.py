@@ -121,6 +121,31 @@ async def start_sandbox(session, window) -> None:  # type: ignore[no-untyped-def
     session.sandbox_status.emit(runtime.parts)
 
 
+async def enable_crash_reports_if_opted_in(session) -> bool:  # type: ignore[no-untyped-def]
+    """Sentry for the console's own errors, only when the user opted in and a DSN is in the keyring."""
+    import asyncio
+
+    from services.console_settings import CONSOLE_SCOPE, DSN_SECRET, load_settings
+    from services.crash_reports import init_crash_reports
+    from services.errors import OpsError
+
+    settings = await asyncio.to_thread(load_settings)
+    if not settings.crash_reports or not session.ready:
+        session.errors.crash_reports_enabled = False
+        return False
+    try:
+        dsn = await session.ctx.credentials.aget(CONSOLE_SCOPE, DSN_SECRET)
+    except OpsError as exc:
+        session.errors.report(exc, "crash reports")
+        return False
+    if not dsn:
+        return False
+    # Inside the running loop: sentry-sdk's asyncio integration needs it.
+    init_crash_reports(dsn, release="realtor-ops-console@0.1.0")
+    session.errors.crash_reports_enabled = True
+    return True
+
+
 async def take_screenshot(window, view_key: str, path: Path, timeout: float) -> None:  # type: ignore[no-untyped-def]
     import asyncio
 
@@ -178,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         await asyncio.to_thread(configure_logging, log_dir())
         await open_context(session, args, window)
+        await enable_crash_reports_if_opted_in(session)
 
     exit_code = 0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
@@ -96,12 +98,42 @@ class MainWindow(QMainWindow):
         self.jobs_dock = dock
 
         self.lights: dict[str, Light] = {}
+        self._build_menus()
         session.errors.shown.connect(self.show_error)
         session.context_ready.connect(self._on_context)
         session.lights_changed.connect(self._refresh_lights)
         session.environment_changed.connect(self._on_environment)
         session.sandbox_status.connect(self._on_sandbox_status)
         self.sidebar.setCurrentRow(0)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction("&Preferences…", self.open_preferences)
+        file_menu.addSeparator()
+        file_menu.addAction("&Quit", self.close)
+        view_menu = self.menuBar().addMenu("&View")
+        for index, cls in enumerate(VIEW_CLASSES):
+            view_menu.addAction(cls.title, functools.partial(self.sidebar.setCurrentRow, index))
+        view_menu.addAction("Jobs panel", lambda: self.jobs_dock.setVisible(not self.jobs_dock.isVisible()))
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("&About", self.show_about)
+
+    def open_preferences(self) -> None:
+        from console.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.session, self)
+        self.session.spawn(dialog.load(), name="load preferences")
+        dialog.open()
+
+    def show_about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        from services.workspace import config_dir, data_dir, log_dir
+
+        text = (f"<b>Realtor Ops Console</b> 0.1.0<br>Workspace: {self.session.ctx.workspace_path if self.session.ready else '—'}"
+                f"<br>Settings: {config_dir()}<br>Data and audit log: {data_dir()}<br>Logs: {log_dir()}")
+        box = QMessageBox(QMessageBox.Icon.Information, "About", text, QMessageBox.StandardButton.Ok, self)
+        box.open()
 
     # --- navigation -------------------------------------------------------------------------
     def view(self, key: str) -> OpsView:

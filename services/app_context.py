@@ -65,9 +65,11 @@ def build_context(workspace: ws_mod.Workspace, workspace_path: Path, *, secrets_
                   ) -> AppContext:
     paths = paths or AppPaths.from_os()
     creds = store_for(workspace.id, secrets_from_env=secrets_from_env)
-    MASKER.add_source(creds.known_values)
     audit = AuditLog(paths.data / "audit.sqlite3", workspace=workspace.name, mask=MASKER)
-    return AppContext(workspace, workspace_path, creds, audit, paths, MASKER, load_error)
+    ctx = AppContext(workspace, workspace_path, creds, audit, paths, MASKER, load_error)
+    # Follow whichever store the context holds now (the sandbox swaps in its own after start).
+    MASKER.add_source(lambda: ctx.credentials.known_values())
+    return ctx
 
 
 def open_workspace(path_arg: str | None = None, *, secrets_from_env: bool = False) -> AppContext:
