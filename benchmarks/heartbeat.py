@@ -59,6 +59,8 @@ async def scenario(window, session, beat: Heartbeat) -> dict[str, float]:  # typ
     from services.progress import Progress
 
     results = {}
+    await asyncio.sleep(1.0)
+    beat.take()  # start-up itself is not part of the idle baseline
     await asyncio.sleep(2.0)
     results["idle (baseline)"] = report("idle (baseline)", beat.take())
     await start_sandbox(session, window)
@@ -75,6 +77,8 @@ async def scenario(window, session, beat: Heartbeat) -> dict[str, float]:  # typ
         total = 256 * 1024 * 1024
         progress.set_total(total)
 
+        block = os.urandom(1 << 20)
+
         class Source:
             sent = 0
 
@@ -82,7 +86,7 @@ async def scenario(window, session, beat: Heartbeat) -> dict[str, float]:  # typ
                 n = min(n if n > 0 else 8 << 20, total - self.sent)
                 self.sent += n
                 progress.advance(n)
-                return os.urandom(n) if n else b""
+                return (block * (n // len(block) + 1))[:n] if n else b""
 
         await asyncio.to_thread(client.upload_fileobj, Source(), env.backup.bucket, "heartbeat/blob")
 

@@ -1,0 +1,269 @@
+"""GitHub REST API (Actions): runs of the deploy workflow and their jobs, dispatch, re-run, cancel."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from services.errors import ConfigError
+from services.providers.http_client import ActionAccepted, ProviderClient, TokenCheck, parse_time
+
+API_VERSION = "2022-11-28"
+
+
+@dataclass(frozen=True)
+class GitHubRun:
+    id: int
+    run_number: int
+    run_attempt: int
+    workflow_name: str
+    title: str  # the head commit's message, or the dispatch's title
+    event: str  # push, pull_request, workflow_dispatch, schedule...
+    status: str  # queued, in_progress, completed, ...
+    conclusion: str | None  # success, failure, cancelled, skipped, ... None while running
+    branch: str
+    commit_sha: str
+    actor: str
+    created_at: datetime
+    updated_at: datetime
+    html_url: str
+
+    @property
+    def outcome(self) -> str:
+        return self.conclusion or self.status
+
+
+@dataclass(frozen=True)
+class GitHubRunList:
+    runs: tuple[GitHubRun, ...]
+    total_count: int
+    more: bool  # pages were left unread
+
+
+@dataclass(frozen=True)
+class GitHubJob:
+    id: int
+    run_id: int
+    name: str
+    status: str
+    conclusion: str | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    html_url: str | None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.completed_at is None:
+            return None
+        return max(0.0, (self.completed_at - self.started_at).total_seconds())
+
+
+@dataclass(frozen=True)
+class GitHubDispatch:
+    """A dispatched workflow run. ``run_id`` is None when GitHub did not return run details."""
+
+    workflow: str
+    ref: str
+    run_id: int | None
+    run_url: str | None
+    html_url: str | None
+
+
+def split_repository(repository: str) -> tuple[str, str]:
+    owner, _, repo = repository.strip().partition("/")
+    if not owner or not repo or "/" in repo:
+        raise ConfigError(
+            f"'{repository}' is not a GitHub repository name",
+            hint="Write it as owner/name, e.g. acme/realtor-platform",
+        )
+    return quote(owner, safe=""), quote(repo, safe="")
+
+
+class GitHubClient(ProviderClient):
+    provider = "github"
+    display_name = "GitHub"
+    default_base_url = "https://api.github.com"
+    extra_headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
+
+    async def check_token(self, repository: str | None = None) -> TokenCheck:
+        """GET /rate_limit (any valid token), then the repository's workflows when one is given."""
+        response = await self.request("GET", "/rate_limit", resource="rate limit")
+        body = self.json_of(response)
+        core = self.parse("the rate limit", lambda b: b["resources"]["core"], body)
+        scopes_header = response.headers.get("x-oauth-scopes")
+        scopes = tuple(s.strip() for s in scopes_header.split(",") if s.strip()) if scopes_header else ()
+        note = f"{core.get('remaining', '?')} of {core.get('limit', '?')} requests left this hour"
+        subject = "api.github.com"
+        if repository:
+            owner, repo = split_repository(repository)
+            await self.get_json(
+                f"/repos/{owner}/{repo}/actions/workflows",
+                params={"per_page": 1},
+                resource=f"repository '{repository}'",
+            )
+            subject = f"repository '{repository}'"
+        return TokenCheck("GitHub", subject, scopes=scopes, note=note)
+
+    async def list_workflow_runs(
+        self,
+        repository: str,
+        workflow: str = "deploy.yml",
+        *,
+        branch: str | None = None,
+        status: str | None = None,
+        per_page: int = 30,
+        max_pages: int = 1,
+    ) -> GitHubRunList:
+        """Runs of one workflow (file name or id), newest first, following ``Link: rel="next"``."""
+        owner, repo = split_repository(repository)
+        pages = await self.link_pages(
+            f"/repos/{owner}/{repo}/actions/workflows/{quote(str(workflow), safe='')}/runs",
+            params={"branch": branch, "status": status, "per_page": per_page},
+            max_pages=max_pages,
+            resource=f"workflow '{workflow}' of '{repository}'",
+        )
+        runs: list[GitHubRun] = []
+        total = 0
+        for body in pages.bodies:
+            total = self.parse("the workflow runs", lambda b: int(b["total_count"]), body)
+            runs += self.parse("the workflow runs", lambda b: [_run(r) for r in b["workflow_runs"]], body)
+        return GitHubRunList(tuple(runs), total, pages.more)
+
+    async def get_run(self, repository: str, run_id: int) -> GitHubRun:
+        owner, repo = split_repository(repository)
+        body = await self.get_json(
+            f"/repos/{owner}/{repo}/actions/runs/{int(run_id)}", resource=f"workflow run {run_id}"
+        )
+        return self.parse("the workflow run", _run, body)
+
+    async def list_run_jobs(
+        self, repository: str, run_id: int, *, per_page: int = 30, max_pages: int = 5
+    ) -> tuple[GitHubJob, ...]:
+        owner, repo = split_repository(repository)
+        pages = await self.link_pages(
+            f"/repos/{owner}/{repo}/actions/runs/{int(run_id)}/jobs",
+            params={"per_page": per_page},
+            max_pages=max_pages,
+            resource=f"jobs of workflow run {run_id}",
+        )
+        jobs: list[GitHubJob] = []
+        for body in pages.bodies:
+            jobs += self.parse("the jobs", lambda b: [_job(j) for j in b["jobs"]], body)
+        return tuple(jobs)
+
+    async def dispatch(
+        self,
+        repository: str,
+        workflow: str,
+        ref: str,
+        *,
+        inputs: dict[str, str] | None = None,
+        return_run_details: bool = True,
+    ) -> GitHubDispatch:
+        """Trigger a ``workflow_dispatch``; asks GitHub for the new run's id."""
+        owner, repo = split_repository(repository)
+        payload: dict[str, Any] = {"ref": ref}
+        if inputs:
+            payload["inputs"] = inputs
+        if return_run_details:
+            payload["return_run_details"] = True
+        response = await self.request(
+            "POST",
+            f"/repos/{owner}/{repo}/actions/workflows/{quote(str(workflow), safe='')}/dispatches",
+            json_body=payload,
+            resource=f"workflow '{workflow}' of '{repository}'",
+            action=f"run workflow '{workflow}' on '{ref}'",
+            ok=(200, 204),
+        )
+        if response.status_code == 204 or not response.content:
+            return GitHubDispatch(str(workflow), ref, None, None, None)
+        body = self.json_of(response)
+        return self.parse(
+            "the dispatch answer",
+            lambda b: GitHubDispatch(
+                str(workflow), ref, int(b["workflow_run_id"]), b.get("run_url"), b.get("html_url")
+            ),
+            body,
+        )
+
+    async def rerun(self, repository: str, run_id: int, *, failed_only: bool = False) -> ActionAccepted:
+        owner, repo = split_repository(repository)
+        suffix = "rerun-failed-jobs" if failed_only else "rerun"
+        response = await self.request(
+            "POST",
+            f"/repos/{owner}/{repo}/actions/runs/{int(run_id)}/{suffix}",
+            resource=f"workflow run {run_id}",
+            action=f"re-run workflow run {run_id}",
+            ok=(201,),
+        )
+        return ActionAccepted("GitHub", suffix, str(run_id), response.status_code)
+
+    async def cancel_run(self, repository: str, run_id: int) -> ActionAccepted:
+        owner, repo = split_repository(repository)
+        response = await self.request(
+            "POST",
+            f"/repos/{owner}/{repo}/actions/runs/{int(run_id)}/cancel",
+            resource=f"workflow run {run_id}",
+            action=f"cancel workflow run {run_id}",
+            ok=(202,),
+        )
+        return ActionAccepted("GitHub", "cancel", str(run_id), response.status_code)
+
+    # GitHub's primary rate limit answers 403 (or 429) with X-RateLimit-Remaining: 0.
+    def is_rate_limited(self, response: httpx.Response) -> bool:
+        return response.status_code == 403 and response.headers.get("x-ratelimit-remaining") == "0"
+
+    def rate_limit_wait(self, response: httpx.Response) -> float | None:
+        wait = super().rate_limit_wait(response)
+        reset = response.headers.get("x-ratelimit-reset")
+        if (
+            wait is None
+            and reset
+            and reset.isdigit()
+            and response.headers.get("x-ratelimit-remaining") == "0"
+        ):
+            wait = max(0.0, int(reset) - time.time())
+        return wait
+
+
+def _run(r: dict[str, Any]) -> GitHubRun:
+    actor = r.get("triggering_actor") or r.get("actor") or {}
+    head = r.get("head_commit") or {}
+    created = parse_time(r["created_at"])
+    updated = parse_time(r["updated_at"])
+    if created is None or updated is None:
+        raise ValueError("a run without dates")
+    return GitHubRun(
+        id=int(r["id"]),
+        run_number=int(r["run_number"]),
+        run_attempt=int(r.get("run_attempt") or 1),
+        workflow_name=str(r.get("name") or ""),
+        title=str(r.get("display_title") or head.get("message") or ""),
+        event=str(r["event"]),
+        status=str(r.get("status") or ""),
+        conclusion=r.get("conclusion"),
+        branch=str(r.get("head_branch") or ""),
+        commit_sha=str(r["head_sha"]),
+        actor=str(actor.get("login") or ""),
+        created_at=created,
+        updated_at=updated,
+        html_url=str(r["html_url"]),
+    )
+
+
+def _job(j: dict[str, Any]) -> GitHubJob:
+    return GitHubJob(
+        id=int(j["id"]),
+        run_id=int(j["run_id"]),
+        name=str(j["name"]),
+        status=str(j["status"]),
+        conclusion=j.get("conclusion"),
+        started_at=parse_time(j.get("started_at")),
+        completed_at=parse_time(j.get("completed_at")),
+        html_url=j.get("html_url"),
+    )
