@@ -115,9 +115,7 @@ async def start_sandbox(session, window) -> None:  # type: ignore[no-untyped-def
     for part in runtime.parts:
         if not part.available:
             session.errors.report(part.error, f"sandbox {part.name}") if part.error else None
-    session.set_context(build_context(runtime.workspace, runtime.workspace_path,
-                                      paths=None, secrets_from_env=False))
-    session.ctx.credentials = runtime.credentials(session.ctx.workspace.id)
+    session.set_context(build_context(runtime.workspace, runtime.workspace_path))
     session.sandbox_status.emit(runtime.parts)
 
 

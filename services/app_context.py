@@ -65,6 +65,11 @@ def build_context(workspace: ws_mod.Workspace, workspace_path: Path, *, secrets_
                   ) -> AppContext:
     paths = paths or AppPaths.from_os()
     creds = store_for(workspace.id, secrets_from_env=secrets_from_env)
+    if workspace.sandbox and not secrets_from_env:
+        from services.credentials import CredentialStore
+        from services.sandbox.runtime import sandbox_secret_defaults
+
+        creds = CredentialStore(workspace.id, defaults=sandbox_secret_defaults(workspace))
     audit = AuditLog(paths.data / "audit.sqlite3", workspace=workspace.name, mask=MASKER)
     ctx = AppContext(workspace, workspace_path, creds, audit, paths, MASKER, load_error)
     # Follow whichever store the context holds now (the sandbox swaps in its own after start).

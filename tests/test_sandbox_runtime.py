@@ -35,6 +35,16 @@ def test_full_sandbox_starts_and_stops(tmp_path: Path) -> None:
         answer = httpx.get(prod.health_url, timeout=10)
         assert answer.status_code in (200, 503) and "status" in answer.json()
         pg_port = prod.database.port
+        # Another process opening the sandbox workspace sees its dummy credentials too.
+        import json
+
+        out = subprocess.run([sys.executable, "-m", "cli.main", "--json", "--workspace", str(runtime.workspace_path),
+                              "env", "list"], capture_output=True, text=True, timeout=60,
+                             cwd=Path(__file__).resolve().parents[1])
+        assert out.returncode == 0, out.stderr
+        listed = {row["name"]: row for row in json.loads(out.stdout)}
+        assert {"VERCEL_TOKEN", "AWS_SECRET_ACCESS_KEY"} <= set(listed["staging"]["secrets"])
+        assert all(p.available for p in runtime.parts if p.name != "Redis"), runtime.endpoints()
     finally:
         runtime.stop()
     with socket.socket() as s:

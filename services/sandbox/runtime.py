@@ -35,6 +35,23 @@ ENVIRONMENTS: tuple[tuple[str, ws.EnvironmentKind, float], ...] = (
 SANDBOX_WORKSPACE_ID = "sandbox"
 
 
+def sandbox_secret_defaults(workspace: ws.Workspace) -> dict[tuple[str, str], str]:
+    """The sandbox's dummy credentials (not secrets: moto and the stand-ins accept them), per environment.
+
+    Derived from constants so that any process opening the sandbox workspace has them.
+    """
+    from services.sandbox.provider_standins.catalog import SANDBOX_SECRETS
+
+    values = {
+        "CLOUDFLARE_R2_ACCESS_KEY_ID": SANDBOX_ACCESS_KEY,
+        "CLOUDFLARE_R2_SECRET_ACCESS_KEY": SANDBOX_SECRET_KEY,
+        "AWS_ACCESS_KEY_ID": SANDBOX_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SANDBOX_SECRET_KEY,
+        **SANDBOX_SECRETS,
+    }
+    return {(env, name): value for env in workspace.environments for name, value in values.items()}
+
+
 @dataclass
 class SandboxPart:
     name: str
@@ -122,7 +139,6 @@ class SandboxRuntime:
         self.redis: SandboxRedis | None = None
         self.platforms: dict[str, Any] = {}
         self.providers: Any = None
-        self._secrets: dict[tuple[str, str], str] = {}
 
     # --- lifecycle ------------------------------------------------------------------------------
     def start(self) -> list[SandboxPart]:
@@ -215,11 +231,6 @@ class SandboxRuntime:
             for bucket in (*env.storage.buckets().values(), env.backup.bucket):
                 with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
                     client.create_bucket(Bucket=bucket)
-            for key_id, secret in (("CLOUDFLARE_R2_ACCESS_KEY_ID", SANDBOX_ACCESS_KEY),
-                                   ("CLOUDFLARE_R2_SECRET_ACCESS_KEY", SANDBOX_SECRET_KEY),
-                                   ("AWS_ACCESS_KEY_ID", SANDBOX_ACCESS_KEY),
-                                   ("AWS_SECRET_ACCESS_KEY", SANDBOX_SECRET_KEY)):
-                self._secrets[(name, key_id)] = secret
         return s3.endpoint_url
 
     def _start_redis(self) -> str:
@@ -243,8 +254,6 @@ class SandboxRuntime:
         for name, _kind, _ in ENVIRONMENTS:
             env = self.workspace.environments[name]
             env.providers = providers.provider_settings(name)
-            for secret, value in providers.tokens().items():
-                self._secrets[(name, secret)] = value
         return ", ".join(f"{k} {v}" for k, v in providers.base_urls().items())
 
     def _start_platforms(self) -> str:
@@ -265,7 +274,7 @@ class SandboxRuntime:
 
     # --- what callers need ----------------------------------------------------------------------
     def credentials(self, workspace_id: str = SANDBOX_WORKSPACE_ID) -> CredentialStore:
-        return CredentialStore(workspace_id, defaults=self._secrets)
+        return CredentialStore(workspace_id, defaults=sandbox_secret_defaults(self.workspace))
 
     def endpoints(self) -> dict[str, str]:
         return {p.name: p.status for p in self.parts}
