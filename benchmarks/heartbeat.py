@@ -54,11 +54,12 @@ def report(name: str, gaps: list[float]) -> float:
 
 
 async def scenario(window, session, beat: Heartbeat) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    from console.app import start_sandbox
+    from console.app import start_sandbox, warm_up
     from services.object_storage import S3Location, make_client
     from services.progress import Progress
 
     results = {}
+    await asyncio.to_thread(warm_up)  # as the console's boot does after the first paint
     await asyncio.sleep(1.0)
     beat.take()  # start-up itself is not part of the idle baseline
     await asyncio.sleep(2.0)
@@ -73,7 +74,7 @@ async def scenario(window, session, beat: Heartbeat) -> dict[str, float]:  # typ
         loc = S3Location(env.backup.endpoint_url, env.backup.region,
                          await creds.aget("production", "AWS_ACCESS_KEY_ID"),
                          await creds.aget("production", "AWS_SECRET_ACCESS_KEY"))
-        client = make_client(loc)
+        client = await asyncio.to_thread(make_client, loc)
         total = 256 * 1024 * 1024
         progress.set_total(total)
 
@@ -88,8 +89,26 @@ async def scenario(window, session, beat: Heartbeat) -> dict[str, float]:  # typ
                 progress.advance(n)
                 return (block * (n // len(block) + 1))[:n] if n else b""
 
-        await asyncio.to_thread(client.upload_fileobj, Source(), env.backup.bucket, "heartbeat/blob")
+        from boto3.s3.transfer import TransferConfig
 
+        config = TransferConfig(max_concurrency=int(os.environ.get("HEARTBEAT_THREADS", "10")))
+        await asyncio.to_thread(client.upload_fileobj, Source(), env.backup.bucket, "heartbeat/blob", Config=config)
+
+    # Baseline: the same upload from another process. Whatever stall the Qt thread shows then is the
+    # machine itself (moto and the upload competing for 2 cores), not the console.
+    code = (
+        "import os,sys; sys.path.insert(0, sys.argv[1]); from services.object_storage import S3Location, make_client\n"
+        "c = make_client(S3Location(sys.argv[2], 'us-east-1', 'k', 's'))\n"
+        "block = os.urandom(1 << 20)\n"
+        "class S:\n    sent = 0\n    def read(self, n=-1):\n"
+        "        n = min(n if n > 0 else 8 << 20, (256 << 20) - self.sent); self.sent += n\n"
+        "        return (block * (n // len(block) + 1))[:n] if n else b''\n"
+        "c.upload_fileobj(S(), sys.argv[3], 'heartbeat/baseline')\n"
+    )
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", code, str(Path(__file__).resolve().parent.parent),
+                                                env.backup.endpoint_url, env.backup.bucket)
+    await proc.wait()
+    results["baseline: upload in another process"] = report("upload in another process", beat.take())
     job = session.jobs.start("Upload 256 MB", upload, environment="production")
     while not job.task.done():
         await asyncio.sleep(0.1)
@@ -114,9 +133,11 @@ def main() -> int:
     finally:
         loop.run_until_complete(session.tasks.shutdown())
     base = results.pop("idle (baseline)")
+    machine = results.pop("baseline: upload in another process")
     for name, worst in results.items():
         verdict = "ok" if worst <= 50 else "OVER TARGET"
-        print(f"{name}: {worst:.1f} ms vs idle {base:.1f} ms (target <= 50 ms): {verdict}")
+        print(f"{name}: {worst:.1f} ms (idle {base:.1f} ms; same upload from another process {machine:.1f} ms)"
+              f" target <= 50 ms: {verdict}")
     return 0
 
 

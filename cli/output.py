@@ -30,12 +30,15 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def print_json(value: Any, out: TextIO = sys.stdout) -> None:
+def print_json(value: Any, out: TextIO | None = None) -> None:
+    # sys.stdout is looked up per call (a default argument would pin the one at import time).
+    out = out or sys.stdout
     json.dump(jsonable(value), out, indent=2, ensure_ascii=False, sort_keys=False)
     out.write("\n")
 
 
-def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], out: TextIO = sys.stdout) -> None:
+def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     text = [[("" if c is None else str(c)) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in text:

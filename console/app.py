@@ -18,7 +18,7 @@ os.environ.setdefault("QT_API", "pyside6")
 
 log = logging.getLogger("realtor_ops.console")
 
-VIEW_KEYS = ("environments", "deployments", "backups", "health", "costs")
+VIEW_KEYS = ("overview", "environments", "deployments", "backups", "health", "costs")  # as console.window
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -74,6 +74,33 @@ def self_test() -> int:
     passed = all(ok for _, ok, _ in results)
     print("self-test passed" if passed else "self-test FAILED")
     return 0 if passed else 1
+
+
+# Imported in a worker thread right after the first paint, so that the lazy imports inside views and
+# services later find them loaded instead of stalling the Qt thread (an import holds it 50-500 ms).
+WARM_MODULES = (
+    "boto3", "botocore.session", "httpx", "keyring", "keyring.backends.SecretService", "psycopg",
+    "psycopg_pool", "redis.asyncio", "sentry_sdk", "zstandard", "services.app_context", "services.providers",
+    "services.providers.factory", "services.object_storage", "services.sandbox.runtime",
+    "services.backup.catalog", "services.deployment_summary", "services.health.poller",
+    "services.connection_checks", "services.drift", "services.env_import", "anyio._backends._asyncio",
+)
+
+
+def warm_up() -> None:
+    import importlib
+
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: S112 - warming is best effort; the real import reports problems
+            continue
+    from services.object_storage import S3Location, make_client
+
+    make_client(S3Location("http://127.0.0.1:9", "us-east-1", "warm", "warm"))  # loads botocore's S3 model
+    from services.providers.http_client import default_ssl_context
+
+    default_ssl_context()  # reading the CA bundle takes ~60 ms
 
 
 async def open_context(session, args: argparse.Namespace, window) -> None:  # type: ignore[no-untyped-def]
@@ -200,6 +227,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from services.workspace import log_dir
 
         await asyncio.to_thread(configure_logging, log_dir())
+        await asyncio.to_thread(warm_up)
+        from console.health_monitor import HealthMonitor
+
+        # Polls every environment from start-up: the status-bar lights, the tray and the overview need it.
+        HealthMonitor(session, session)
         await open_context(session, args, window)
         await enable_crash_reports_if_opted_in(session)
 

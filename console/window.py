@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import importlib
+from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QCloseEvent
@@ -22,14 +24,29 @@ from PySide6.QtWidgets import (
 from console.session import Session
 from console.widgets import Banner, ErrorBar, JobsPanel, Light
 from services.errors import ErrorReport
-from views.backups.view import BackupsView
 from views.base import OpsView
-from views.costs.view import CostsView
-from views.deployments.view import DeploymentsView
-from views.environments.view import EnvironmentsView
-from views.health.view import HealthView
 
-VIEW_CLASSES: tuple[type[OpsView], ...] = (EnvironmentsView, DeploymentsView, BackupsView, HealthView, CostsView)
+
+@dataclass(frozen=True)
+class ViewSpec:
+    key: str
+    title: str
+    module: str  # imported when the view is first shown, so start-up pays only for the one on screen
+    cls: str
+
+    def load(self) -> type[OpsView]:
+        return getattr(importlib.import_module(self.module), self.cls)  # type: ignore[no-any-return]
+
+
+VIEW_SPECS: tuple[ViewSpec, ...] = (
+    ViewSpec("overview", "Overview", "views.overview.view", "OverviewView"),
+    ViewSpec("environments", "Environments", "views.environments.view", "EnvironmentsView"),
+    ViewSpec("deployments", "Deployments", "views.deployments.view", "DeploymentsView"),
+    ViewSpec("backups", "Backups", "views.backups.view", "BackupsView"),
+    ViewSpec("health", "Health", "views.health.view", "HealthView"),
+    ViewSpec("costs", "Costs", "views.costs.view", "CostsView"),
+)
+VIEW_KEYS = tuple(spec.key for spec in VIEW_SPECS)
 
 
 class MainWindow(QMainWindow):
@@ -50,13 +67,13 @@ class MainWindow(QMainWindow):
         # Views are built when first shown: start-up pays only for the one on screen.
         self.views: dict[str, OpsView] = {}
         self._slots: dict[str, QWidget] = {}
-        for cls in VIEW_CLASSES:
+        for spec in VIEW_SPECS:
             slot = QWidget()
             QVBoxLayout(slot).setContentsMargins(0, 0, 0, 0)
-            self._slots[cls.key] = slot
+            self._slots[spec.key] = slot
             self.stack.addWidget(slot)
-            item = QListWidgetItem(cls.title)
-            item.setData(Qt.ItemDataRole.UserRole, cls.key)
+            item = QListWidgetItem(spec.title)
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
             self.sidebar.addItem(item)
         self.sidebar.currentRowChanged.connect(self._on_row)
 
@@ -112,8 +129,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction("&Quit", self.close)
         view_menu = self.menuBar().addMenu("&View")
-        for index, cls in enumerate(VIEW_CLASSES):
-            view_menu.addAction(cls.title, functools.partial(self.sidebar.setCurrentRow, index))
+        for index, spec in enumerate(VIEW_SPECS):
+            view_menu.addAction(spec.title, functools.partial(self.sidebar.setCurrentRow, index))
         view_menu.addAction("Jobs panel", lambda: self.jobs_dock.setVisible(not self.jobs_dock.isVisible()))
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("&About", self.show_about)
@@ -138,24 +155,24 @@ class MainWindow(QMainWindow):
     # --- navigation -------------------------------------------------------------------------
     def view(self, key: str) -> OpsView:
         if key not in self.views:
-            cls = next(c for c in VIEW_CLASSES if c.key == key)
-            view = cls(self.session)
+            spec = next(s for s in VIEW_SPECS if s.key == key)
+            view = spec.load()(self.session)
             self.views[key] = view
             self._slots[key].layout().addWidget(view)  # type: ignore[union-attr]
         return self.views[key]
 
     def _on_row(self, row: int) -> None:
-        key = VIEW_CLASSES[row].key
+        key = VIEW_KEYS[row]
         self.view(key)
         self.stack.setCurrentIndex(row)
 
     def show_view(self, key: str) -> OpsView:
         view = self.view(key)
-        self.sidebar.setCurrentRow([c.key for c in VIEW_CLASSES].index(key))
+        self.sidebar.setCurrentRow(VIEW_KEYS.index(key))
         return view
 
     def current_view(self) -> OpsView:
-        return self.view(VIEW_CLASSES[self.stack.currentIndex()].key)
+        return self.view(VIEW_KEYS[self.stack.currentIndex()])
 
     # --- session events ---------------------------------------------------------------------
     def _on_context(self) -> None:

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,9 @@ class LocalS3:
     host: str = "127.0.0.1"
     port: int = 0
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    # moto logs every request to stderr: a pipe nobody drains fills up (64 KB, ~900 requests) and the
+    # server then blocks forever. Its stderr goes to a temporary file instead, read only on failure.
+    _stderr: Any = field(default=None, repr=False)
     _threaded: Any = field(default=None, repr=False)
 
     @property
@@ -60,7 +64,8 @@ class LocalS3:
             if _port_open(self.host, self.port):
                 return self
             if self._proc is not None and self._proc.poll() is not None:
-                err = (self._proc.stderr.read() if self._proc.stderr else b"").decode(errors="replace")
+                self._stderr.seek(0)
+                err = self._stderr.read().decode(errors="replace")
                 raise SandboxPartUnavailable(
                     "The local S3 endpoint (moto) exited at start",
                     hint="Check that moto[server] is installed",
@@ -73,11 +78,12 @@ class LocalS3:
     def _start_process(self) -> None:
         env = dict(os.environ)
         env.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+        self._stderr = tempfile.TemporaryFile()
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
+                stderr=self._stderr,
                 stdin=subprocess.DEVNULL,
                 env=env,
                 start_new_session=True,
@@ -105,9 +111,10 @@ class LocalS3:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait(5)
-            if self._proc.stderr:
-                self._proc.stderr.close()
             self._proc = None
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
         if self._threaded is not None:
             with contextlib.suppress(Exception):
                 self._threaded.stop()

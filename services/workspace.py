@@ -354,7 +354,31 @@ def _line_of(text: str, path: list[str]) -> int | None:
     for i, line in enumerate(lines):
         if key_pattern.match(line):
             return i + 1
+    # Inline tables, arrays of tables: the first line that mentions the field's name at all.
+    word = re.compile(rf'(?:^|[\s.\[{{,"]){re.escape(path[-1])}(?:[\s.\]}}=,"]|$)')
+    for i, line in enumerate(lines):
+        if word.search(line):
+            return i + 1
     return None
+
+
+def _toml_error_line(text: str, exc: tomllib.TOMLDecodeError) -> int | None:
+    """The line of a TOML syntax error. tomllib reports some (a duplicate key, a key without '=') only
+    "at end of document"; then the first prefix of the text that fails the same way names the line."""
+    found = _TOML_LINE.search(str(exc))
+    if found:
+        return int(found.group(1))
+    lines = text.split("\n")
+    if "end of document" not in str(exc) or len(lines) > 2000:
+        return None
+    message = str(exc).split(" (at", 1)[0]
+    for count in range(1, len(lines) + 1):
+        try:
+            tomllib.loads("\n".join(lines[:count]))
+        except tomllib.TOMLDecodeError as prefix_exc:
+            if str(prefix_exc).split(" (at", 1)[0] == message:
+                return count
+    return len(lines)
 
 
 class _FieldProblem(Exception):
@@ -445,11 +469,10 @@ def loads(text: str, *, path: str = "<workspace>") -> Workspace:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        m = _TOML_LINE.search(str(exc))
         raise WorkspaceFileError(
             f"not valid TOML ({str(exc).split(' (at', 1)[0]})",
             path=path,
-            line=int(m.group(1)) if m else None,
+            line=_toml_error_line(text, exc),
             hint="Fix the file by hand or restore it; it was not changed",
         ) from None
     version = raw.get("schema_version", SCHEMA_VERSION)

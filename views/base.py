@@ -62,10 +62,14 @@ class OpsView(QWidget):
         self._loading = self.session.spawn(self._load_and_mark(), name=f"load:{self.key}")
 
     async def _load_and_mark(self) -> None:
+        # Marked loaded when a load finishes, also with an error (the error is shown by the shell),
+        # but not when it was cancelled by a newer load: --screenshot must wait for that one.
         try:
             await self.load()
-        finally:
+        except Exception:
             self.loaded.set()
+            raise
+        self.loaded.set()
 
     async def load(self) -> None:
         """Fetch what the view shows for ``session.current_env``; override."""

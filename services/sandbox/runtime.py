@@ -264,7 +264,11 @@ class SandboxRuntime:
             env = self.workspace.environments[name]
             dsn = self.postgres.dsn(env.database.name) if self.postgres is not None else None
             redis_url = f"{self.redis.url}/{env.redis.db}" if self.redis is not None else None
-            standin = PlatformStandin(database_dsn=dsn, redis_url=redis_url, version="1.4.2")
+            # The sandbox has no MLS, Twilio or Resend: the platform's external-API check points at a
+            # local endpoint that answers (the S3 endpoint), so a healthy sandbox reads as fully up.
+            external = self.s3.endpoint_url if self.s3 is not None else None
+            standin = PlatformStandin(database_dsn=dsn, redis_url=redis_url, external_apis_url=external,
+                                      version="1.4.2")
             standin.start()
             self.platforms[name] = standin
             self._on_stop(standin.stop)

@@ -35,7 +35,7 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
         asyncio.set_event_loop(None)
 
 
-async def wait_for(predicate, timeout: float = 10.0, step: float = 0.02) -> None:  # type: ignore[no-untyped-def]
+async def wait_for(predicate, timeout: float = 30.0, step: float = 0.02) -> None:  # type: ignore[no-untyped-def]
     """Poll without re-entering the Qt loop."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from console.error_presenter import ErrorPresenter
 from console.jobs import JobState
 from console.session import Session
-from console.window import MainWindow
+from console.window import VIEW_KEYS, MainWindow
 from services import workspace as ws
 from services.app_context import build_context
 from services.errors import ConnectionFailure, FailureKind
@@ -44,10 +44,10 @@ def test_shell_views_environments_jobs_and_errors(qtbot, qloop, tmp_path: Path) 
         assert set(window.lights) == {"development", "production"}
 
         # Views: by the API and by clicking the sidebar.
-        for key in ("environments", "deployments", "backups", "health", "costs"):
+        for key in VIEW_KEYS:
             view = window.show_view(key)
             assert view.isVisible() and view.parent() is window.stack.currentWidget()
-        item = window.sidebar.item(2)
+        item = window.sidebar.item(VIEW_KEYS.index("backups"))
         rect = window.sidebar.visualItemRect(item)
         qtbot.mouseClick(window.sidebar.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         assert window.current_view() is window.views["backups"] and window.views["backups"].isVisible()

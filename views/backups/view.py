@@ -1,9 +1,294 @@
-"""Backups: planned until its issue lands; says what it will hold."""
+"""Backups: the catalog with freshness at a glance, actions with their guards, a manifest's details.
 
-from views.base import PlannedView
+Everything goes through ``services.backup``; long work (back up, verify, restore) runs as jobs in the
+jobs panel. Slots are one line that spawns a plain coroutine method (tests await those methods).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.jobs import Job
+from console.production_guard import authorize_in_ui
+from console.session import Session
+from services.backup.catalog import Catalog, CatalogEntry, list_backups
+from services.backup.dump_stream import create_backup
+from services.backup.restore import RestoreOptions, restore_backup
+from services.backup.retention import RetentionPlan, prune
+from services.backup.schedule import schedule_for
+from services.backup.verify import verify_backup
+from services.errors import OpsError
+from services.guard import can_change
+from services.progress import Progress
+from views.backups.catalog_model import ENTRY_ROLE, CatalogFilter, CatalogModel
+from views.base import OpsView, heading
+
+VIEWER_TIP = "Your workspace profile is 'viewer': backups can be looked at, not changed"
 
 
-class BackupsView(PlannedView):
+class BackupsView(OpsView):
     key = "backups"
     title = "Backups"
-    planned = ("Backups streamed to S3/R2, the catalog with freshness, verification, guarded restore, retention and the schedule",)
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
+        self.catalog: Catalog | None = None
+        self.last_plan: RetentionPlan | None = None
+        self.last_job: Job | None = None
+        self._listening = False
+
+        self.freshness = QLabel("Loading the catalog…")
+        self.freshness.setTextFormat(Qt.TextFormat.RichText)
+        self.freshness.setAccessibleName("Backup freshness")
+        self.schedule_label = QLabel("")
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter (id, state, trigger…)")
+        self.state_filter = QComboBox()
+        self.state_filter.addItems(["all", "good", "verified", "problems"])
+
+        self.model = CatalogModel(self)
+        self.proxy = CatalogFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(2, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().hide()
+        self.details = QPlainTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setPlaceholderText("Select a backup to see its manifest")
+
+        self.backup_button = QPushButton("Back up now")
+        self.verify_button = QPushButton("Verify")
+        self.restore_button = QPushButton("Restore…")
+        self.prune_button = QPushButton("Prune preview")
+        self.refresh_button = QPushButton("Refresh")
+        self.restore_target = QComboBox()
+        self.restore_target.setEditable(True)
+        self.restore_target.setMinimumWidth(220)
+        self.restore_target.setToolTip("Restore into: an environment, or a database name on the same server")
+
+        top = QHBoxLayout()
+        top.addWidget(heading(self.title))
+        top.addStretch(1)
+        top.addWidget(self.refresh_button)
+        filters = QHBoxLayout()
+        filters.addWidget(self.filter_edit, 1)
+        filters.addWidget(QLabel("Show:"))
+        filters.addWidget(self.state_filter)
+        actions = QHBoxLayout()
+        for b in (self.backup_button, self.verify_button):
+            actions.addWidget(b)
+        actions.addWidget(QLabel("into"))
+        actions.addWidget(self.restore_target)
+        actions.addWidget(self.restore_button)
+        actions.addWidget(self.prune_button)
+        actions.addStretch(1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.details)
+        splitter.setSizes([400, 200])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.freshness)
+        layout.addWidget(self.schedule_label)
+        layout.addLayout(filters)
+        layout.addLayout(actions)
+        layout.addWidget(splitter, 1)
+
+        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        self.state_filter.currentTextChanged.connect(self.proxy.set_state)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self.show_details())
+        self.refresh_button.clicked.connect(self.reload)
+        self.backup_button.clicked.connect(lambda: self.session.spawn(self.back_up_now(), name="backup"))
+        self.verify_button.clicked.connect(lambda: self.session.spawn(self.verify_selected(), name="verify"))
+        self.restore_button.clicked.connect(lambda: self.session.spawn(self.restore_selected(), name="restore"))
+        self.prune_button.clicked.connect(lambda: self.session.spawn(self.prune_preview(), name="prune preview"))
+        self._apply_guards()
+
+    # --- state ----------------------------------------------------------------------------------------
+    @property
+    def env_name(self) -> str:
+        return self.session.current_env
+
+    def selected(self) -> CatalogEntry | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        entry = self.proxy.data(rows[0], ENTRY_ROLE)
+        return entry if isinstance(entry, CatalogEntry) else None
+
+    def _apply_guards(self) -> None:
+        admin = self.session.ready and can_change(self.session.ctx.workspace)
+        entry = self.selected()
+        for button, needs_entry in ((self.backup_button, False), (self.verify_button, True),
+                                    (self.restore_button, True)):
+            usable = admin and (not needs_entry or (entry is not None and entry.good))
+            button.setEnabled(bool(usable))
+            if not admin:
+                button.setToolTip(VIEWER_TIP)
+            elif needs_entry and not usable:
+                button.setToolTip("Select a good backup first")
+            else:
+                button.setToolTip("")
+        self.prune_button.setToolTip("Shows what the retention policy would delete and why; deletes nothing")
+
+    # --- loading --------------------------------------------------------------------------------------
+    async def load(self) -> None:
+        if not self.session.ready or not self.env_name:
+            return
+        ctx = self.session.ctx
+        env = ctx.workspace.environment(self.env_name)
+        self.restore_target.clear()
+        self.restore_target.addItems(list(ctx.workspace.environments))
+        self.restore_target.setCurrentText(f"{env.database.name}_restore_check" if env.database.configured
+                                           else env.name)
+        if not env.backup.configured:
+            self.model.set_rows([])
+            self.freshness.setText(f"<b>No backup bucket is configured for {env.name}.</b> Set backup.bucket in "
+                                   "the environment's settings.")
+            self._apply_guards()
+            return
+        try:
+            catalog = await list_backups(ctx, env.name, offline_ok=True)
+        except OpsError as exc:
+            # Shown here, where it matters (missing keys, unreachable bucket); the job errors use the bar.
+            self.freshness.setText(f'<span style="color:#d93025">●</span> <b>The catalog could not be read.</b> '
+                                   f"{exc.sentence()}")
+            self.model.set_rows([])
+            self._apply_guards()
+            return
+        self.show_catalog(catalog)
+        try:
+            sched = await schedule_for(ctx, env.name)
+            self.schedule_label.setText(
+                f"Schedule: cron '{sched.cron}' (UTC) — last scheduled run: "
+                + (f"{sched.last_run:%Y-%m-%d %H:%M} UTC" if sched.last_run else "none found") +
+                f". Generate the workflow with: realtor-ops backup schedule --env {env.name}")
+        except OpsError:
+            self.schedule_label.setText("")
+
+    def show_catalog(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.model.set_rows(catalog.entries)
+        f = catalog.freshness
+        colour = "#1e8e3e" if not f.red else "#d93025"
+        word = {"fresh": "Fresh", "stale": "STALE", "none": "NO BACKUP"}[f.level]
+        text = f'<span style="color:{colour}; font-size:16pt">●</span> <b>{word}</b> — {f.sentence}'
+        if catalog.from_cache:
+            text += f" <i>(last known state from {catalog.listed_at:%Y-%m-%d %H:%M} UTC: {catalog.offline_reason})</i>"
+        counts = f" · {len(catalog.good())} good of {len(catalog.entries)} listed"
+        self.freshness.setText(text + counts)
+        self._apply_guards()
+
+    def show_details(self) -> None:
+        self._apply_guards()
+        entry = self.selected()
+        if entry is None:
+            return
+        if entry.manifest is None:
+            self.details.setPlainText(f"{entry.id}: {entry.state}\nkey: {entry.key}\n\n"
+                                      + ("Unfinished upload: running now, or left by a dead run (the next backup "
+                                         "aborts it)." if entry.state == "unfinished" else
+                                         "Archive without a manifest: never counted as good."))
+            return
+        doc: dict[str, Any] = json.loads(entry.manifest.to_json())
+        tables = doc.pop("tables", [])
+        lines = [f"{k}: {v}" for k, v in doc.items() if k not in ("extra",)]
+        lines.append("")
+        lines.append("tables (rows in the dump's snapshot):")
+        lines += [f"  {t['schema']}.{t['name']}: {t['rows']}" for t in tables]
+        if entry.verification_detail is not None:
+            v = entry.verification_detail
+            lines += ["", f"verification {v.checked_at:%Y-%m-%d %H:%M} UTC: {'OK' if v.ok else 'FAILED'}",
+                      *[f"  problem: {p}" for p in v.problems]]
+        self.details.setPlainText("\n".join(lines))
+
+    # --- actions ---------------------------------------------------------------------------------------
+    def _finished(self, job: Job) -> None:
+        if job is self.last_job:
+            self.reload()
+
+    async def back_up_now(self) -> Job:
+        ctx, env = self.session.ctx, self.env_name
+
+        async def work(progress: Progress) -> Any:
+            return await create_backup(ctx, env, progress)
+
+        return self._start(f"Back up {env}", work)
+
+    async def verify_selected(self, *, restore_test: bool = False) -> Job | None:
+        entry = self.selected()
+        if entry is None:
+            return None
+        ctx, env = self.session.ctx, self.env_name
+
+        async def work(progress: Progress) -> Any:
+            return await verify_backup(ctx, env, entry.id, progress, restore_test=restore_test)
+
+        return self._start(f"Verify {entry.id}", work)
+
+    async def restore_selected(self) -> Job | None:
+        entry = self.selected()
+        if entry is None:
+            return None
+        ctx, env = self.session.ctx, self.env_name
+        target = self.restore_target.currentText().strip()
+        target_env = ctx.workspace.environments.get(target) or ctx.workspace.environment(env)
+        production = target_env.is_production
+        consequences = [
+            f"restore backup <b>{entry.id}</b> of {env} into <b>{target}</b>: objects in the backup replace the target's",
+            "take a safety backup of the target first",
+            "run in one transaction, so any failure leaves the target exactly as it was",
+        ]
+        if production:
+            consequences.append("<b style='color:#d93025'>change PRODUCTION</b>: the platform sees the restored data at once")
+        auth = await authorize_in_ui(self.session, target_env.name, "backup restore", consequences=consequences,
+                                     target_name=target, parent=self)
+        if auth is None:
+            return None
+
+        async def work(progress: Progress) -> Any:
+            return await restore_backup(ctx, env, entry.id, target, progress, confirm=target,
+                                        reason=auth.reason or None, options=RestoreOptions())
+
+        return self._start(f"Restore {entry.id} into {target}", work)
+
+    async def prune_preview(self) -> RetentionPlan:
+        plan = await prune(self.session.ctx, self.env_name, dry_run=True)
+        self.last_plan = plan
+        lines = [f"Retention preview for {self.env_name} (nothing deleted): {len(plan.keep)} kept, "
+                 f"{len(plan.delete)} would go", ""]
+        lines += [f"keep    {d.entry.id}  {'; '.join(d.reasons)}" for d in plan.keep]
+        lines += [f"delete  {d.entry.id}  {'; '.join(d.reasons)}" for d in plan.delete]
+        self.details.setPlainText("\n".join(lines))
+        return plan
+
+    def _start(self, title: str, work: Any) -> Job:
+        job = self.session.jobs.start(title, work, environment=self.env_name)
+        self.last_job = job
+        if not self._listening:
+            self.session.jobs.finished.connect(self._finished)
+            self._listening = True
+        return job

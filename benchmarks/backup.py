@@ -1,0 +1,191 @@
+"""Backup and restore, against baselines measured in the same run on the same local S3 endpoint.
+
+    .venv/bin/python benchmarks/backup.py --size 100MB        # default
+    .venv/bin/python benchmarks/backup.py --size 1GB          # the issue's full size
+
+Generates a realistic realtor database once (``generate_bulk``; kept as ``rops_bench_<size>`` on the
+local PostgreSQL for later runs), starts moto, then measures wall time, bytes stored and peak RSS of:
+
+* ours:  ``realtor-ops backup create`` (pg_dump -Fc -Z0 → zstd → SHA-256 → multipart upload)
+* (a):   ``pg_dump -Fc | aws s3 cp - s3://…`` (the aws CLI, same endpoint)
+* (b):   ``pg_dump -Fc -Z0 > /dev/null`` (the ceiling: pg_dump reading the database, nothing else)
+
+and restore: ``realtor-ops backup restore`` (download, verify, one transaction, row counts) against
+``pg_restore -d`` of the same archive from local disk (plain, and with --single-transaction).
+Peak RSS is sampled (every 20 ms) over the whole process tree and for the Python process alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import psycopg
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from services import workspace as ws  # noqa: E402
+from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, LocalS3  # noqa: E402
+from services.object_storage import S3Location, make_client  # noqa: E402
+
+BASE_DSN = os.environ.get("REALTOR_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def parse_size(text: str) -> int:
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMG]?B?)", text.strip().upper())
+    if not m:
+        raise SystemExit(f"bad --size {text!r} (e.g. 100MB, 1GB)")
+    unit = {"": 1, "B": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9, "GB": 1e9}[m.group(2)]
+    return int(float(m.group(1)) * unit)
+
+
+def dsn(db: str) -> str:
+    return psycopg.conninfo.make_conninfo(BASE_DSN, dbname=db)
+
+
+def ensure_database(name: str, target: int) -> int:
+    from services.sandbox.realtor_schema import generate_bulk, install_realtor_schema_sync
+
+    with psycopg.connect(BASE_DSN, autocommit=True) as c:
+        if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            c.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(dsn(name)) as c:
+        size = int(c.execute("SELECT pg_database_size(current_database())").fetchone()[0])  # type: ignore[index]
+    if size < target * 0.9:
+        print(f"generating about {target / 1e6:.0f} MB of realtor data in {name} (once)…", flush=True)
+        install_realtor_schema_sync(dsn(name), rows_scale=1.0)
+        generate_bulk(dsn(name), target)
+        with psycopg.connect(dsn(name), autocommit=True) as c:
+            c.execute("VACUUM ANALYZE")
+            size = int(c.execute("SELECT pg_database_size(current_database())").fetchone()[0])  # type: ignore[index]
+    return size
+
+
+def measure(cmd: list[str] | str, env: dict[str, str], *, shell: bool = False) -> dict[str, float]:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, shell=shell, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
+                            executable="/bin/bash" if shell else None)
+    root = psutil.Process(proc.pid)
+    peak_tree = peak_python = 0
+    while proc.poll() is None:
+        try:
+            procs = [root, *root.children(recursive=True)]
+            rss = {p.pid: p.memory_info().rss for p in procs if p.is_running()}
+            peak_tree = max(peak_tree, sum(rss.values()))
+            py = [rss.get(p.pid, 0) for p in procs if "python" in p.name()]
+            peak_python = max(peak_python, max(py, default=0))
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"command failed ({proc.returncode}): {cmd}\n{err.decode()[-2000:]}")
+    return {"wall": wall, "peak_tree": peak_tree, "peak_python": peak_python, "stdout": out.decode()}  # type: ignore[dict-item]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", default="100MB", help="database size to generate (100MB, 1GB, …)")
+    args = parser.parse_args()
+    target = parse_size(args.size)
+    dbname = f"rops_bench_{args.size.lower()}"
+    size = ensure_database(dbname, target)
+    print(f"database {dbname}: {size / 1e6:.0f} MB on PostgreSQL at {BASE_DSN.split('@')[-1]}")
+
+    with LocalS3() as s3, tempfile.TemporaryDirectory(prefix="rops-bench-") as tmp:
+        loc = S3Location(s3.endpoint_url, "us-east-1", SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY)
+        client = make_client(loc)
+        bucket = "rops-bench"
+        client.create_bucket(Bucket=bucket)
+        info = psycopg.conninfo.conninfo_to_dict(dsn(dbname))
+        workspace = ws.Workspace(name="bench", profile=ws.Profile.ADMIN)
+        env = ws.seed_environment("bench", ws.EnvironmentKind.STAGING)
+        env.database = ws.DatabaseSettings(host=str(info.get("host")), port=int(info.get("port", 5432)),
+                                           name=dbname, user=str(info.get("user", "postgres")), sslmode="disable")
+        env.backup.endpoint_url, env.backup.bucket, env.backup.credentials = s3.endpoint_url, bucket, "aws"
+        wpath = Path(tmp) / "workspace.toml"
+        workspace.environments["bench"] = env
+        ws.save(workspace, wpath)
+        base_env = {**os.environ, "XDG_CACHE_HOME": tmp, "XDG_DATA_HOME": tmp, "XDG_STATE_HOME": tmp}
+        ops_env = {**base_env, "BENCH_AWS_ACCESS_KEY_ID": SANDBOX_ACCESS_KEY,
+                   "BENCH_AWS_SECRET_ACCESS_KEY": SANDBOX_SECRET_KEY}
+        aws_env = {**base_env, "AWS_ACCESS_KEY_ID": SANDBOX_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SANDBOX_SECRET_KEY,
+                   "AWS_DEFAULT_REGION": "us-east-1", "PGHOST": str(info.get("host")),
+                   "PGPORT": str(info.get("port", 5432)), "PGUSER": str(info.get("user", "postgres"))}
+        ops = [sys.executable, "-m", "cli.main", "--workspace", str(wpath), "--secrets-from-env", "--json"]
+
+        from services.backup.pg_tools import tools_for
+
+        tools = tools_for(int(str(psycopg.connect(dsn(dbname)).info.server_version)[:2]))
+        pg_dump = tools.path("pg_dump")
+
+        # Warm the page cache once so that every contender reads from memory alike.
+        measure(f"{pg_dump} -Fc -Z0 {dbname} > /dev/null", aws_env, shell=True)
+        results: dict[str, dict[str, float]] = {}
+        ours = measure([*ops, "backup", "create", "--env", "bench"], ops_env)
+        made = json.loads(str(ours["stdout"]))
+        results["ours"] = {**ours, "bytes": made["bytes"]}
+        results["a"] = measure(f"set -o pipefail; {pg_dump} -Fc {dbname} | aws --endpoint-url {s3.endpoint_url} "
+                               f"s3 cp - s3://{bucket}/baseline.dump --expected-size {size}", aws_env, shell=True)
+        results["a"]["bytes"] = client.head_object(Bucket=bucket, Key="baseline.dump")["ContentLength"]
+        results["b"] = measure(f"{pg_dump} -Fc -Z0 {dbname} > /dev/null", aws_env, shell=True)
+        results["b"]["bytes"] = float("nan")
+
+        # Restore: ours (download, checksum, one transaction, row counts) vs pg_restore from local disk.
+        local = Path(tmp) / "archive.dump"
+        import zstandard
+
+        with open(local, "wb") as out:
+            body = client.get_object(Bucket=bucket, Key=made["key"])["Body"]
+            zstandard.ZstdDecompressor().copy_stream(body, out)
+        restore_targets = [f"{dbname}_r_ours", f"{dbname}_r_plain", f"{dbname}_r_1txn"]
+        with psycopg.connect(BASE_DSN, autocommit=True) as c:
+            for t in restore_targets:
+                c.execute(f'DROP DATABASE IF EXISTS "{t}" WITH (FORCE)')
+            c.execute(f'CREATE DATABASE "{restore_targets[1]}"')
+            c.execute(f'CREATE DATABASE "{restore_targets[2]}"')
+        pg_restore = tools.path("pg_restore")
+        try:
+            r_ours = measure([*ops, "backup", "restore", made["id"], "--env", "bench", "--to", restore_targets[0],
+                              "--confirm", restore_targets[0], "--skip-safety-backup"], ops_env)
+            r_plain = measure(f"{pg_restore} -d {restore_targets[1]} {local}", aws_env, shell=True)
+            r_1txn = measure(f"{pg_restore} --single-transaction -d {restore_targets[2]} {local}", aws_env, shell=True)
+        finally:
+            with psycopg.connect(BASE_DSN, autocommit=True) as c:
+                for t in restore_targets:
+                    c.execute(f'DROP DATABASE IF EXISTS "{t}" WITH (FORCE)')
+
+    mb = 1e6
+    print(f"\npg_dump {tools.version} ({tools.source}); 2-core machine; moto S3 on loopback\n")
+    print(f"{'backup':44} {'wall s':>8} {'stored MB':>10} {'peak RSS MB (tree / python)':>28}")
+    names = {"ours": "ours: realtor-ops backup create", "a": "(a) pg_dump -Fc | aws s3 cp -",
+             "b": "(b) pg_dump -Fc -Z0 > /dev/null"}
+    for key, label in names.items():
+        r = results[key]
+        stored = "-" if r["bytes"] != r["bytes"] else f"{r['bytes'] / mb:.1f}"
+        print(f"{label:44} {r['wall']:8.2f} {stored:>10} {r['peak_tree'] / mb:>14.0f} / {r['peak_python'] / mb:.0f}")
+    o, a, b = results["ours"], results["a"], results["b"]
+    print(f"\nratios: (a)/ours wall = {a['wall'] / o['wall']:.2f}× faster (target ≥ 3×); "
+          f"ours speed vs (b) = {b['wall'] / o['wall']:.2f} (target ≥ 0.5); "
+          f"bytes ours/(a) = {o['bytes'] / a['bytes']:.2f} (target ≤ 1); "
+          f"peak RSS python = {o['peak_python'] / mb:.0f} MB (target ≤ 200)")
+    print(f"\n{'restore':44} {'wall s':>8}")
+    print(f"{'ours: realtor-ops backup restore':44} {r_ours['wall']:8.2f}")
+    print(f"{'pg_restore -d (local file)':44} {r_plain['wall']:8.2f}")
+    print(f"{'pg_restore --single-transaction -d (local)':44} {r_1txn['wall']:8.2f}")
+    print(f"ratio ours/pg_restore = {r_ours['wall'] / r_plain['wall']:.2f} (target ≤ 1.2); "
+          f"ours/pg_restore -1 = {r_ours['wall'] / r_1txn['wall']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,7 @@
+"""Database backups: streamed pg_dump to S3/R2, the catalog, verification, restore, retention, schedule.
+
+Modules, in the order data flows: ``pg_tools`` (client programs that fit the server, connections,
+secrets for children), ``store`` (the bucket layout), ``manifest``, ``dump_stream`` (create),
+``catalog`` (list, freshness, cleanup), ``verify``, ``restore``, ``retention`` (prune, lifecycle),
+``schedule``.
+"""

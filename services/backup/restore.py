@@ -1,0 +1,501 @@
+"""``backup restore``: all or nothing, checked before and after, one restore per target at a time.
+
+Strategy: ONE TRANSACTION, with ON_ERROR_STOP, whose COMMIT we send ourselves. pg_restore turns the
+archive into SQL (``-f -``); psql runs it; between the two we write ``BEGIN`` first and ``COMMIT`` only
+after pg_restore has exited cleanly AND the restored row counts, counted inside that same transaction,
+equal the manifest's. Any error, a dropped connection, a killed process, a cancel: no COMMIT, so
+PostgreSQL rolls everything back and the target is exactly as it was. Why not restore into a fresh
+database and rename-swap: a hosted Supabase project has one database (``postgres``) that cannot be
+renamed under its pooler and the platform's open connections, and a swap loses anything the target
+has outside the archive (roles' grants on other schemas, extensions installed by the platform). A
+new database name as the target (``--to NEWNAME``) is created first and dropped again on failure.
+
+Also in that pipe: lines a newer pg_dump writes that an older server or psql rejects are removed
+(``SET transaction_timeout`` for servers before 17) and ``SET lock_timeout = 0`` becomes 60 s, so a
+restore waiting behind the platform's locks fails cleanly instead of hanging. psql and pg_restore come
+from the same build as the archive's pg_dump when it is on this machine (so ``\\restrict`` lines are
+understood), else the closest newer one.
+
+Before the target is touched: the guard (typed name, reason for production, viewer refused); the
+advisory lock of the target (a second restore into it, from any machine, gets LockHeldError, exit 3);
+the archive's size and SHA-256 against the manifest, and its table of contents; roles the archive
+grants to (Supabase's ``anon``/``authenticated``/``service_role``) must exist or be creatable; the
+lock table must hold one lock per restored object (``max_locks_per_transaction``). Then a safety
+backup of the target, unless it is a scratch database and ``--skip-safety-backup`` was given.
+
+Supabase targets: objects in the managed schemas (auth, storage, realtime, …) are left as the target
+has them unless asked for with ``--schema``; grants to the Supabase roles are restored with the rest
+(never ``--no-privileges``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import psycopg
+from psycopg import sql
+
+from services.backup import manifest as mf
+from services.backup.archive import TocEntry, feed_decompressed, read_toc, spooled
+from services.backup.catalog import find_manifest
+from services.backup.dump_stream import (
+    SUPABASE_MANAGED_SCHEMAS,
+    SUPABASE_ROLES,
+    BackupRequest,
+    acquire_lock,
+    dump_to_store,
+)
+from services.backup.pg_tools import PgConn, PgTools, child_env, env_connection, server_version, tools_for
+from services.backup.store import BackupStore, store_for
+from services.backup.worker import Control, run_blocking
+from services.errors import (
+    ConfigError,
+    ConnectionFailure,
+    FailureKind,
+    GuardRefusedError,
+    IntegrityError,
+    OpsError,
+)
+from services.guard import authorize
+from services.log_setup import MASKER
+from services.progress import Progress
+from services.workspace import Environment
+
+log = logging.getLogger(__name__)
+
+STRATEGY = ("one transaction (BEGIN … COMMIT sent only after pg_restore succeeded and row counts matched; "
+            "any failure rolls back)")
+_DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class RestoreOptions:
+    schemas: tuple[str, ...] = ()
+    data_only: bool = False
+    skip_safety_backup: bool = False
+    lock_timeout_s: int = 60
+
+
+@dataclass(frozen=True)
+class RestoreTarget:
+    name: str  # what the user typed: an environment's name or a database name
+    env: Environment  # whose guard applies
+    conn: PgConn
+    is_environment: bool
+    exists: bool
+
+    @property
+    def scratch(self) -> bool:
+        return not self.is_environment
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    backup_id: str
+    target: str
+    database: str
+    strategy: str
+    safety_backup_id: str | None
+    tables_checked: int
+    duration_s: float
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class Plan:
+    clean: bool
+    created_database: bool
+    use_list: str | None
+    roles_to_create: list[str] = field(default_factory=list)
+    tables: dict[str, int] = field(default_factory=dict)  # "schema.table" -> manifest rows
+    notes: list[str] = field(default_factory=list)
+    server_major: int = 0
+    superuser: bool = False
+
+
+# --- target ----------------------------------------------------------------------------------------
+
+
+async def resolve_target(ctx: Any, source: Environment, target: str) -> RestoreTarget:
+    envs = ctx.workspace.environments
+    if target in envs:
+        env = envs[target]
+        return RestoreTarget(target, env, await env_connection(ctx, env), True, True)
+    if not _DB_NAME.match(target):
+        raise ConfigError(f"'{target}' is neither an environment nor a database name",
+                          hint="Give an environment's name, or a plain database name on the same server")
+    base = await env_connection(ctx, source)
+    for env in envs.values():
+        db = env.direct_database if env.direct_database.configured else env.database
+        if db.configured and (db.host, db.port, db.name) == (base.host, base.port, target):
+            return RestoreTarget(env.name, env, await env_connection(ctx, env), True, True)
+    return RestoreTarget(target, source, base.with_db(target), False, True)
+
+
+def _maintenance(conn: PgConn, fallback: str) -> PgConn:
+    try:
+        with conn.with_db("postgres").connect():
+            return conn.with_db("postgres")
+    except ConnectionFailure:
+        return conn.with_db(fallback)
+
+
+def _database_exists(maint: PgConn, name: str) -> bool:
+    with maint.connect() as c:
+        return c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+# --- planning ----------------------------------------------------------------------------------------
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget, options: RestoreOptions,
+              created: bool, tmpdir: Path) -> Plan:
+    with target.conn.connect() as c:
+        major = int(c.execute("SELECT current_setting('server_version_num')::int").fetchone()[0]) // 10000  # type: ignore[index]
+        role = c.execute("SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user").fetchone()
+        roles = {r[0] for r in c.execute("SELECT rolname FROM pg_roles").fetchall()}
+        schemas = {r[0] for r in c.execute("SELECT nspname FROM pg_namespace").fetchall()}
+        locks = c.execute("SELECT current_setting('max_locks_per_transaction')::int * "
+                          "(current_setting('max_connections')::int + "
+                          "current_setting('max_prepared_transactions')::int)").fetchone()
+    superuser, createrole = bool(role and role[0]), bool(role and role[1])
+    plan = Plan(clean=not created and not options.data_only, created_database=created, use_list=None,
+                server_major=major, superuser=superuser)
+
+    supabase_target = set(SUPABASE_ROLES) <= roles and bool({"auth", "storage"} & schemas)
+    wanted = set(options.schemas)
+    skip_managed = supabase_target and not wanted
+    selected: list[TocEntry] = []
+    for e in toc:
+        if wanted and e.schema not in wanted and not (e.desc == "SCHEMA" and e.name in wanted):
+            continue
+        if skip_managed and (e.schema in SUPABASE_MANAGED_SCHEMAS or
+                             (e.desc in ("SCHEMA", "EXTENSION") and e.name in SUPABASE_MANAGED_SCHEMAS)):
+            continue
+        if options.data_only and e.desc not in ("TABLE DATA", "SEQUENCE SET", "BLOBS", "BLOB", "LARGE OBJECT",
+                                                "BLOB METADATA"):
+            continue
+        selected.append(e)
+    if skip_managed:
+        plan.notes.append("Supabase target: the managed schemas (auth, storage, realtime, …) were left as they "
+                          "are; restore one explicitly with --schema")
+    if len(selected) != len(toc):
+        listing = tmpdir / "use-list"
+        listing.write_text("\n".join(e.line for e in selected) + "\n", encoding="utf-8")
+        plan.use_list = str(listing)
+
+    restored_schemas = {e.schema for e in selected if e.desc == "TABLE DATA"}
+    plan.tables = {k: v for k, v in manifest.table_rows().items() if k.split(".", 1)[0] in restored_schemas}
+
+    # One lock per object touched, twice over when existing objects are dropped first.
+    lock_need = sum(1 for e in selected if e.desc in ("TABLE", "TABLE DATA", "INDEX", "SEQUENCE", "VIEW",
+                                                       "MATERIALIZED VIEW", "CONSTRAINT", "FK CONSTRAINT",
+                                                       "TRIGGER", "POLICY", "TABLE ATTACH"))
+    lock_need *= 2 if plan.clean else 1
+    capacity = int(locks[0]) if locks else 0
+    if capacity and lock_need > capacity * 0.8:
+        raise ConfigError(
+            f"Restoring this backup in one transaction needs about {lock_need} locks; the server's lock table "
+            f"holds {capacity} (max_locks_per_transaction × connections)",
+            hint=f"Raise max_locks_per_transaction to at least {lock_need * 2 // max(1, capacity // max(1, 64)) + 64}"
+            " (needs a restart; on Supabase ask support), or restore part of it with --schema")
+
+    needed_roles = set(manifest.extra.get("roles", []))
+    needed_roles |= {e.owner for e in selected if e.owner}
+    missing = sorted(r for r in needed_roles if r and r not in roles)
+    if missing:
+        if not (superuser or createrole):
+            raise ConfigError(f"The archive grants to or is owned by roles the target lacks: {', '.join(missing)}",
+                              hint="Create those roles on the target server first (on Supabase they exist), "
+                              "or restore with a role that has CREATEROLE")
+        plan.roles_to_create = missing
+        plan.notes.append(f"created missing roles (NOLOGIN) inside the restore: {', '.join(missing)}")
+    return plan
+
+
+# --- the pipeline --------------------------------------------------------------------------------------
+
+
+_PREAMBLE_LIMIT = 256 * 1024
+
+
+def _filter_preamble(text: str, server_major: int, lock_timeout_s: int) -> str:
+    out = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("SET transaction_timeout") and server_major < 17:
+            continue  # PostgreSQL 17+ setting written by newer pg_dump
+        if stripped == "SET lock_timeout = 0;":
+            line = f"SET lock_timeout = '{lock_timeout_s}s';"
+        out.append(line)
+    return "\n".join(out)
+
+
+def _prelude(plan: Plan, options: RestoreOptions) -> str:
+    lines = ["BEGIN;", f"SET lock_timeout = '{options.lock_timeout_s}s';"]
+    for role in plan.roles_to_create:
+        lines.append(f"CREATE ROLE {_quote_ident(role)} NOLOGIN;")
+    if options.data_only and plan.tables:
+        if plan.superuser:
+            lines.append("SET session_replication_role = replica;")  # no FK checks while loading, as Supabase does
+        lines.append("TRUNCATE TABLE " + ", ".join(
+            ".".join(_quote_ident(p) for p in k.split(".", 1)) for k in sorted(plan.tables)) + ";")
+    return "\n".join(lines) + "\n"
+
+
+def run_restore_pipeline(spool: Path, tools: PgTools, conn: PgConn, plan: Plan, options: RestoreOptions,
+                         control: Control, backup_id: str) -> int:
+    """pg_restore → (filter) → psql in one transaction; COMMIT only when all is well. Returns tables checked."""
+    restore_args = [tools.path("pg_restore"), "-f", "-"]
+    if plan.clean:
+        restore_args += ["--clean", "--if-exists"]
+    if options.data_only:
+        restore_args.append("--data-only")
+    if plan.use_list:
+        restore_args += ["-L", plan.use_list]
+    psql_args = [tools.path("psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--no-password"]
+    app = f"realtor-ops restore {backup_id}"[:63]
+    errors: dict[str, list[bytes]] = {"pg_restore": [], "psql": []}
+    marks: list[str] = []
+    marker = threading.Event()
+    with child_env(conn.with_app(app)) as env:
+        restore = control.adopt(subprocess.Popen(restore_args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                                 stderr=subprocess.PIPE, env=env))
+        psql = control.adopt(subprocess.Popen(psql_args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                              stderr=subprocess.PIPE, env=env))
+        assert restore.stdin and restore.stdout and restore.stderr and psql.stdin and psql.stdout and psql.stderr
+
+        def read_marks(stream: IO[bytes]) -> None:
+            for raw in stream:
+                if raw.startswith(b"@@"):
+                    marks.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                    if raw.startswith(b"@@done"):
+                        marker.set()
+            marker.set()
+
+        err_restore = threading.Thread(target=lambda: errors["pg_restore"].extend(restore.stderr.readlines()),  # type: ignore[union-attr]
+                                       daemon=True)
+        err_psql = threading.Thread(target=lambda: errors["psql"].extend(psql.stderr.readlines()),  # type: ignore[union-attr]
+                                    daemon=True)
+        threads = [
+            threading.Thread(target=feed_decompressed, args=(spool, [restore.stdin], control), daemon=True),
+            err_restore, err_psql, threading.Thread(target=read_marks, args=(psql.stdout,), daemon=True),
+        ]
+
+        def failed(program: str) -> OpsError:
+            proc, reader = (psql, err_psql) if program == "psql" else (restore, err_restore)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(10)
+            reader.join(5)
+            return _restore_error(program, proc.returncode or 1, errors[program], conn)
+
+        for t in threads:
+            t.start()
+        committed = False
+        try:
+            sink = psql.stdin
+            sink.write(_prelude(plan, options).encode("utf-8"))
+            fd = restore.stdout.fileno()
+            head = b""
+            in_head = True
+            while True:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    break
+                control.check()
+                control.done += len(chunk)
+                if in_head:
+                    head += chunk
+                    if len(head) < _PREAMBLE_LIMIT:
+                        continue
+                    chunk, head, in_head = _split_head(head, plan, options), b"", False
+                sink.write(chunk)
+            if in_head:
+                sink.write(_split_head(head, plan, options))
+            if restore.wait() != 0:
+                raise failed("pg_restore")
+            # Row counts inside the transaction, before deciding to commit.
+            checks = [f"SELECT '@@rc|' || {_quote_literal(k)} || '|' || count(*) FROM ONLY "
+                      + ".".join(_quote_ident(p) for p in k.split(".", 1)) + ";" for k in sorted(plan.tables)]
+            sink.write(("\n".join(checks) + "\n\\echo @@done\n").encode("utf-8"))
+            sink.flush()
+            while not marker.wait(0.2):
+                control.check()
+                if psql.poll() is not None:
+                    break
+            if not any(m.startswith("@@done") for m in marks):
+                raise failed("psql")
+            counted = {p[1]: int(p[2]) for p in (m.split("|") for m in marks if m.startswith("@@rc|"))}
+            wrong = [f"{k}: {counted.get(k)} rows, the manifest says {v}" for k, v in sorted(plan.tables.items())
+                     if counted.get(k) != v]
+            if wrong:
+                raise IntegrityError("Row counts after the restore differ from the manifest, so it was rolled back: "
+                                     + "; ".join(wrong[:5]), hint="The target is unchanged; verify the backup")
+            control.check()
+            sink.write(b"COMMIT;\n")
+            sink.close()
+            if psql.wait() != 0:
+                raise failed("psql")
+            committed = True
+            return len(plan.tables)
+        except BrokenPipeError:
+            raise failed("psql") from None
+        finally:
+            if not committed:
+                # No COMMIT was sent: killing psql ends the session and PostgreSQL rolls back.
+                for proc in (psql, restore):
+                    with contextlib.suppress(OSError):
+                        proc.kill()
+            for proc in (psql, restore):
+                with contextlib.suppress(Exception):
+                    proc.wait(10)
+            for t in threads:
+                t.join(5)
+
+
+def _split_head(head: bytes, plan: Plan, options: RestoreOptions) -> bytes:
+    # The preamble is plain SQL before the first object; filter only up to the first COPY so data is untouched.
+    cut = head.find(b"\nCOPY ")
+    cut = len(head) if cut < 0 else cut
+    text = head[:cut].decode("utf-8", "surrogateescape")
+    return _filter_preamble(text, plan.server_major, options.lock_timeout_s).encode("utf-8", "surrogateescape") \
+        + head[cut:]
+
+
+def _restore_error(program: str, rc: int, stderr: list[bytes], conn: PgConn) -> OpsError:
+    text = MASKER(b"".join(stderr).decode("utf-8", "replace").strip())[-1500:]
+    low = text.lower()
+    if "terminat" in low or "server closed the connection" in low or "connection to server" in low \
+            or "no connection to the server" in low:
+        return ConnectionFailure(f"The connection to {conn.label} was lost during the restore; nothing was "
+                                 "committed, so the target is unchanged", kind=FailureKind.DROPPED,
+                                 target=conn.label, hint="Retry when the database is reachable", detail=text)
+    if "lock timeout" in low or "canceling statement due to lock timeout" in low:
+        return OpsError("The restore waited too long for locks held by other sessions; it was rolled back and "
+                        "the target is unchanged", hint="Stop the platform's writers (or retry in a quiet moment)",
+                        detail=text)
+    first = next((ln for ln in text.splitlines() if "ERROR" in ln or "error" in ln), text.splitlines()[-1] if text else "")
+    return OpsError(f"The restore failed ({program}: {first.strip()[:300]}); it was rolled back and the target is "
+                    "unchanged", detail=text)
+
+
+# --- the whole operation ----------------------------------------------------------------------------
+
+
+async def restore_backup(ctx: Any, env_name: str, backup_id: str, target_name: str, progress: Progress | None = None,
+                         *, confirm: str | None, reason: str | None, options: RestoreOptions = RestoreOptions(),
+                         store: BackupStore | None = None) -> RestoreResult:
+    source = ctx.workspace.environment(env_name)
+    target = await resolve_target(ctx, source, target_name)
+    auth = authorize(ctx.workspace, target.env, "backup restore", confirm=confirm, reason=reason,
+                     target_name=target.name)
+    if options.skip_safety_backup and not target.scratch:
+        raise GuardRefusedError(f"'{target.name}' is an environment's database: its safety backup cannot be skipped",
+                                hint="--skip-safety-backup is only for scratch databases")
+    store, manifest = await find_manifest(ctx, env_name, backup_id, store=store)
+    safety_store = None
+    if not options.skip_safety_backup:
+        safety_env = target.env if target.env.backup.configured else source
+        safety_store = store if safety_env is source else await store_for(ctx, safety_env)
+    audit = {"environment": target.env.name, "action": "backup restore", "target": f"{target.name} ({target.conn.dbname})",
+             "reason": auth.reason}
+    try:
+        result = await run_blocking(
+            lambda c: restore_blocking(ctx.paths.cache, store, manifest, target, options, c, safety_store),
+            progress)
+    except BaseException as exc:
+        outcome = f"failed: {exc.message}" if isinstance(exc, OpsError) else f"failed: {type(exc).__name__}"
+        await ctx.audit.arecord(**audit, outcome=outcome, details={"backup": backup_id})
+        raise
+    await ctx.audit.arecord(**audit, outcome="done", details={
+        "backup": backup_id, "safety_backup": result.safety_backup_id, "strategy": result.strategy,
+        "tables_checked": result.tables_checked})
+    return result
+
+
+def restore_blocking(cache: Path, store: BackupStore, manifest: mf.Manifest, target: RestoreTarget,
+                     options: RestoreOptions, control: Control, safety_store: BackupStore | None) -> RestoreResult:
+    t0 = time.perf_counter()
+    conn = target.conn
+    maint = _maintenance(conn, conn.dbname)
+    lock = acquire_lock(maint, f"restore:{conn.host}:{conn.port}/{conn.dbname}",
+                        f"A restore into '{target.name}' ({conn.dbname})")
+    created = False
+    try:
+        exists = _database_exists(maint, conn.dbname)
+        control.note("downloading and checking the archive")
+        control.total = manifest.bytes
+        with spooled(store, manifest, cache / "spool", control) as spool, \
+                tempfile.TemporaryDirectory(prefix="rops-restore-") as tmp:
+            server_major, _ = server_version(maint)
+            tools = tools_for(server_major, at_least=manifest.client_major, prefer_major=manifest.client_major)
+            control.note("reading the table of contents")
+            _text, toc = read_toc(tools, spool, control)
+            if not toc:
+                raise IntegrityError(f"Backup {manifest.id} has an empty table of contents")
+            safety_id = None
+            if exists and safety_store is not None:
+                control.note("safety backup of the target")
+                control.done = 0
+                safety = dump_to_store(safety_store, BackupRequest(
+                    target.env.name if target.is_environment else safety_store.environment,
+                    conn.with_app("realtor-ops safety backup"), "safety",
+                    note=f"safety backup before restoring {manifest.id} into {conn.dbname}"), control)
+                safety_id = safety.id
+            if not exists:
+                with maint.connect() as c:
+                    c.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(
+                        sql.Identifier(conn.dbname)))
+                created = True
+            plan = make_plan(manifest, toc, target, options, created, Path(tmp))
+            control.note("restoring (one transaction)")
+            control.done = 0
+            control.total = manifest.dump_bytes * 3  # SQL text is larger than the archive; a rough ETA
+            checked = run_restore_pipeline(spool, tools, conn, plan, options, control, manifest.id)
+        created = False  # committed: keep it
+        notes = tuple(plan.notes) + ((f"created database {conn.dbname}",) if plan.created_database else ())
+        return RestoreResult(manifest.id, target.name, conn.dbname, STRATEGY, safety_id, checked,
+                             round(time.perf_counter() - t0, 3), notes)
+    finally:
+        if created:
+            with contextlib.suppress(Exception), maint.connect() as c:
+                c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(conn.dbname)))
+        with contextlib.suppress(Exception):
+            lock.close()
+
+
+def restore_into_scratch(store: BackupStore, manifest: mf.Manifest, base: PgConn, spool: Path, tools: PgTools,
+                         toc: list[TocEntry], control: Control) -> int:
+    """For ``verify --restore-test``: a fresh database, restored and row-counted, then dropped."""
+    import secrets
+
+    name = f"rops_verify_{secrets.token_hex(4)}"
+    maint = _maintenance(base, base.dbname)
+    with maint.connect() as c:
+        c.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(sql.Identifier(name)))
+    try:
+        target = RestoreTarget(name, None, base.with_db(name), False, False)  # type: ignore[arg-type]
+        with tempfile.TemporaryDirectory(prefix="rops-verify-") as tmp:
+            plan = make_plan(manifest, toc, target, RestoreOptions(), True, Path(tmp))
+            return run_restore_pipeline(spool, tools, target.conn, plan, RestoreOptions(), control, manifest.id)
+    finally:
+        with contextlib.suppress(psycopg.Error, ConnectionFailure), maint.connect() as c:
+            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -1,0 +1,41 @@
+"""Health of each environment: typed checks, a concurrent poller with retries, and a bounded history.
+
+Start polling from a shell (or any asyncio program)::
+
+    from services.app_context import open_workspace
+    from services.health import HealthHistory, HealthPoller, CheckContext
+
+    ctx = open_workspace()
+    poller = HealthPoller(ctx.workspace.environments.values(), CheckContext(ctx.credentials),
+                          history=HealthHistory(ctx.paths.data / "health.sqlite3"),
+                          on_transition=print)
+    await poller.start()      # runs until ``await poller.stop()``
+
+One round, as the CLI does it: ``await run_once(envs, CheckContext(ctx.credentials))``.
+"""
+
+from services.health.checks import Check, CheckContext, all_checks
+from services.health.history import HealthHistory, Incident
+from services.health.model import CHECK_LABELS, CHECK_NAMES, CheckResult, Part, Status, Transition, worst
+from services.health.poller import CheckState, HealthPoller, summarize
+from services.health.runner import run_check, run_once
+
+__all__ = [
+    "CHECK_LABELS",
+    "CHECK_NAMES",
+    "Check",
+    "CheckContext",
+    "CheckResult",
+    "CheckState",
+    "HealthHistory",
+    "HealthPoller",
+    "Incident",
+    "Part",
+    "Status",
+    "Transition",
+    "all_checks",
+    "run_check",
+    "run_once",
+    "summarize",
+    "worst",
+]

@@ -1,0 +1,126 @@
+"""The database from the inside: connect + ``SELECT 1`` latency, connections against the pool limit
+(the seed's Supabase pro tier: 100), server version and database size."""
+
+from __future__ import annotations
+
+import psycopg
+
+from services.errors import ConnectionFailure, FailureKind
+from services.health.checks.base import Check, CheckContext, Stopwatch, status_for_failure
+from services.health.model import CheckResult, Part, Status, result
+from services.workspace import DatabaseSettings, Environment
+
+# Share of the pool limit in use at which the check warns (Supabase warns at 80 % as well).
+CONNECTION_WARN_RATIO = 0.8
+
+
+def classify_pg_error(exc: BaseException, target: str) -> ConnectionFailure:
+    text = str(exc)
+    low = text.lower()
+    detail = f"{type(exc).__name__}: {text.strip()}"[:400]
+    if "password authentication failed" in low or "no password supplied" in low or "authentication failed" in low:
+        return ConnectionFailure(f"The database at {target} rejected the user name or password",
+                                 kind=FailureKind.AUTH, target=target, detail=detail,
+                                 hint="Check the database password in the environment's secrets")
+    if "too many clients" in low or "remaining connection slots" in low or "too many connections" in low:
+        return ConnectionFailure(f"The database at {target} refuses new connections: its connection limit is reached",
+                                 kind=FailureKind.SERVER_ERROR, target=target, detail=detail)
+    if "could not translate host name" in low or "name or service not known" in low:
+        return ConnectionFailure(f"The database host of {target} could not be resolved (DNS failure)",
+                                 kind=FailureKind.DNS, target=target, detail=detail)
+    if "connection refused" in low:
+        return ConnectionFailure(f"The database at {target} refused the connection (is PostgreSQL running?)",
+                                 kind=FailureKind.REFUSED, target=target, detail=detail)
+    if "timeout" in low or "timed out" in low:
+        return ConnectionFailure(f"The database at {target} did not answer in time (timeout)",
+                                 kind=FailureKind.TIMEOUT, target=target, detail=detail)
+    if "does not exist" in low:
+        return ConnectionFailure(f"The database at {target} does not exist", kind=FailureKind.NOT_FOUND,
+                                 target=target, detail=detail)
+    if "ssl" in low or "certificate" in low:
+        return ConnectionFailure(f"The secure connection to the database at {target} failed (TLS)",
+                                 kind=FailureKind.TLS, target=target, detail=detail)
+    if "server closed the connection" in low or "terminating connection" in low:
+        return ConnectionFailure(f"The database at {target} closed the connection", kind=FailureKind.DROPPED,
+                                 target=target, detail=detail)
+    return ConnectionFailure(f"The database at {target} could not be reached", kind=FailureKind.UNREACHABLE,
+                             target=target, detail=detail)
+
+
+def _target(db: DatabaseSettings) -> str:
+    return f"{db.host}:{db.port}/{db.name}"
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+class DatabaseCheck(Check):
+    name = "database"
+
+    def configured(self, env: Environment) -> bool:
+        return env.database.configured
+
+    def not_configured_reason(self, env: Environment) -> str:
+        return "no database host is set"
+
+    async def run(self, env: Environment, ctx: CheckContext) -> CheckResult:
+        db = env.database
+        target = _target(db)
+        password = await ctx.credentials.aget(env.name, "DATABASE_PASSWORD")
+        params = {k: v for k, v in db.params.items() if k not in ("pgbouncer", "connection_limit", "schema")}
+        clock = Stopwatch()
+        try:
+            conninfo = psycopg.conninfo.make_conninfo(
+                host=db.host, port=db.port, dbname=db.name, user=db.user, password=password or None,
+                sslmode=db.sslmode or "prefer", connect_timeout=max(1, int(ctx.timeout_s)),
+                application_name="realtor-ops health", **params)
+            conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+        except psycopg.Error as exc:
+            failure = classify_pg_error(exc, target)
+            return result(env.name, self.name, status_for_failure(failure), failure.sentence(), latency_ms=clock.ms)
+        try:
+            connect_ms = clock.ms
+            query = Stopwatch()
+            await conn.execute("SELECT 1")
+            select_ms = query.ms
+            cur = await conn.execute(
+                "SELECT current_setting('server_version'), pg_database_size(current_database()),"
+                " (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'),"
+                " current_setting('max_connections')::int")
+            row = await cur.fetchone()
+        except psycopg.Error as exc:
+            failure = classify_pg_error(exc, target)
+            return result(env.name, self.name, status_for_failure(failure), failure.sentence(), latency_ms=clock.ms)
+        finally:
+            await conn.close()
+        assert row is not None
+        version, size, connections, max_connections = str(row[0]), int(row[1]), int(row[2]), int(row[3])
+        limit = db.pool_limit or max_connections
+        ratio = connections / limit if limit else 0.0
+        latency = connect_ms + select_ms
+        conn_status = Status.DEGRADED if ratio >= CONNECTION_WARN_RATIO else Status.UP
+        parts = (
+            Part("connect", Status.UP, f"{connect_ms:.0f} ms"),
+            Part("SELECT 1", Status.UP if select_ms <= ctx.slow_ms else Status.DEGRADED, f"{select_ms:.1f} ms"),
+            Part("connections", conn_status, f"{connections} of {limit}",
+                 detail=f"server max_connections {max_connections}"),
+            Part("server version", Status.UP, f"PostgreSQL {version}"),
+            Part("database size", Status.UP, _size(size)),
+        )
+        metrics = {"connect_ms": connect_ms, "select_ms": select_ms, "connections": float(connections),
+                   "pool_limit": float(limit), "size_bytes": float(size)}
+        summary = f"{connections}/{limit} connections, PostgreSQL {version.split()[0]}, {_size(size)}"
+        if conn_status is Status.DEGRADED:
+            return result(env.name, self.name, Status.DEGRADED,
+                          f"{connections} of {limit} pool connections in use ({ratio:.0%}); new requests may wait",
+                          latency_ms=latency, parts=parts, metrics=metrics)
+        if latency > ctx.slow_ms:
+            return result(env.name, self.name, Status.DEGRADED,
+                          f"Slow: connect + SELECT 1 took {latency:.0f} ms; {summary}",
+                          latency_ms=latency, parts=parts, metrics=metrics)
+        return result(env.name, self.name, Status.UP, summary, latency_ms=latency, parts=parts, metrics=metrics)

@@ -1,0 +1,161 @@
+"""The .env parser on real-world syntax, and fuzzed input: never a crash, every rejection names its line."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services import workspace as ws
+from services.app_context import AppPaths, build_context
+from services.credentials import CredentialStore
+from services.dotenv_parser import DotenvError, parse_dotenv
+from services.env_import import plan_import
+from services.errors import ConfigError, WorkspaceFileError
+
+
+def values(text: str) -> dict[str, str]:
+    return parse_dotenv(text).values()
+
+
+def test_comments_export_and_whitespace() -> None:
+    assert values("# c\n\n  export A=1  \nB = two words # note\nC=x#y\nD=\nE= # only a comment\n") == {
+        "A": "1", "B": "two words", "C": "x#y", "D": "", "E": ""}
+
+
+def test_quotes_escapes_and_multiline() -> None:
+    text = ("S='lit $A \\n #x'\n"
+            'D="a\\tb\\n\\"q\\" \\\\ \\$A # kept"\n'
+            'M="line 1\nline 2\n  line 3"\n'
+            "K='one\ntwo'\n"
+            "B=`back tick`\n")
+    assert values(text) == {"S": "lit $A \\n #x", "D": 'a\tb\n"q" \\ $A # kept', "M": "line 1\nline 2\n  line 3",
+                            "K": "one\ntwo", "B": "back tick"}
+
+
+def test_references_and_defaults() -> None:
+    parsed = parse_dotenv("HOST=db\nURL=postgresql://${HOST}:5432/$NAME\nNAME=x\nP=${MISSING:-fallback}\n"
+                          "Q=\"${HOST}-x\"\nR='${HOST}'\n")
+    assert parsed.values()["URL"] == "postgresql://db:5432/"
+    assert parsed.values()["P"] == "fallback"
+    assert parsed.values()["Q"] == "db-x"
+    assert parsed.values()["R"] == "${HOST}"
+    assert [w.line for w in parsed.warnings] == [2]
+
+
+def test_duplicates_last_wins_with_a_warning() -> None:
+    parsed = parse_dotenv("A=1\nB=2\nA=3\n")
+    assert parsed.values() == {"B": "2", "A": "3"}
+    assert parsed.entries["A"].line == 3
+    assert parsed.warnings[0].sentence() == "line 3 (A): set again (first on line 1); the last value wins"
+
+
+def test_crlf_and_bom() -> None:
+    assert values("\ufeffA=1\r\nB=\"x\r\ny\"\r\n") == {"A": "1", "B": "x\ny"}
+
+
+@pytest.mark.parametrize(("text", "line", "needle"), [
+    ("A=1\nnot a line\n", 2, "no '='"),
+    ("A=1\n=value\n", 2, "expected NAME=value"),
+    ("A=1\nB=\"open\nC=2\n", 2, "never closed"),
+    ("A='x' y\n", 1, "after the closing"),
+    ("A=1\n\nB=\"two\nlines\" tail\n", 4, "after the closing"),
+    ("9A=1\n", 1, "expected NAME=value"),
+    ("A=1\x00\n", 1, "NUL"),
+])
+def test_rejections_name_the_line(text: str, line: int, needle: str) -> None:
+    with pytest.raises(DotenvError) as err:
+        parse_dotenv(text, source="my.env")
+    assert err.value.line == line
+    assert f"my.env, line {line}" in err.value.sentence()
+    assert needle in err.value.sentence()
+
+
+def test_rejections_never_quote_the_value() -> None:
+    with pytest.raises(DotenvError) as err:
+        parse_dotenv("TOKEN='s3cr3t-value' trailing\n")
+    assert "s3cr3t" not in err.value.sentence()
+
+
+# --- fuzzing -------------------------------------------------------------------------------------
+
+_LINE = st.one_of(
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40),
+    st.builds(lambda k, v: f"{k}={v}", st.sampled_from(["A", "DATABASE_URL", "REDIS_URL", "export B", "C_1",
+                                                        "MLS_API_KEY", "NEXT_PUBLIC_APP_URL", "STAGING_REDIS_URL",
+                                                        "AWS_REGION", "BACKUP_BUCKET_NAME"]),
+              st.text(alphabet="ab =#'\"\\$ {}:/@%?&\n\tü", max_size=30)),
+    st.sampled_from(["DATABASE_URL=postgresql://u:p%40@h:5432/d?sslmode=require",
+                     "REDIS_URL=rediss://default:x@h:6379", "DIRECT_URL=postgres://[::1", "REDIS_URL=redis://h:0",
+                     "DATABASE_URL=postgresql://h:99999/x", "NEXT_PUBLIC_APP_URL=ftp://x", "X=\"", "Y='",
+                     "GITHUB_REPOSITORY=bad", "CLOUDFLARE_R2_BUCKET_NAME=UPPER", "DATABASE_URL=postgresql://h:0/x"]),
+)
+
+
+def _check_rejection(exc: DotenvError, text: str) -> None:
+    lines = max(1, text.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1)
+    assert 1 <= exc.line <= lines
+    assert re.search(r", line \d+", exc.sentence())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_LINE, max_size=12).map("\n".join))
+def test_fuzzed_dotenv_never_crashes_the_parser(text: str) -> None:
+    try:
+        parsed = parse_dotenv(text)
+    except DotenvError as exc:
+        _check_rejection(exc, text)
+        return
+    for entry in parsed.entries.values():
+        assert entry.line >= 1
+
+
+def _readonly_context() -> object:
+    # Secrets "from the environment" (empty): planning reads no keyring, so fuzzing stays fast.
+    work = ws.Workspace(name="fuzz", id=f"fuzz-{uuid.uuid4().hex}", profile=ws.Profile.ADMIN)
+    work.environments["staging"] = ws.seed_environment("staging", ws.EnvironmentKind.STAGING)
+    ctx = build_context(work, AppPaths.from_os().config / "fuzz.toml", paths=AppPaths.from_os())
+    ctx.credentials = CredentialStore(work.id, from_env={})
+    return ctx
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(st.lists(_LINE, max_size=12).map("\n".join))
+def test_fuzzed_dotenv_never_crashes_the_importer(text: str) -> None:
+    ctx = _readonly_context()
+    try:
+        plan = plan_import(ctx, "staging", text, source="fuzz.env")  # type: ignore[arg-type]
+    except DotenvError as exc:
+        _check_rejection(exc, text)
+        return
+    # Whatever was accepted can be saved and read back.
+    assert plan._new_env is not None
+    ws.loads(ws.dumps(ws.Workspace(environments={"staging": plan._new_env})))
+
+
+_TOML_LINE = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["[environments.staging]", "[environments.production.database]", "kind = \"staging\"",
+                     "kind = \"nope\"", "port = 70000", "port = \"x\"", "app_url = \"ftp://x\"", "unknown = 1",
+                     "schema_version = 99", "profile = \"admin\"", "[environments.\"bad name\"]",
+                     "[environments.staging.features]", "debugMode = 1", "environments = 3", "name = [1, 2]",
+                     "part_size_mib = 1", "[environments.staging.backup]", "[[environments]]"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TOML_LINE, max_size=10).map("\n".join))
+def test_fuzzed_workspace_toml_never_crashes_the_loader(text: str) -> None:
+    try:
+        ws.loads(text, path="fuzz.toml")
+    except WorkspaceFileError as exc:
+        assert exc.path == "fuzz.toml"
+        assert exc.line is not None, exc.sentence()
+        assert 1 <= exc.line <= text.count("\n") + 1
+        assert f"fuzz.toml, line {exc.line}" in exc.sentence()
+    except ConfigError as exc:  # pragma: no cover - any other error is a bug
+        pytest.fail(f"unexpected {type(exc).__name__}: {exc}")

@@ -1,0 +1,128 @@
+"""The Backups view driven like a user: catalog, freshness, back up now, details, verify, guarded restore."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import psycopg
+from PySide6.QtCore import Qt
+
+from console.error_presenter import ErrorPresenter
+from console.jobs import JobState
+from console.production_guard import current_unlock_dialog
+from console.session import Session
+from console.window import MainWindow
+from services import workspace as ws
+from tests.backup.conftest import build, make_env
+from tests.qt.conftest import wait_for
+
+SHOTS = os.environ.get("REALTOR_SCREENSHOTS")  # a folder: save the issue's screenshots there
+
+
+def shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(Path(SHOTS) / name))
+
+
+def test_backups_view(qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s3_bucket: str,  # type: ignore[no-untyped-def]
+                      tmp_path: Path, app_dirs: dict[str, Path]) -> None:
+    from services.sandbox.realtor_schema import install_realtor_schema_sync
+
+    install_realtor_schema_sync(scratch_db, rows_scale=0.3)
+    env = make_env("production", ws.EnvironmentKind.PRODUCTION, scratch_db, s3_location.endpoint_url, s3_bucket)
+    ctx, _path, _secrets = build(tmp_path, [env], app_dirs)
+    session = Session(ErrorPresenter())
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    target = f"{env.database.name}_check"
+
+    async def scenario() -> None:
+        session.set_context(ctx)
+        view = window.show_view("backups")
+        await view.load()
+        assert view.model.rowCount() == 0
+        assert "NO BACKUP" in view.freshness.text() and "#d93025" in view.freshness.text()
+        assert view.backup_button.isEnabled() and not view.restore_button.isEnabled()
+
+        # Back up now: a job in the jobs panel with progress; the catalog reloads when it is done.
+        qtbot.mouseClick(view.backup_button, Qt.MouseButton.LeftButton)
+        await wait_for(lambda: view.last_job is not None, timeout=10)
+        job = view.last_job
+        await wait_for(lambda: job.snapshot is not None, timeout=30)
+        shot(window, "backups-running.png")
+        await wait_for(lambda: job.state != JobState.RUNNING, timeout=120)
+        assert job.state == JobState.DONE, job.error
+        await wait_for(lambda: view.model.rowCount() == 1, timeout=30)
+        assert "Fresh" in view.freshness.text() and "#1e8e3e" in view.freshness.text()
+        assert window.jobs_panel.model.index(0, 2).data() == "done"
+
+        # Details pane shows the manifest of the selected backup.
+        view.table.selectRow(0)
+        entry = view.selected()
+        assert entry is not None and entry.good
+        assert entry.id in view.details.toPlainText() and entry.sha256 in view.details.toPlainText()
+        assert "public.listings: 720" in view.details.toPlainText()
+        shot(window, "backups-catalog.png")
+
+        # Sorting and filtering through the proxy.
+        view.filter_edit.setText("no-such-thing")
+        assert view.proxy.rowCount() == 0
+        view.filter_edit.setText("")
+        view.state_filter.setCurrentText("verified")
+        assert view.proxy.rowCount() == 0
+        view.state_filter.setCurrentText("all")
+
+        # Verify: recorded in the catalog.
+        view.table.selectRow(0)
+        vjob = await view.verify_selected()
+        assert vjob is not None
+        await wait_for(lambda: vjob.state != JobState.RUNNING, timeout=60)
+        assert vjob.state == JobState.DONE and vjob.result.ok
+        await wait_for(lambda: view.model.rowCount() == 1 and view.model.entry(0).verification == "verified")
+
+        # Prune preview: reasons, nothing deleted.
+        plan = await view.prune_preview()
+        assert len(plan.keep) == 1 and "newest good backup" in view.details.toPlainText()
+
+        # Restore into production-guarded target: the dialog wants the name and a reason.
+        view.table.selectRow(0)
+        view.restore_target.setCurrentText(target)
+        task = asyncio.ensure_future(view.restore_selected())
+        await wait_for(lambda: current_unlock_dialog() is not None)
+        dialog = current_unlock_dialog()
+        assert dialog is not None and not dialog.ok_button.isEnabled()
+        dialog.name_edit.setText(target)
+        assert not dialog.ok_button.isEnabled()  # production: a reason is required too
+        dialog.reason_edit.setText("monthly restore drill")
+        assert dialog.ok_button.isEnabled()
+        shot(dialog, "backups-restore-confirmation.png")
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+        rjob = await task
+        assert rjob is not None
+        await wait_for(lambda: rjob.state != JobState.RUNNING, timeout=120)
+        assert rjob.state == JobState.DONE, rjob.error
+        assert rjob.result.tables_checked == 7  # six realtor tables and _prisma_migrations
+        entries = ctx.audit.entries()
+        assert entries[0].action == "backup restore" and entries[0].reason == "monthly restore drill"
+
+        # Cancel in the dialog: nothing happens.
+        task = asyncio.ensure_future(view.restore_selected())
+        await wait_for(lambda: current_unlock_dialog() is not None)
+        current_unlock_dialog().reject()  # type: ignore[union-attr]
+        assert await task is None
+
+        # Viewer profile: actions disabled, with a tooltip saying why.
+        ctx.workspace.profile = ws.Profile.VIEWER
+        view.show_details()
+        assert not view.backup_button.isEnabled() and "viewer" in view.backup_button.toolTip()
+        assert not view.restore_button.isEnabled() and "viewer" in view.restore_button.toolTip()
+
+    try:
+        qloop.run_until_complete(scenario())
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')

@@ -1,0 +1,120 @@
+"""Small dialogs of the Environments view: new/duplicate environment, set a secret, the import preview.
+
+All are opened with ``open()`` and awaited (``console.production_guard.open_and_wait``), never ``exec()``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from services.env_import import ImportPlan, guess_kind
+from services.environment_edits import NAME_RE
+from services.workspace import EnvironmentKind
+
+
+class NewEnvironmentDialog(QDialog):
+    """Name and kind of a new environment (and, for a duplicate, whether to copy its secrets)."""
+
+    def __init__(self, existing: list[str], *, duplicate_of: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("newEnvironmentDialog")
+        self.existing = set(existing)
+        self.setWindowTitle(f"Duplicate {duplicate_of}" if duplicate_of else "Add an environment")
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("e.g. staging-2")
+        self.kind_box = QComboBox()
+        self.kind_box.addItems([k.value for k in EnvironmentKind])
+        self.kind_box.setCurrentText(EnvironmentKind.OTHER.value)
+        form.addRow("Name:", self.name_edit)
+        form.addRow("Kind:", self.kind_box)
+        self.copy_secrets = QCheckBox("Copy its secrets too (the keyring entries)")
+        if duplicate_of:
+            form.addRow("", self.copy_secrets)
+        else:
+            self.copy_secrets.hide()
+        layout.addLayout(form)
+        self.problem = QLabel()
+        self.problem.setStyleSheet("color: #b3261e")
+        layout.addWidget(self.problem)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.name_edit.textChanged.connect(self._update)
+        self._update()
+
+    @property
+    def kind(self) -> EnvironmentKind:
+        return EnvironmentKind(self.kind_box.currentText())
+
+    def _update(self) -> None:
+        name = self.name_edit.text().strip()
+        problem = ""
+        if name and not NAME_RE.fullmatch(name):
+            problem = "Use letters, digits, '.', '_' and '-' only."
+        elif name in self.existing:
+            problem = f"There is already an environment named '{name}'."
+        self.problem.setText(problem)
+        if name and not problem and self.kind_box.currentText() == EnvironmentKind.OTHER.value:
+            guessed = guess_kind(name)
+            if guessed != EnvironmentKind.OTHER:
+                self.kind_box.setCurrentText(guessed.value)
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(bool(name) and not problem)
+
+
+class SecretDialog(QDialog):
+    """Type a new value for one secret; shown as dots, never logged."""
+
+    def __init__(self, env_name: str, secret: str, label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("secretDialog")
+        self.setWindowTitle(f"Set {secret} for {env_name}")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"{label}. The value goes to the OS keyring only."))
+        self.value_edit = QLineEdit()
+        self.value_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.value_edit.setAccessibleName(f"New value of {secret}")
+        layout.addWidget(self.value_edit)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.value_edit.textChanged.connect(
+            lambda text: self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(text)))
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+
+
+class ImportPreviewDialog(QDialog):
+    """What an import would change (secret changes by name only), with Apply or Cancel."""
+
+    def __init__(self, plan: ImportPlan, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("importPreviewDialog")
+        self.setWindowTitle(f"Import {plan.source} into {plan.environment}")
+        self.resize(720, 480)
+        layout = QVBoxLayout(self)
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setPlainText("\n".join(plan.lines()))
+        layout.addWidget(self.text)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        apply = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        apply.setText("Nothing to apply" if plan.is_noop else "Apply")
+        apply.setEnabled(not plan.is_noop)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
