@@ -34,15 +34,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from benchmarks.qt_heartbeat import Heartbeat, report
 from services import workspace as ws
 from services.credentials import CredentialStore
 from services.health import CheckContext, run_check, run_once
 from services.health.checks.platform import PlatformCheck
-from services.sandbox.platform_standin import SECURITY_HEADERS
 from services.sandbox.ports import free_port, wait_for_port
+from services.seed_policy import SECURITY_HEADERS
 
 ENDPOINTS = 50
 DELAY_S = 0.2
@@ -92,34 +92,6 @@ async def one_round(envs: list[ws.Environment]) -> dict[str, float]:
     return {"ratio": ratio}
 
 
-class Heartbeat:
-    def __init__(self, interval_ms: int = 5) -> None:
-        self.interval = interval_ms / 1000
-        self.gaps: list[float] = []
-        self._last = time.perf_counter()
-        self.timer = QTimer()
-        self.timer.setInterval(interval_ms)
-        self.timer.timeout.connect(self._tick)
-        self.timer.start()
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.gaps.append(max(0.0, now - self._last - self.interval))
-        self._last = now
-
-    def take(self) -> list[float]:
-        gaps, self.gaps = self.gaps, []
-        self._last = time.perf_counter()
-        return gaps
-
-
-def stall(name: str, gaps: list[float]) -> float:
-    worst = max(gaps) * 1000 if gaps else float("nan")
-    p99 = statistics.quantiles(gaps, n=100)[98] * 1000 if len(gaps) > 100 else worst
-    print(f"  {name:<34} longest stall {worst:6.1f} ms   p99 {p99:5.1f} ms   ticks {len(gaps)}")
-    return worst
-
-
 async def polling(url: str, tmp: Path) -> None:
     from console.error_presenter import ErrorPresenter
     from console.session import Session
@@ -136,7 +108,7 @@ async def polling(url: str, tmp: Path) -> None:
     await asyncio.sleep(1.0)
     beat.take()
     await asyncio.sleep(2.0)
-    idle = stall("idle window (baseline)", beat.take())
+    idle = report("idle window (baseline)", beat.take())
 
     workspace = ws.Workspace(name="Benchmark")
     for env in environments(url):
@@ -158,8 +130,8 @@ async def polling(url: str, tmp: Path) -> None:
     gaps = beat.take()
     print(f"  polling: {len(poller.states)} checks ({ENDPOINTS} environments × platform + headers), "
           f"{runs} results in 8 s, every one stored in the history and shown on the board")
-    worst_start = stall("poller start (restore + first round)", start_gaps)
-    worst = stall("polling 8 s", gaps)
+    worst_start = report("poller start (restore + first round)", start_gaps)
+    worst = report("polling 8 s", gaps)
     await session.tasks.shutdown()
     window.close()
     overall = max(worst, worst_start)

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -22,35 +20,9 @@ tmp = Path(tempfile.mkdtemp(prefix="heartbeat-"))
 for var, sub in (("XDG_CONFIG_HOME", "c"), ("XDG_DATA_HOME", "d"), ("XDG_STATE_HOME", "s"), ("XDG_CACHE_HOME", "k")):
     os.environ[var] = str(tmp / sub)
 
-from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-
-class Heartbeat:
-    def __init__(self, interval_ms: int = 5) -> None:
-        self.interval = interval_ms / 1000
-        self.gaps: list[float] = []
-        self._last = time.perf_counter()
-        self.timer = QTimer()
-        self.timer.timeout.connect(self._tick)
-        self.timer.start(interval_ms)
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.gaps.append(max(0.0, now - self._last - self.interval))
-        self._last = now
-
-    def take(self) -> list[float]:
-        gaps, self.gaps = self.gaps, []
-        self._last = time.perf_counter()
-        return gaps
-
-
-def report(name: str, gaps: list[float]) -> float:
-    worst = max(gaps) * 1000 if gaps else float("nan")
-    p99 = statistics.quantiles(gaps, n=100)[98] * 1000 if len(gaps) > 100 else worst
-    print(f"{name:<28} longest stall {worst:6.1f} ms   p99 {p99:5.1f} ms   ticks {len(gaps)}")
-    return worst
+from benchmarks.qt_heartbeat import Heartbeat, report  # noqa: E402
 
 
 async def scenario(window, session, beat: Heartbeat) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -113,6 +85,18 @@ async def scenario(window, session, beat: Heartbeat) -> dict[str, float]:  # typ
     while not job.task.done():
         await asyncio.sleep(0.1)
     results["job (256 MB upload)"] = report("job (256 MB upload)", beat.take())
+
+    from services.backup.dump_stream import create_backup
+
+    async def backup(progress: Progress) -> object:
+        return await create_backup(session.ctx, "production", progress)
+
+    job = session.jobs.start("Back up production", backup, environment="production")
+    while not job.task.done():
+        await asyncio.sleep(0.1)
+    if job.error is not None:
+        print(f"  backup job failed: {job.error.sentence}")
+    results["job (backup of production)"] = report("job (backup of production)", beat.take())
     return results
 
 

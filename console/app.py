@@ -144,6 +144,23 @@ async def start_sandbox(session, window) -> None:  # type: ignore[no-untyped-def
             session.errors.report(part.error, f"sandbox {part.name}") if part.error else None
     session.set_context(build_context(runtime.workspace, runtime.workspace_path))
     session.sandbox_status.emit(runtime.parts)
+    if all(p.available for p in runtime.parts if p.name in ("PostgreSQL", "S3 endpoint")):
+        # A new sandbox has no backup yet: take one, as a job, so every view has something real to show.
+        session.jobs.start("Sandbox: first backup of production", sandbox_first_backup(session),
+                           environment="production")
+
+
+def sandbox_first_backup(session):  # type: ignore[no-untyped-def]
+    async def run(progress):  # type: ignore[no-untyped-def]
+        from services.backup.catalog import list_backups
+        from services.backup.dump_stream import create_backup
+
+        if (await list_backups(session.ctx, "production")).good():
+            progress.note("a backup exists already")
+            return None
+        return await create_backup(session.ctx, "production", progress)
+
+    return run
 
 
 async def enable_crash_reports_if_opted_in(session) -> bool:  # type: ignore[no-untyped-def]

@@ -9,8 +9,6 @@ with a sentence that tells the causes apart. No secret appears in a result.
 from __future__ import annotations
 
 import asyncio
-import importlib
-import inspect
 import logging
 import socket
 import ssl
@@ -292,59 +290,43 @@ async def check_bucket(loc: S3Location, bucket: str, *, service: str, label: str
 
 @dataclass(frozen=True)
 class ProviderSpec:
-    key: str  # ProviderSettings.api_base key
+    key: str  # ProviderSettings.api_base key, and services.providers.CLIENTS key
     label: str
     secret: str
-    module: str
-    cls: str
-    client_kwargs: Callable[[ProviderSettings], dict[str, Any]]
     check_kwargs: Callable[[ProviderSettings], dict[str, Any]]
     requires: Callable[[ProviderSettings], str] = lambda p: ""  # why it cannot run ("" = it can)
 
 
 PROVIDERS: tuple[ProviderSpec, ...] = (
-    ProviderSpec("vercel", "Vercel", "VERCEL_TOKEN", "services.providers.vercel_client", "VercelClient",
-                 lambda p: {"team_id": p.vercel_team_id or None},
-                 lambda p: {"project": p.vercel_project_id or None}),
-    ProviderSpec("github", "GitHub", "GITHUB_TOKEN", "services.providers.github_client", "GitHubClient",
-                 lambda p: {}, lambda p: {"repository": p.github_repository or None}),
-    ProviderSpec("supabase", "Supabase", "SUPABASE_ACCESS_TOKEN", "services.providers.supabase_client",
-                 "SupabaseClient", lambda p: {}, lambda p: {"project_ref": p.supabase_project_ref or None}),
-    ProviderSpec("cloudflare", "Cloudflare", "CLOUDFLARE_API_TOKEN", "services.providers.cloudflare_client",
-                 "CloudflareClient", lambda p: {}, lambda p: {"zone_id": p.cloudflare_zone_id or None}),
-    ProviderSpec("sentry", "Sentry", "SENTRY_AUTH_TOKEN", "services.providers.sentry_client", "SentryClient",
-                 lambda p: {}, lambda p: {"org": p.sentry_org, "project": p.sentry_project or None},
+    ProviderSpec("vercel", "Vercel", "VERCEL_TOKEN", lambda p: {"project": p.vercel_project_id or None}),
+    ProviderSpec("github", "GitHub", "GITHUB_TOKEN", lambda p: {"repository": p.github_repository or None}),
+    ProviderSpec("supabase", "Supabase", "SUPABASE_ACCESS_TOKEN",
+                 lambda p: {"project_ref": p.supabase_project_ref or None}),
+    ProviderSpec("cloudflare", "Cloudflare", "CLOUDFLARE_API_TOKEN", lambda p: {"zone_id": p.cloudflare_zone_id or None}),
+    ProviderSpec("sentry", "Sentry", "SENTRY_AUTH_TOKEN",
+                 lambda p: {"org": p.sentry_org, "project": p.sentry_project or None},
                  lambda p: "" if p.sentry_org else "no Sentry organization is set"),
-    ProviderSpec("betterstack", "Better Stack", "BETTERSTACK_API_TOKEN", "services.providers.betterstack_client",
-                 "BetterStackClient", lambda p: {}, lambda p: {}),
-    ProviderSpec("upstash", "Upstash", "UPSTASH_API_KEY", "services.providers.upstash_client", "UpstashClient",
-                 lambda p: {"email": p.upstash_email}, lambda p: {},
+    ProviderSpec("betterstack", "Better Stack", "BETTERSTACK_API_TOKEN", lambda p: {}),
+    ProviderSpec("upstash", "Upstash", "UPSTASH_API_KEY", lambda p: {},
                  lambda p: "" if p.upstash_email else "no Upstash account e-mail is set"),
 )
 
 
 async def check_provider(spec: ProviderSpec, providers: ProviderSettings, token: str, *,
                          timeout: float = DEFAULT_TIMEOUT, verify: bool | ssl.SSLContext = True) -> CheckResult:
+    from services.providers.factory import build_client
     from services.providers.http_client import RetryPolicy, Timeouts
 
     service, label = f"provider:{spec.key}", f"{spec.label} token"
-    base_url = providers.api_base.get(spec.key) or None
     started = time.perf_counter()
-    try:
-        module = importlib.import_module(spec.module)
-        client_cls = getattr(module, spec.cls)
-    except (ImportError, AttributeError):
-        return CheckResult(service, label, spec.label, "skipped", f"This build has no {spec.label} client")
     kwargs = spec.check_kwargs(providers)
-    accepted = inspect.signature(client_cls.check_token).parameters
-    kwargs = {k: v for k, v in kwargs.items() if k in accepted}
-    client = client_cls(token, base_url=base_url, timeouts=Timeouts(connect=timeout, read=timeout, write=timeout,
-                                                                     pool=timeout),
-                        retry=RetryPolicy(max_attempts=1), verify=verify, **spec.client_kwargs(providers))
+    client = build_client(providers, spec.key, token, verify=verify, retry=RetryPolicy(max_attempts=1),
+                          timeouts=Timeouts(connect=timeout, read=timeout, write=timeout, pool=timeout))
     target = client.host
     try:
         async with client:
-            answer = await asyncio.wait_for(client.check_token(**kwargs), timeout + 2)
+            # Each client's check_token takes its own identity arguments (project, org, zone…).
+            answer = await asyncio.wait_for(client.check_token(**kwargs), timeout + 2)  # type: ignore[attr-defined]
     except TimeoutError:
         failure = ConnectionFailure(f"{spec.label} did not answer within {timeout:g} s (timeout)",
                                     kind=FailureKind.TIMEOUT, target=target)

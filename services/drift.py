@@ -191,10 +191,11 @@ async def against_vercel(ctx: AppContext, env_name: str, *, target: str | None =
         return None
     target = target or VERCEL_TARGETS[env.kind]
     section = DriftSection(f"{env_name} ↔ Vercel ({target})", env_name, f"Vercel {target}")
+    from services.providers.factory import build_client
     from services.providers.vercel_client import VercelClient
 
-    client = VercelClient(token, team_id=env.providers.vercel_team_id or None,
-                          base_url=env.providers.api_base.get("vercel") or None)
+    client = build_client(env.providers, "vercel", token)
+    assert isinstance(client, VercelClient)
     try:
         async with client:
             remote = await client.list_project_env(project, decrypt=True)

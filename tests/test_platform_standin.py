@@ -15,8 +15,9 @@ import pytest
 from cryptography import x509
 
 from services.errors import SandboxPartUnavailable
-from services.sandbox.platform_standin import CONTENT_SECURITY_POLICY, SECURITY_HEADERS, PlatformStandin
+from services.sandbox.platform_standin import PlatformStandin
 from services.sandbox.ports import free_port, port_accepts
+from services.seed_policy import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 
 EXPECTED_HEADERS = {
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",

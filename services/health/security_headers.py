@@ -15,25 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from services.seed_policy import CONTENT_SECURITY_POLICY, SEED_POLICY
+
 # --- the seed's policy --------------------------------------------------------------------------------
 
-SEED_CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self' 'unsafe-inline' 'unsafe-eval' https://vercel.live",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: https:",
-    "font-src 'self' data:",
-    "connect-src 'self' https://api.vercel.com https://*.supabase.co",
-    "frame-ancestors 'none'",
-])
-SEED_POLICY: dict[str, str] = {
-    "Content-Security-Policy": SEED_CSP,
-    "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-}
+SEED_CSP = CONTENT_SECURITY_POLICY
 
 # --- the Observatory's tables -----------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from services.providers import CLIENTS
 from services.providers.http_client import ProviderClient
-from services.workspace import Environment
+from services.workspace import Environment, ProviderSettings
 
 TOKEN_SECRETS: dict[str, str] = {
     "vercel": "VERCEL_TOKEN",
@@ -20,12 +20,13 @@ TOKEN_SECRETS: dict[str, str] = {
 }
 
 
-def build_client(env: Environment, provider: str, token: str, **overrides: Any) -> ProviderClient:
-    kwargs: dict[str, Any] = {"base_url": env.providers.api_base.get(provider) or None}
+def build_client(providers: ProviderSettings, provider: str, token: str, **overrides: Any) -> ProviderClient:
+    """``overrides``: timeouts, retry policy, TLS verification for a particular use."""
+    kwargs: dict[str, Any] = {"base_url": providers.api_base.get(provider) or None}
     if provider == "vercel":
-        kwargs["team_id"] = env.providers.vercel_team_id or None
+        kwargs["team_id"] = providers.vercel_team_id or None
     if provider == "upstash":
-        kwargs["email"] = env.providers.upstash_email
+        kwargs["email"] = providers.upstash_email
     kwargs.update(overrides)
     return CLIENTS[provider](token, **kwargs)
 
@@ -35,4 +36,4 @@ async def client_for(ctx: Any, env: Environment, provider: str, **overrides: Any
     token = await ctx.credentials.aget(env.name, TOKEN_SECRETS[provider])
     if not token:
         return None
-    return build_client(env, provider, token, **overrides)
+    return build_client(env.providers, provider, token, **overrides)

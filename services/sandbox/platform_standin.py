@@ -29,31 +29,10 @@ from typing import Any, Literal
 
 from services.errors import SandboxPartUnavailable
 from services.sandbox.ports import port_is_free
+from services.seed_policy import SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
 
-# next.config.js `securityHeaders`, in its order, then the deployment config's Permissions-Policy.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self' 'unsafe-inline' 'unsafe-eval' https://vercel.live",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: https:",
-        "font-src 'self' data:",
-        "connect-src 'self' https://api.vercel.com https://*.supabase.co",
-        "frame-ancestors 'none'",
-    ]
-)
-SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
-    ("X-DNS-Prefetch-Control", "on"),
-    ("Strict-Transport-Security", "max-age=63072000; includeSubDomains; preload"),
-    ("X-XSS-Protection", "1; mode=block"),
-    ("X-Frame-Options", "DENY"),
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "strict-origin-when-cross-origin"),
-    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
-    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
-)
 HOME_PAGE = (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Harbor Point Realty</title></head>'
     "<body><h1>Harbor Point Realty</h1><p>Homes for sale across the Sunbelt and Mountain West.</p>"

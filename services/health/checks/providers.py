@@ -14,6 +14,7 @@ from services.errors import ConnectionFailure
 from services.health.checks.base import Check, CheckContext, Stopwatch, status_for_failure
 from services.health.model import CheckResult, Part, Status, result
 from services.providers.betterstack_client import BetterStackClient
+from services.providers.factory import build_client
 from services.providers.http_client import RetryPolicy, Timeouts
 from services.providers.sentry_client import SentryClient
 from services.workspace import Environment, EnvironmentKind
@@ -49,8 +50,9 @@ class SentryCheck(Check):
         if not token:
             return result(env.name, self.name, Status.UNKNOWN, "No Sentry auth token is stored for this environment")
         clock = Stopwatch()
-        client = SentryClient(token, base_url=env.providers.api_base.get("sentry") or None,
-                              timeouts=_timeouts(ctx.timeout(env)), retry=_retry(ctx.timeout(env)))
+        client = build_client(env.providers, "sentry", token, timeouts=_timeouts(ctx.timeout(env)),
+                              retry=_retry(ctx.timeout(env)))
+        assert isinstance(client, SentryClient)
         try:
             issues = await client.unresolved_issues(env.providers.sentry_org, env.providers.sentry_project,
                                                     environment=sentry_environment(env))
@@ -96,8 +98,9 @@ class BetterStackCheck(Check):
             return result(env.name, self.name, Status.UNKNOWN, "No Better Stack API token is stored for this environment")
         wanted = [str(m) for m in env.providers.betterstack_monitor_ids]
         clock = Stopwatch()
-        client = BetterStackClient(token, base_url=env.providers.api_base.get("betterstack") or None,
-                                   timeouts=_timeouts(ctx.timeout(env)), retry=_retry(ctx.timeout(env)))
+        client = build_client(env.providers, "betterstack", token, timeouts=_timeouts(ctx.timeout(env)),
+                              retry=_retry(ctx.timeout(env)))
+        assert isinstance(client, BetterStackClient)
         try:
             monitors = await client.list_monitors()
             found = {m.id: m for m in monitors if m.id in wanted}
