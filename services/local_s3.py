@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.child_processes import popen_tied
 from services.errors import SandboxPartUnavailable
 
 SANDBOX_ACCESS_KEY = "sandbox-access-key"
@@ -80,7 +81,7 @@ class LocalS3:
         env.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
         self._stderr = tempfile.TemporaryFile()
         try:
-            self._proc = subprocess.Popen(
+            self._proc = popen_tied(
                 [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
                 stdout=subprocess.DEVNULL,
                 stderr=self._stderr,

@@ -124,3 +124,37 @@ def test_sandbox_up_stops_everything_on_signal(tmp_path: Path, signal_name: str)
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
     assert "sandbox stopped" in proc.stderr.read()  # type: ignore[union-attr]
+
+
+def test_killed_sandbox_leaves_no_server_behind(tmp_path: Path) -> None:
+    """kill -9 gives no chance to clean up: the children must still go (PR_SET_PDEATHSIG)."""
+    import json
+    import signal
+    import time
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the death signal is Linux's; elsewhere atexit and a watchdog stand in")
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "--json", "sandbox", "up", "--dir", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert proc.stdout is not None
+    lines = []
+    while True:
+        line = proc.stdout.readline()
+        assert line, "sandbox up ended early"
+        lines.append(line)
+        if line.startswith("}"):
+            break
+    parts = {p["name"]: p for p in json.loads("".join(lines))["parts"]}
+    ports = [int(parts["PostgreSQL"]["endpoint"].split(":")[1].split()[0]),
+             int(parts["S3 endpoint"]["endpoint"].rsplit(":", 1)[1])]
+    if parts["Redis"]["available"]:
+        ports.append(int(parts["Redis"]["endpoint"].rsplit(":", 1)[1]))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    deadline = time.monotonic() + 15
+    still = ports
+    while still and time.monotonic() < deadline:
+        time.sleep(0.2)
+        still = [p for p in ports if socket.socket().connect_ex(("127.0.0.1", p)) == 0]
+    assert still == [], f"servers still listening after kill -9: {still}"

@@ -25,23 +25,21 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import concurrent.futures
 import contextlib
 import importlib.util
 import os
-import queue
 import signal
 import stat
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import psutil
 
+from services.child_processes import PR_SET_PDEATHSIG, prctl, spawner
 from services.errors import SandboxPartUnavailable
 from services.sandbox.ports import free_port, port_accepts, port_is_free
 
@@ -55,7 +53,6 @@ LOG_NAME = "embedded-postgres.log"
 DeathGuard = Literal["auto", "pdeathsig", "shell", "none"]
 _T = TypeVar("_T")
 _EXE = ".exe" if sys.platform == "win32" else ""
-_PR_SET_PDEATHSIG = 1
 
 
 def bundled_bin_dir(version: int = DEFAULT_VERSION) -> Path:
@@ -337,7 +334,7 @@ class EmbeddedPostgres:
 
             # PDEATHSIG fires when the *thread* that forked ends, so fork from a thread that lives as
             # long as the process (asyncio.to_thread workers may retire earlier).
-            proc = _spawner.run(launch) if guard == "pdeathsig" else launch()
+            proc = spawner.run(launch) if guard == "pdeathsig" else launch()
         self._proc = proc
         if guard == "shell":
             self._watchdog = _start_shell_watchdog(proc.pid)
@@ -376,60 +373,16 @@ class EmbeddedPostgres:
     def _effective_guard(self) -> DeathGuard:
         if self._death_guard != "auto":
             return self._death_guard
-        if _prctl is not None:
+        if prctl is not None:
             return "pdeathsig"
         return "none" if sys.platform == "win32" else "shell"
 
 
 # ----- helpers ----------------------------------------------------------------------------------------
-class _Spawner:
-    """Runs callables on one daemon thread that lives until the process exits."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.Queue[tuple[Callable[[], Any], concurrent.futures.Future[Any]]] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def run(self, fn: Callable[[], _T]) -> _T:
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="embedded-pg-spawner", daemon=True)
-                self._thread.start()
-        future: concurrent.futures.Future[_T] = concurrent.futures.Future()
-        self._jobs.put((fn, future))
-        return future.result()
-
-    def _loop(self) -> None:
-        while True:
-            fn, future = self._jobs.get()
-            try:
-                future.set_result(fn())
-            except BaseException as exc:
-                future.set_exception(exc)
-
-
-_spawner = _Spawner()
-
-
-def _load_prctl() -> Callable[..., int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
-    except (OSError, AttributeError):
-        return None
-
-
-# Looked up now, in the parent: a forked child of a threaded process must not import or load anything.
-_prctl = _load_prctl()
-
-
 def _set_pdeathsig() -> None:
     # Runs in the child after the switch to the server's user (a uid change clears PDEATHSIG).
-    if _prctl is not None:
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGINT, 0, 0, 0)
+    if prctl is not None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGINT, 0, 0, 0)
     # If we already died between fork and here, nobody would send the signal.
     if os.getppid() == 1:
         os.kill(os.getpid(), signal.SIGINT)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from services import workspace as ws
+from services.child_processes import popen_tied
 from services.credentials import CredentialStore
 from services.errors import OpsError, SandboxPartUnavailable
 from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, LocalS3
@@ -92,7 +93,7 @@ class SandboxRedis:
                 hint="Install Redis (e.g. apt install redis-server, brew install redis) to include it")
         self.port = self.port or _free_port()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._proc = subprocess.Popen(
+        self._proc = popen_tied(
             [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
              "--dir", str(self.data_dir), "--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
