@@ -49,6 +49,12 @@ class OpsView(QWidget):
         self.loaded = LoadedFlag()
         self._loading: asyncio.Task[None] | None = None
         session.environment_changed.connect(self._on_environment_changed)
+        # A finished job (a backup, a restore, an import) may change what any view shows.
+        session.jobs.finished.connect(self._on_job_finished)
+
+    def _on_job_finished(self, _job: object) -> None:
+        if self.isVisible():
+            self.reload()
 
     def _on_environment_changed(self, _name: str) -> None:
         if self.isVisible():

@@ -64,8 +64,6 @@ class OverviewView(OpsView):
         self.cards["costs"].show_state(
             "unknown", "Not available yet", "The Costs screen is not built yet, so no figures are shown.")
         session.lights_changed.connect(self.show_lights)
-        # A finished job (a backup, a restore) may change what the cards say.
-        session.jobs.finished.connect(lambda _job: self.reload() if self.isVisible() else None)
 
     def _env_named(self, kind: str) -> str | None:
         for name, env in self.session.ctx.workspace.environments.items():
