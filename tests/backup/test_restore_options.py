@@ -1,0 +1,56 @@
+"""Restoring part of a backup: data only into an existing schema, and selected schemas only."""
+
+from __future__ import annotations
+
+import psycopg
+
+from services.backup.dump_stream import create_backup
+from services.backup.restore import RestoreOptions, restore_backup
+from services.sandbox.realtor_schema import install_realtor_schema_sync
+from tests.backup.conftest import BackupEnv, dsn_for
+from tests.backup.fixtures_sql import fingerprint, schema_dump
+
+
+async def test_data_only_restore_puts_the_rows_back_and_leaves_the_schema(backup_env: BackupEnv) -> None:
+    install_realtor_schema_sync(backup_env.dsn, rows_scale=0.05)
+    ctx = backup_env.ctx
+    manifest = await create_backup(ctx, "staging")
+    before_schema, before_fp = schema_dump(backup_env.dsn), fingerprint(backup_env.dsn)
+    with psycopg.connect(backup_env.dsn, autocommit=True) as c:
+        c.execute("DELETE FROM showings")
+        c.execute("UPDATE listings SET price = price + 1")
+    assert fingerprint(backup_env.dsn) != before_fp
+    # Into the environment itself: its name is what must be typed, and a safety backup comes first.
+    result = await restore_backup(ctx, "staging", manifest.id, "staging", confirm="staging", reason="data fix",
+                                  options=RestoreOptions(data_only=True))
+
+    assert result.tables_checked >= 6
+    assert result.safety_backup_id
+    assert fingerprint(backup_env.dsn) == before_fp
+    assert schema_dump(backup_env.dsn) == before_schema
+
+
+async def test_selected_schema_only(backup_env: BackupEnv, pg_dsn: str) -> None:
+    with psycopg.connect(backup_env.dsn, autocommit=True) as c:
+        c.execute("CREATE SCHEMA reporting")
+        c.execute("CREATE TABLE reporting.monthly (month date PRIMARY KEY, closed_deals int NOT NULL)")
+        c.execute("INSERT INTO reporting.monthly SELECT d, 10 + extract(month FROM d)::int "
+                  "FROM generate_series('2025-01-01'::date, '2025-12-01', '1 month') d")
+        c.execute("CREATE TABLE public.scratch (id int PRIMARY KEY)")
+        c.execute("INSERT INTO public.scratch SELECT generate_series(1, 50)")
+    ctx = backup_env.ctx
+    manifest = await create_backup(ctx, "staging")
+    target = f"{psycopg.conninfo.conninfo_to_dict(backup_env.dsn)['dbname']}_reporting"
+    try:
+        result = await restore_backup(ctx, "staging", manifest.id, target, confirm=target, reason="reporting only",
+                                      options=RestoreOptions(schemas=("reporting",), skip_safety_backup=True))
+        assert result.tables_checked == 1
+        with psycopg.connect(dsn_for(backup_env.dsn, target)) as c:
+            tables = {r[0] for r in c.execute(
+                "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname NOT IN "
+                "('pg_catalog', 'information_schema')").fetchall()}
+            assert tables == {"reporting.monthly"}
+            assert c.execute("SELECT sum(closed_deals) FROM reporting.monthly").fetchone() == (198,)
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
