@@ -19,6 +19,8 @@ log "mypy"; "$VENV/bin/mypy" || status=1
 log "service suite (Qt-free)"
 REALTOR_TEST_NO_QT=1 "$VENV/bin/pytest" -p no:pytest-qt --ignore=tests/qt -q --basetemp="$BT/services" "$@"; rc=$?
 [ $rc -eq 0 ] || status=1
+# Diagnostic: a keyring daemon that died and was replaced by a D-Bus-activated (locked) one shows here.
+log "keyring daemons: $(pgrep -c -f gnome-keyring-daemon || true)"
 log "Qt suite (offscreen)"
 "$VENV/bin/pytest" tests/qt -q --basetemp="$BT/qt" "$@"; rc=$?
 # 5 = nothing collected: with -k filters that is fine; without, the Qt suite must not be empty.
