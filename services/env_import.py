@@ -514,16 +514,16 @@ def plan_import(ctx: AppContext, env_name: str, text: str, *, source: str = ".en
             continue
         if name in URL_VARIABLES:
             block, secret = URL_VARIABLES[name]
-            password: str | None
+            url_secret: str | None  # the password inside the URL, bound for the keyring
             if block == "redis":
-                fields, password, url_notes = split_redis_url(value, key=key, line=line, source=source)
+                fields, url_secret, url_notes = split_redis_url(value, key=key, line=line, source=source)
                 plan.warnings += url_notes
             else:
-                fields, password = split_database_url(value, key=key, line=line, source=source)
+                fields, url_secret = split_database_url(value, key=key, line=line, source=source)
             for fname, fvalue in fields.items():
                 settings.append((f"{block}.{fname}", fvalue, key, line))
-            if password:
-                secrets.append((secret, password, key, line))
+            if url_secret:
+                secrets.append((secret, url_secret, key, line))
         elif name in SECRET_VARIABLES:
             secrets.append((name, value, key, line))
         elif name in SETTING_VARIABLES:

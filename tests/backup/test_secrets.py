@@ -16,7 +16,7 @@ from services import workspace as ws
 from tests.backup.conftest import REPO, BackupEnv
 from tests.backup.test_faults import bulk
 
-PASSWORD = "Pw-7f3a9c1e-never-show-me"
+PASSWORD = "Pw-fake-7f3a9c1e-never-show-me"
 S3_SECRET = "S3key-5b2d8e4f-never-show-me"
 
 

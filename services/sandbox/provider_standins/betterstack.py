@@ -17,9 +17,9 @@ from services.sandbox.provider_standins.server import (
     routes,
 )
 
-TOKEN = "sandboxBetterStackUptimeToken0000"
-REVOKED_TOKEN = "revokedBetterStackUptimeToken0000"
-LIMITED_TOKEN = "limitedBetterStackUptimeToken0000"
+TOKEN = "fakeSandboxBetterStackUptimeToken0000"
+REVOKED_TOKEN = "fakeRevokedBetterStackUptimeToken0000"
+LIMITED_TOKEN = "fakeLimitedBetterStackUptimeToken0000"
 TEAM = "Realtor Brokerage"
 
 # id, name, url, type, status, keyword

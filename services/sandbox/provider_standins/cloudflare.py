@@ -18,9 +18,9 @@ from services.sandbox.provider_standins.server import (
     routes,
 )
 
-TOKEN = "sandbox-cloudflare-api-token-0000000000000"
-REVOKED_TOKEN = "revoked-cloudflare-api-token-000000000000"
-LIMITED_TOKEN = "limited-cloudflare-api-token-000000000000"
+TOKEN = "fakeSandbox-cloudflare-api-token-0000000000000"
+REVOKED_TOKEN = "fakeRevoked-cloudflare-api-token-000000000000"
+LIMITED_TOKEN = "fakeLimited-cloudflare-api-token-000000000000"
 ACCOUNT_ID = "7c5dae5552338874e5053f2534d2767a"
 ZONE_ID = "023e105f4ecef8ad9ca31a8372d0c353"
 STAGING_ZONE_ID = "9a7806061c88ada191ed06f989cc3dac"

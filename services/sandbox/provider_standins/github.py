@@ -21,9 +21,9 @@ from services.sandbox.provider_standins.server import (
     routes,
 )
 
-TOKEN = "ghp_sandboxRealtorOps0000000000000000"
-REVOKED_TOKEN = "ghp_revokedRealtorOps000000000000000"
-LIMITED_TOKEN = "github_pat_limitedRealtorOps0000000000"
+TOKEN = "ghp_fakeSandboxRealtorOps0000000000000000"
+REVOKED_TOKEN = "ghp_fakeRevokedRealtorOps000000000000000"
+LIMITED_TOKEN = "github_pat_fakeLimitedRealtorOps0000000000"
 SCOPES = "repo, workflow"
 API_VERSIONS = ("2022-11-28", "2026-03-10")
 WORKFLOW_ID = 98765432

@@ -18,9 +18,9 @@ from services.sandbox.provider_standins.server import (
     routes,
 )
 
-TOKEN = "sntrys_sandboxRealtorOps000000000000000000000000"
-REVOKED_TOKEN = "sntrys_revokedRealtorOps000000000000000000000000"
-LIMITED_TOKEN = "sntrys_limitedRealtorOps000000000000000000000000"
+TOKEN = "sntrys_fakeSandboxRealtorOps000000000000000000000000"
+REVOKED_TOKEN = "sntrys_fakeRevokedRealtorOps000000000000000000000000"
+LIMITED_TOKEN = "sntrys_fakeLimitedRealtorOps000000000000000000000000"
 ORG = "realtor-brokerage"
 PROJECT = {
     "id": "4506789",

@@ -16,9 +16,9 @@ from services.sandbox.provider_standins.server import (
     routes,
 )
 
-TOKEN = "sbp_sandbox0realtor0ops0000000000000000000"
-REVOKED_TOKEN = "sbp_revoked0realtor0ops000000000000000000"
-LIMITED_TOKEN = "sbp_limited0realtor0ops000000000000000000"
+TOKEN = "sbp_fakeSandbox0realtor0ops0000000000000000000"
+REVOKED_TOKEN = "sbp_fakeRevoked0realtor0ops000000000000000000"
+LIMITED_TOKEN = "sbp_fakeLimited0realtor0ops000000000000000000"
 PRODUCTION_REF = "rltrprodqkxvwzmbnhty"
 STAGING_REF = "rltrstagjwpqxzvkmdhe"
 ORGANIZATION = "rltrorgbrokerage"

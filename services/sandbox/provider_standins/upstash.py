@@ -16,7 +16,7 @@ from services.sandbox.provider_standins.server import (
 )
 
 EMAIL = "ops@realtor-platform.com"
-API_KEY = "sandbox-upstash-api-key-0000000000"
+API_KEY = "fakeSandbox-upstash-api-key-0000000000"
 CREDENTIAL = f"{EMAIL}:{API_KEY}"
 REVOKED_CREDENTIAL = f"{EMAIL}:revoked-upstash-api-key-000000000"
 LIMITED_CREDENTIAL = f"{EMAIL}:readonly-upstash-api-key-00000000"

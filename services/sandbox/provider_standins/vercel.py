@@ -18,9 +18,9 @@ from services.sandbox.provider_standins.server import (
     routes,
 )
 
-TOKEN = "sandbox-vercel-token"
-REVOKED_TOKEN = "revoked-vercel-token"
-LIMITED_TOKEN = "limited-vercel-token"
+TOKEN = "fakeSandbox-vercel-token"
+REVOKED_TOKEN = "fakeRevoked-vercel-token"
+LIMITED_TOKEN = "fakeLimited-vercel-token"
 ACCOUNT_ID = h.TEAM_ID
 USER_ID = "usr_Mc4Ten8Ws2Qp6Lx9Hr3Kd7Vb"
 
