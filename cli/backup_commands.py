@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = bsub.add_parser("list", help="the catalog of the environment's backups, read from the bucket")
     p.add_argument("--env", required=True, metavar="NAME")
     p.add_argument("--cleanup", action="store_true",
-                   help="abort unfinished uploads and remove manifest-less archives older than 24 h")
+                   help="abort unfinished uploads and remove archives without a manifest: all of them when no "
+                        "backup of the environment is running (its lock is free), else those older than 24 h")
     p.set_defaults(handler=backup_list)
 
     p = bsub.add_parser("verify", help="check a backup's checksum and archive (optionally a test restore)")
@@ -51,6 +52,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="do not back up the target first (only allowed for scratch databases)")
     p.add_argument("--schema", action="append", default=[], metavar="S", help="restore only this schema (repeatable)")
     p.add_argument("--data-only", action="store_true", help="restore table contents only, not definitions")
+    p.add_argument("--strategy", choices=("transaction", "swap"), default="transaction",
+                   help="transaction (default): one transaction into the target, rolled back on any error; "
+                        "swap: restore into a fresh database beside it, then rename both at once (for schemas too "
+                        "big for the server's lock table; needs no other sessions on the target; not on Supabase)")
     p.set_defaults(handler=backup_restore)
 
     p = bsub.add_parser("prune", help="apply the retention policy (daily/weekly/monthly/yearly)")
@@ -136,23 +141,21 @@ def _age(t: datetime) -> str:
 
 
 async def backup_list(args: argparse.Namespace) -> int:
-    import asyncio
 
-    from services.backup.catalog import cleanup_stale, list_backups
+    from services.backup.catalog import list_backups
+    from services.backup.dump_stream import clean_up_unfinished
     from services.backup.store import store_for
 
     ctx = open_context(args)
     env = ctx.workspace.environment(args.env)
     store = await store_for(ctx, env)
     if args.cleanup:
-        from services.guard import authorize
-
-        authorize(ctx.workspace, env, "backup cleanup", confirm=getattr(args, "confirm", None) or env.name,
-                  reason="cleanup of unfinished uploads")
-        result = await asyncio.to_thread(cleanup_stale, store)
-        await ctx.audit.arecord(environment=env.name, action="backup cleanup", outcome="done",
-                                details={"aborted": list(result.aborted_uploads),
-                                         "removed": list(result.removed_orphans)})
+        result = await clean_up_unfinished(ctx, env.name)
+        if not args.json:
+            for line in result.lines() or ["cleanup: nothing unfinished to remove"]:
+                print(line)
+            if result.limited:
+                print(f"note: {result.limited}")
     catalog = await list_backups(ctx, args.env, store=store)
     if args.json:
         print_json([{
@@ -197,7 +200,7 @@ async def backup_restore(args: argparse.Namespace) -> int:
     ctx = open_context(args)
     progress, ticker = _progress(args)
     options = RestoreOptions(schemas=tuple(args.schema), data_only=args.data_only,
-                             skip_safety_backup=args.skip_safety_backup)
+                             skip_safety_backup=args.skip_safety_backup, strategy=args.strategy)
     try:
         r = await restore_backup(ctx, args.env, args.id, args.to, progress, confirm=args.confirm,
                                  reason=args.reason, options=options)

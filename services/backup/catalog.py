@@ -263,6 +263,11 @@ async def find_manifest(ctx: Any, env_name: str, backup_id: str, *, store: Backu
 class CleanupResult:
     aborted_uploads: tuple[str, ...]
     removed_orphans: tuple[str, ...]
+    limited: str = ""  # why only old leftovers were removed, when that is the case
+
+    def lines(self) -> list[str]:
+        return ([f"aborted unfinished upload {k}" for k in self.aborted_uploads]
+                + [f"removed archive without manifest {k}" for k in self.removed_orphans])
 
 
 def cleanup_stale(store: BackupStore, *, older_than_h: float = STALE_UPLOAD_HOURS) -> CleanupResult:
@@ -274,7 +279,7 @@ def cleanup_stale(store: BackupStore, *, older_than_h: float = STALE_UPLOAD_HOUR
     cutoff = datetime.now(UTC) - timedelta(hours=older_than_h)
     aborted = []
     for up in store.list_uploads():
-        if up.initiated < cutoff:
+        if older_than_h <= 0 or up.initiated < cutoff:
             store.abort_upload(up.key, up.upload_id)
             aborted.append(up.key)
     archives: dict[str, tuple[str, datetime]] = {}
@@ -285,6 +290,7 @@ def cleanup_stale(store: BackupStore, *, older_than_h: float = STALE_UPLOAD_HOUR
             archives[parsed[0]] = (obj.key, obj.last_modified)
         elif parsed and parsed[1] == mf.MANIFEST_NAME:
             manifests.add(parsed[0])
-    orphans = [k for bid, (k, t) in archives.items() if bid not in manifests and t < cutoff]
-    store.delete_keys(orphans)
+    orphans = [k for bid, (k, t) in archives.items() if bid not in manifests and (older_than_h <= 0 or t < cutoff)]
+    if orphans:
+        store.delete_keys(orphans)
     return CleanupResult(tuple(aborted), tuple(orphans))

@@ -47,6 +47,7 @@ import zstandard
 from psycopg import sql
 
 from services.backup import manifest as mf
+from services.backup.catalog import STALE_UPLOAD_HOURS, CleanupResult, cleanup_stale
 from services.backup.pg_tools import PgConn, PgTools, child_env, env_connection, server_version, tools_for
 from services.backup.store import BackupStore, store_for
 from services.backup.worker import Control, run_blocking
@@ -220,26 +221,30 @@ def acquire_lock(conn: PgConn, name: str, what: str) -> psycopg.Connection:
 
 def _cleanup_dead_runs(store: BackupStore) -> list[str]:
     """With the environment's backup lock held, every unfinished upload and manifest-less archive is dead."""
-    cleaned: list[str] = []
-    for up in store.list_uploads():
-        store.abort_upload(up.key, up.upload_id)
-        cleaned.append(f"aborted unfinished upload {up.key}")
-    archives: dict[str, str] = {}
-    manifests: set[str] = set()
-    for obj in store.list_objects():
-        parsed = mf.split_key(obj.key)
-        if parsed is None:
-            continue
-        bid, name = parsed
-        if name == mf.ARCHIVE_NAME:
-            archives[bid] = obj.key
-        elif name == mf.MANIFEST_NAME:
-            manifests.add(bid)
-    orphans = [key for bid, key in archives.items() if bid not in manifests]
-    if orphans:
-        store.delete_keys(orphans)
-        cleaned += [f"removed archive without manifest {k}" for k in orphans]
-    return cleaned
+    result = cleanup_stale(store, older_than_h=0)
+    return result.lines()
+
+
+def cleanup_unfinished(store: BackupStore, conn: PgConn | None) -> CleanupResult:
+    """``backup list --cleanup``: when the environment's backup lock is free (no backup of it is running,
+    from any machine), everything unfinished is dead and goes; otherwise only leftovers older than
+    STALE_UPLOAD_HOURS, which no running backup can own."""
+    why = "could not check for a running backup"
+    if conn is not None:
+        try:
+            lock = acquire_lock(conn, f"backup:{store.environment}", f"A backup of '{store.environment}'")
+        except LockHeldError:
+            why = "a backup of it is running now"
+        except ConnectionFailure as exc:
+            why = f"could not reach its database to check for a running backup ({exc.message})"
+        else:
+            try:
+                return cleanup_stale(store, older_than_h=0)
+            finally:
+                lock.close()
+    result = cleanup_stale(store)
+    return CleanupResult(result.aborted_uploads, result.removed_orphans,
+                         f"{why}: only leftovers older than {STALE_UPLOAD_HOURS} h were removed")
 
 
 _SCOPE = """
@@ -540,6 +545,21 @@ def _dump_error(rc: int, stderr: str, conn: PgConn) -> OpsError:
 
 
 # --- the async entry point ------------------------------------------------------------------------------
+
+
+async def clean_up_unfinished(ctx: Any, env_name: str) -> CleanupResult:
+    """Remove dead runs' leftovers of ``env_name`` (see ``cleanup_unfinished``); audited."""
+    from services.guard import authorize
+
+    env = ctx.workspace.environment(env_name)
+    authorize(ctx.workspace, env, "backup cleanup", confirm=env.name, reason="cleanup of unfinished uploads")
+    store = await store_for(ctx, env)
+    conn = await env_connection(ctx, env) if env.database.configured or env.direct_database.configured else None
+    result = await asyncio.to_thread(cleanup_unfinished, store, conn)
+    await ctx.audit.arecord(environment=env.name, action="backup cleanup", outcome="done",
+                            details={"aborted": list(result.aborted_uploads), "removed": list(result.removed_orphans),
+                                     "limited": result.limited})
+    return result
 
 
 async def create_backup(ctx: Any, env_name: str, progress: Progress | None = None, *,

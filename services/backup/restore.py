@@ -10,6 +10,19 @@ renamed under its pooler and the platform's open connections, and a swap loses a
 has outside the archive (roles' grants on other schemas, extensions installed by the platform). A
 new database name as the target (``--to NEWNAME``) is created first and dropped again on failure.
 
+Lock-table limits: one transaction holds a lock on every relation it creates or drops until COMMIT,
+and the server's lock table holds ``max_locks_per_transaction × (max_connections +
+max_prepared_transactions)``. The need is counted from the archive's table of contents before the
+target is touched. When it does not fit:
+
+* a database that did not exist (``--to NEWNAME``, ``verify --restore-test``) is restored statement
+  by statement, then row-counted; any failure drops it, so it is still all or nothing;
+* an existing database is refused with the figures, unless ``--strategy swap`` is given: the backup
+  is restored into a fresh database beside the target, row-counted, and then the two are renamed in
+  one transaction (the old one is kept as ``<name>_before_<timestamp>``; its owner, database-level
+  grants and settings are carried over). That needs no other session on the target at the switch
+  and a server where databases can be renamed, so it is an explicit choice and not for Supabase.
+
 Also in that pipe: lines a newer pg_dump writes that an older server or psql rejects are removed
 (``SET transaction_timeout`` for servers before 17) and ``SET lock_timeout = 0`` becomes 60 s, so a
 restore waiting behind the platform's locks fails cleanly instead of hanging. psql and pg_restore come
@@ -75,6 +88,11 @@ log = logging.getLogger(__name__)
 
 STRATEGY = ("one transaction (BEGIN … COMMIT sent only after pg_restore succeeded and row counts matched; "
             "any failure rolls back)")
+STRATEGY_NEW_DB = ("into a new database, statement by statement (too many objects for the server's lock table in "
+                   "one transaction); any failure drops the new database")
+STRATEGY_SWAP = ("into a fresh database beside the target, row counts checked, then both renamed in one "
+                 "transaction; the previous database is kept as {old}")
+STRATEGIES = ("transaction", "swap")
 _DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 
 
@@ -84,6 +102,7 @@ class RestoreOptions:
     data_only: bool = False
     skip_safety_backup: bool = False
     lock_timeout_s: int = 60
+    strategy: str = "transaction"  # or "swap": restore beside the target, then rename (see the module text)
 
 
 @dataclass(frozen=True)
@@ -121,6 +140,9 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     server_major: int = 0
     superuser: bool = False
+    transactional: bool = True
+    lock_need: int = 0
+    lock_capacity: int = 0
 
 
 # --- target ----------------------------------------------------------------------------------------
@@ -175,7 +197,9 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
         schemas = {r[0] for r in c.execute("SELECT nspname FROM pg_namespace").fetchall()}
         locks = c.execute("SELECT current_setting('max_locks_per_transaction')::int * "
                           "(current_setting('max_connections')::int + "
-                          "current_setting('max_prepared_transactions')::int)").fetchone()
+                          "current_setting('max_prepared_transactions')::int), "
+                          "current_setting('max_connections')::int + "
+                          "current_setting('max_prepared_transactions')::int").fetchone()
     superuser, createrole = bool(role and role[0]), bool(role and role[1])
     plan = Plan(clean=not created and not options.data_only, created_database=created, use_list=None,
                 server_major=major, superuser=superuser)
@@ -205,18 +229,21 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
     restored_schemas = {e.schema for e in selected if e.desc == "TABLE DATA"}
     plan.tables = {k: v for k, v in manifest.table_rows().items() if k.split(".", 1)[0] in restored_schemas}
 
-    # One lock per object touched, twice over when existing objects are dropped first.
-    lock_need = sum(1 for e in selected if e.desc in ("TABLE", "TABLE DATA", "INDEX", "SEQUENCE", "VIEW",
-                                                       "MATERIALIZED VIEW", "CONSTRAINT", "FK CONSTRAINT",
-                                                       "TRIGGER", "POLICY", "TABLE ATTACH"))
-    lock_need *= 2 if plan.clean else 1
-    capacity = int(locks[0]) if locks else 0
-    if capacity and lock_need > capacity * 0.8:
-        raise ConfigError(
-            f"Restoring this backup in one transaction needs about {lock_need} locks; the server's lock table "
-            f"holds {capacity} (max_locks_per_transaction × connections)",
-            hint=f"Raise max_locks_per_transaction to at least {lock_need * 2 // max(1, capacity // max(1, 64)) + 64}"
-            " (needs a restart; on Supabase ask support), or restore part of it with --schema")
+    plan.lock_need = lock_need(selected, plan.clean)
+    plan.lock_capacity = int(locks[0]) if locks else 0
+    if plan.lock_capacity and plan.lock_need > plan.lock_capacity * 0.8:
+        if created:
+            plan.transactional = False
+            plan.notes.append(
+                f"about {plan.lock_need} locks needed in one transaction, the server's lock table holds "
+                f"{plan.lock_capacity}: restored statement by statement into the new database")
+        else:
+            raise ConfigError(
+                f"Restoring this backup in one transaction needs about {plan.lock_need} locks; the server's lock "
+                f"table holds {plan.lock_capacity} (max_locks_per_transaction × connections). Nothing was changed",
+                hint="Use --strategy swap (restore beside the target, then rename; needs no other sessions on "
+                     "it at the switch, not on Supabase), restore part of it with --schema, or raise "
+                     f"max_locks_per_transaction to at least {suggest_max_locks(plan.lock_need, locks)} (restart)")
 
     needed_roles = set(manifest.extra.get("roles", []))
     needed_roles |= {e.owner for e in selected if e.owner}
@@ -229,6 +256,26 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
         plan.roles_to_create = missing
         plan.notes.append(f"created missing roles (NOLOGIN) inside the restore: {', '.join(missing)}")
     return plan
+
+
+_LOCKING = frozenset({"TABLE", "TABLE DATA", "INDEX", "SEQUENCE", "VIEW", "MATERIALIZED VIEW", "CONSTRAINT",
+                      "FK CONSTRAINT", "TRIGGER", "POLICY", "TABLE ATTACH"})
+
+
+def lock_need(entries: list[TocEntry], clean: bool) -> int:
+    """Locks one transaction would hold: about one per relation touched (tables count twice: their TOAST
+    table and index), twice over when the existing objects are dropped first."""
+    need = sum(1 for e in entries if e.desc in _LOCKING)
+    return need * 2 if clean else need
+
+
+def suggest_max_locks(need: int, row: Any) -> int:
+    slots = 0
+    if row and len(row) > 1:
+        slots = int(row[1])
+    slots = slots or 100
+    per = -(-need * 5 // 4 // slots)  # 25 % headroom, rounded up
+    return max(64, 1 << (per - 1).bit_length())
 
 
 # --- the pipeline --------------------------------------------------------------------------------------
@@ -250,7 +297,8 @@ def _filter_preamble(text: str, server_major: int, lock_timeout_s: int) -> str:
 
 
 def _prelude(plan: Plan, options: RestoreOptions) -> str:
-    lines = ["BEGIN;", f"SET lock_timeout = '{options.lock_timeout_s}s';"]
+    lines = ["BEGIN;"] if plan.transactional else []
+    lines.append(f"SET lock_timeout = '{options.lock_timeout_s}s';")
     for role in plan.roles_to_create:
         lines.append(f"CREATE ROLE {_quote_ident(role)} NOLOGIN;")
     if options.data_only and plan.tables:
@@ -350,7 +398,8 @@ def run_restore_pipeline(spool: Path, tools: PgTools, conn: PgConn, plan: Plan, 
                 raise IntegrityError("Row counts after the restore differ from the manifest, so it was rolled back: "
                                      + "; ".join(wrong[:5]), hint="The target is unchanged; verify the backup")
             control.check()
-            sink.write(b"COMMIT;\n")
+            if plan.transactional:
+                sink.write(b"COMMIT;\n")
             sink.close()
             if psql.wait() != 0:
                 raise failed("psql")
@@ -436,11 +485,16 @@ def restore_blocking(cache: Path, store: BackupStore, manifest: mf.Manifest, tar
     t0 = time.perf_counter()
     conn = target.conn
     maint = _maintenance(conn, conn.dbname)
+    if options.strategy not in STRATEGIES:
+        raise ConfigError(f"Unknown restore strategy '{options.strategy}'", hint="Use one of: " + ", ".join(STRATEGIES))
     lock = acquire_lock(maint, f"restore:{conn.host}:{conn.port}/{conn.dbname}",
                         f"A restore into '{target.name}' ({conn.dbname})")
-    created = False
+    created: str | None = None  # a database this restore created: dropped again unless it succeeds
     try:
         exists = _database_exists(maint, conn.dbname)
+        swap = options.strategy == "swap" and exists
+        if swap:
+            _check_swap_possible(maint, conn, options)
         control.note("downloading and checking the archive")
         control.total = manifest.bytes
         with spooled(store, manifest, cache / "spool", control) as spool, \
@@ -460,26 +514,141 @@ def restore_blocking(cache: Path, store: BackupStore, manifest: mf.Manifest, tar
                     conn.with_app("realtor-ops safety backup"), "safety",
                     note=f"safety backup before restoring {manifest.id} into {conn.dbname}"), control)
                 safety_id = safety.id
-            if not exists:
-                with maint.connect() as c:
-                    c.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(
-                        sql.Identifier(conn.dbname)))
-                created = True
-            plan = make_plan(manifest, toc, target, options, created, Path(tmp))
-            control.note("restoring (one transaction)")
+            into = target
+            if swap:
+                fresh = _side_name(conn.dbname, "restoring")
+                _create_database(maint, fresh, like=conn.dbname)
+                created = fresh
+                into = RestoreTarget(target.name, target.env, conn.with_db(fresh), target.is_environment, False)
+            elif not exists:
+                _create_database(maint, conn.dbname)
+                created = conn.dbname
+            plan = make_plan(manifest, toc, into, options, created is not None, Path(tmp))
+            control.note("restoring (one transaction)" if plan.transactional else "restoring (statement by statement)")
             control.done = 0
             control.total = manifest.dump_bytes * 3  # SQL text is larger than the archive; a rough ETA
-            checked = run_restore_pipeline(spool, tools, conn, plan, options, control, manifest.id)
-        created = False  # committed: keep it
-        notes = tuple(plan.notes) + ((f"created database {conn.dbname}",) if plan.created_database else ())
-        return RestoreResult(manifest.id, target.name, conn.dbname, STRATEGY, safety_id, checked,
-                             round(time.perf_counter() - t0, 3), notes)
+            checked = run_restore_pipeline(spool, tools, into.conn, plan, options, control, manifest.id)
+            strategy = STRATEGY if plan.transactional else STRATEGY_NEW_DB
+            notes = list(plan.notes)
+            if swap:
+                control.check()
+                control.note("switching the restored database in")
+                old = _side_name(conn.dbname, "before")
+                _swap_in(maint, conn.dbname, into.conn.dbname, old)
+                strategy = STRATEGY_SWAP.format(old=old)
+                notes.append(f"the previous database is kept as {old}: drop it when the restore is confirmed")
+            elif plan.created_database:
+                notes.append(f"created database {conn.dbname}")
+        created = None  # committed / switched: keep it
+        return RestoreResult(manifest.id, target.name, conn.dbname, strategy, safety_id, checked,
+                             round(time.perf_counter() - t0, 3), tuple(notes))
     finally:
         if created:
             with contextlib.suppress(Exception), maint.connect() as c:
-                c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(conn.dbname)))
+                c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(created)))
         with contextlib.suppress(Exception):
             lock.close()
+
+
+# --- swap: restore beside the target, then rename ----------------------------------------------------
+
+
+def _side_name(dbname: str, tag: str) -> str:
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
+    return f"{dbname[:63 - len(tag) - len(stamp) - 2]}_{tag}_{stamp}"
+
+
+def _create_database(maint: PgConn, name: str, like: str | None = None) -> None:
+    with maint.connect() as c:
+        query = sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(sql.Identifier(name))
+        if like:
+            row = c.execute("SELECT datcollate, datctype FROM pg_database WHERE datname = %s", (like,)).fetchone()
+            if row:
+                query = sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE {} LC_CTYPE {}").format(
+                    sql.Identifier(name), sql.Literal(row[0]), sql.Literal(row[1]))
+        c.execute(query)
+
+
+def _other_sessions(c: psycopg.Connection[Any], dbname: str) -> list[str]:
+    rows = c.execute("SELECT coalesce(nullif(application_name, ''), usename, 'a session') FROM pg_stat_activity "
+                     "WHERE datname = %s AND pid <> pg_backend_pid()", (dbname,)).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _check_swap_possible(maint: PgConn, conn: PgConn, options: RestoreOptions) -> None:
+    if options.schemas or options.data_only:
+        raise ConfigError("--strategy swap restores the whole database; it cannot be combined with --schema or "
+                          "--data-only", hint="Restore part of a database with the default strategy")
+    if maint.dbname == conn.dbname:
+        raise ConfigError(f"--strategy swap needs the maintenance database 'postgres' on {conn.label} to rename "
+                          f"'{conn.dbname}', and it cannot be reached", hint="Use the default strategy")
+    with maint.connect() as c:
+        roles = {r[0] for r in c.execute("SELECT rolname FROM pg_roles").fetchall()}
+        privileged = c.execute("SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user").fetchone()
+        others = _other_sessions(c, conn.dbname)
+    if set(SUPABASE_ROLES) <= roles:
+        raise ConfigError("--strategy swap is not possible on Supabase: the project's database cannot be renamed "
+                          "under its pooler", hint="Use the default one-transaction restore (raise "
+                          "max_locks_per_transaction with Supabase support if the schema is too big for it)")
+    if not (privileged and privileged[0]):
+        raise ConfigError(f"--strategy swap creates and renames databases; the role on {conn.label} may not",
+                          hint="Use a role with CREATEDB that owns the target database")
+    if others:
+        raise ConfigError(f"--strategy swap renames '{conn.dbname}', but {len(others)} other session(s) are connected "
+                          f"to it ({', '.join(sorted(set(others))[:4])}); nothing was changed",
+                          hint="Stop the platform's connections to it first (or use the default strategy)")
+
+
+_LIST_SETTINGS = {"search_path", "temp_tablespaces", "session_preload_libraries", "local_preload_libraries"}
+
+
+def _carry_over(c: psycopg.Connection[Any], source: str, dest: str) -> None:
+    """Owner, database-level grants and settings of ``source`` onto ``dest`` (pg_dump does not carry them)."""
+    row = c.execute("SELECT oid, datdba::regrole::text, datacl IS NOT NULL FROM pg_database WHERE datname = %s",
+                    (source,)).fetchone()
+    if row is None:
+        return
+    oid, owner, has_acl = row
+    dest_id = sql.Identifier(dest)
+    c.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(dest_id, sql.SQL(owner)))
+    if has_acl:
+        c.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(dest_id))
+        grants = c.execute(
+            "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END, a.privilege_type, "
+            "a.is_grantable FROM pg_database d, aclexplode(d.datacl) a WHERE d.oid = %s", (oid,)).fetchall()
+        for grantee, privilege, grantable in grants:
+            c.execute(sql.SQL("GRANT {} ON DATABASE {} TO {}{}").format(
+                sql.SQL(privilege), dest_id, sql.SQL(grantee), sql.SQL(" WITH GRANT OPTION" if grantable else "")))
+    settings = c.execute("SELECT setrole::regrole::text, setrole = 0, unnest(setconfig) FROM pg_db_role_setting "
+                         "WHERE setdatabase = %s", (oid,)).fetchall()
+    for role, everyone, entry in settings:
+        name, _, value = str(entry).partition("=")
+        shown = sql.SQL(value) if name.lower() in _LIST_SETTINGS else sql.Literal(value)
+        if everyone:
+            c.execute(sql.SQL("ALTER DATABASE {} SET {} = {}").format(dest_id, sql.Identifier(name), shown))
+        else:
+            c.execute(sql.SQL("ALTER ROLE {} IN DATABASE {} SET {} = {}").format(
+                sql.SQL(role), dest_id, sql.Identifier(name), shown))
+
+
+def _swap_in(maint: PgConn, target: str, fresh: str, old: str) -> None:
+    """Rename ``target`` to ``old`` and ``fresh`` to ``target`` in one transaction: both or neither."""
+    with maint.connect() as c:
+        with c.transaction():
+            others = _other_sessions(c, target)
+            if others:
+                raise OpsError(
+                    f"{len(others)} other session(s) are connected to '{target}' ({', '.join(sorted(set(others))[:4])}); "
+                    "it cannot be switched. The restored copy was dropped and the target is unchanged",
+                    hint="Stop the platform's connections to it (or use the default one-transaction restore)")
+            _carry_over(c, target, fresh)
+            try:
+                c.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(target), sql.Identifier(old)))
+                c.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(fresh), sql.Identifier(target)))
+            except psycopg.errors.ObjectInUse as exc:
+                raise OpsError(f"'{target}' is in use and cannot be switched; the restored copy was dropped and the "
+                               "target is unchanged", hint="Stop the platform's connections to it",
+                               detail=str(exc)) from None
 
 
 def restore_into_scratch(store: BackupStore, manifest: mf.Manifest, base: PgConn, spool: Path, tools: PgTools,
@@ -489,8 +658,7 @@ def restore_into_scratch(store: BackupStore, manifest: mf.Manifest, base: PgConn
 
     name = f"rops_verify_{secrets.token_hex(4)}"
     maint = _maintenance(base, base.dbname)
-    with maint.connect() as c:
-        c.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(sql.Identifier(name)))
+    _create_database(maint, name)
     try:
         target = RestoreTarget(name, None, base.with_db(name), False, False)  # type: ignore[arg-type]
         with tempfile.TemporaryDirectory(prefix="rops-verify-") as tmp:

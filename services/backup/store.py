@@ -84,7 +84,7 @@ class BackupStore:
                 Bucket=self.bucket, Prefix=self.env_prefix)
             for page in pages:
                 for up in page.get("Uploads", ()):
-                    found.append(UploadInfo(up["Key"], up["UploadId"], up["Initiated"]))
+                    found.append(UploadInfo(up["Key"], up["UploadId"], _started(up["Key"], up["Initiated"])))
         except Exception as exc:
             raise self._fail(exc) from None
         return found
@@ -144,6 +144,16 @@ class BackupStore:
                                                            LifecycleConfiguration={"Rules": rules})
         except Exception as exc:
             raise self._fail(exc) from None
+
+
+def _started(key: str, initiated: datetime) -> datetime:
+    """When an upload began: the later of what the server says and the time in its backup id. Some
+    S3 implementations (moto) report a fixed ``Initiated``; trusting it would make a running backup's
+    upload look days old, and a cleanup by age would abort it."""
+    parsed = mf.split_key(key)
+    if parsed and mf.is_backup_id(parsed[0]):
+        return max(initiated, mf.id_time(parsed[0]))
+    return initiated
 
 
 async def store_for(ctx: Any, env: Environment, *, client: Any = None) -> BackupStore:

@@ -126,3 +126,58 @@ def test_backups_view(qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s
     finally:
         with psycopg.connect(pg_dsn, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+
+
+def test_cancel_from_the_jobs_panel_and_clean_up_leftovers(qtbot, qloop, scratch_db: str, s3_location,  # type: ignore[no-untyped-def]
+                                                           s3_bucket: str, tmp_path: Path,
+                                                           app_dirs: dict[str, Path]) -> None:
+    from services.backup import manifest as mf
+    from services.object_storage import make_client
+    from tests.backup.test_faults import bulk
+
+    bulk(scratch_db)
+    env = make_env("staging", ws.EnvironmentKind.STAGING, scratch_db, s3_location.endpoint_url, s3_bucket)
+    ctx, _path, _secrets = build(tmp_path, [env], app_dirs)
+    client = make_client(s3_location)
+    session = Session(ErrorPresenter())
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+
+    def bucket() -> tuple[list[str], list[str]]:
+        return ([o["Key"] for o in client.list_objects_v2(Bucket=s3_bucket).get("Contents", [])],
+                [u["Key"] for u in client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])])
+
+    async def scenario() -> None:
+        session.set_context(ctx)
+        view = window.show_view("backups")
+        await view.load()
+        assert not view.cleanup_button.isEnabled()  # nothing unfinished
+
+        # A running backup, cancelled with the jobs panel's button: nothing is left in the bucket.
+        qtbot.mouseClick(view.backup_button, Qt.MouseButton.LeftButton)
+        await wait_for(lambda: view.last_job is not None, timeout=10)
+        job = view.last_job
+        await wait_for(lambda: bool(bucket()[1]) and (job.snapshot is not None and job.snapshot.done > 0), timeout=60)
+        window.jobs_panel.table.selectRow(0)
+        qtbot.mouseClick(window.jobs_panel.cancel_button, Qt.MouseButton.LeftButton)
+        await wait_for(lambda: job.state != JobState.RUNNING, timeout=30)
+        assert job.state == JobState.CANCELLED
+        assert window.jobs_panel.model.index(0, 2).data() == "cancelled"
+        assert await asyncio.to_thread(bucket) == ([], [])
+
+        # Leftovers of a dead run show as such; the cleanup button removes them (no backup is running).
+        store_key = mf.archive_key(env.backup.prefix, "staging", mf.new_backup_id())
+        client.create_multipart_upload(Bucket=s3_bucket, Key=store_key)
+        view.reload()
+        await wait_for(lambda: view.model.rowCount() == 1, timeout=30)
+        assert view.model.entry(0).state == "unfinished" and view.cleanup_button.isEnabled()
+        qtbot.mouseClick(view.cleanup_button, Qt.MouseButton.LeftButton)
+        await wait_for(lambda: view.last_job is not job and view.last_job.state != JobState.RUNNING, timeout=30)
+        assert view.last_job.state == JobState.DONE, view.last_job.error
+        assert view.last_job.result.aborted_uploads == (store_key,)
+        await wait_for(lambda: view.model.rowCount() == 0, timeout=30)
+        assert await asyncio.to_thread(bucket) == ([], [])
+        assert not view.cleanup_button.isEnabled()
+
+    qloop.run_until_complete(scenario())

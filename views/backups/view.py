@@ -29,7 +29,7 @@ from console.jobs import Job
 from console.production_guard import authorize_in_ui
 from console.session import Session
 from services.backup.catalog import Catalog, CatalogEntry, list_backups
-from services.backup.dump_stream import create_backup
+from services.backup.dump_stream import clean_up_unfinished, create_backup
 from services.backup.restore import RestoreOptions, restore_backup
 from services.backup.retention import RetentionPlan, prune
 from services.backup.schedule import schedule_for
@@ -83,11 +83,20 @@ class BackupsView(OpsView):
         self.verify_button = QPushButton("Verify")
         self.restore_button = QPushButton("Restore…")
         self.prune_button = QPushButton("Prune preview")
+        self.cleanup_button = QPushButton("Clean up unfinished")
         self.refresh_button = QPushButton("Refresh")
         self.restore_target = QComboBox()
         self.restore_target.setEditable(True)
         self.restore_target.setMinimumWidth(220)
         self.restore_target.setToolTip("Restore into: an environment, or a database name on the same server")
+        self.restore_strategy = QComboBox()
+        self.restore_strategy.addItem("in one transaction", "transaction")
+        self.restore_strategy.addItem("beside it, then switch", "swap")
+        self.restore_strategy.setToolTip(
+            "One transaction: any failure rolls back and the target is exactly as it was.\n"
+            "Beside it, then switch: for schemas too big for the server's lock table; restores into a fresh "
+            "database, then renames both at once (the old one is kept). Needs no other sessions on the target; "
+            "not on Supabase.")
 
         top = QHBoxLayout()
         top.addWidget(heading(self.title))
@@ -102,8 +111,10 @@ class BackupsView(OpsView):
             actions.addWidget(b)
         actions.addWidget(QLabel("into"))
         actions.addWidget(self.restore_target)
+        actions.addWidget(self.restore_strategy)
         actions.addWidget(self.restore_button)
         actions.addWidget(self.prune_button)
+        actions.addWidget(self.cleanup_button)
         actions.addStretch(1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
@@ -125,6 +136,7 @@ class BackupsView(OpsView):
         self.verify_button.clicked.connect(lambda: self.session.spawn(self.verify_selected(), name="verify"))
         self.restore_button.clicked.connect(lambda: self.session.spawn(self.restore_selected(), name="restore"))
         self.prune_button.clicked.connect(lambda: self.session.spawn(self.prune_preview(), name="prune preview"))
+        self.cleanup_button.clicked.connect(lambda: self.session.spawn(self.clean_up(), name="cleanup"))
         self._apply_guards()
 
     # --- state ----------------------------------------------------------------------------------------
@@ -153,6 +165,12 @@ class BackupsView(OpsView):
             else:
                 button.setToolTip("")
         self.prune_button.setToolTip("Shows what the retention policy would delete and why; deletes nothing")
+        leftovers = [e for e in (self.catalog.entries if self.catalog else ()) if e.state in ("unfinished", "orphaned")]
+        self.cleanup_button.setEnabled(bool(admin and leftovers))
+        self.cleanup_button.setToolTip(
+            VIEWER_TIP if not admin else
+            f"Abort {len(leftovers)} unfinished upload(s) / archive(s) without a manifest (a running backup's "
+            "upload is spared)" if leftovers else "Nothing unfinished in the catalog")
 
     # --- loading --------------------------------------------------------------------------------------
     async def load(self) -> None:
@@ -257,10 +275,13 @@ class BackupsView(OpsView):
         target = self.restore_target.currentText().strip()
         target_env = ctx.workspace.environments.get(target) or ctx.workspace.environment(env)
         production = target_env.is_production
+        strategy = str(self.restore_strategy.currentData() or "transaction")
         consequences = [
             f"restore backup <b>{entry.id}</b> of {env} into <b>{target}</b>: objects in the backup replace the target's",
             "take a safety backup of the target first",
-            "run in one transaction, so any failure leaves the target exactly as it was",
+            "run in one transaction, so any failure leaves the target exactly as it was" if strategy == "transaction"
+            else "restore into a fresh database beside the target, then rename both at once (the old one is kept); "
+                 "any failure before the switch leaves the target exactly as it was",
         ]
         if production:
             consequences.append("<b style='color:#d93025'>change PRODUCTION</b>: the platform sees the restored data at once")
@@ -271,9 +292,17 @@ class BackupsView(OpsView):
 
         async def work(progress: Progress) -> Any:
             return await restore_backup(ctx, env, entry.id, target, progress, confirm=target,
-                                        reason=auth.reason or None, options=RestoreOptions())
+                                        reason=auth.reason or None, options=RestoreOptions(strategy=strategy))
 
         return self._start(f"Restore {entry.id} into {target}", work)
+
+    async def clean_up(self) -> Job:
+        ctx, env = self.session.ctx, self.env_name
+
+        async def work(progress: Progress) -> Any:
+            return await clean_up_unfinished(ctx, env)
+
+        return self._start(f"Clean up unfinished backups of {env}", work)
 
     async def prune_preview(self) -> RetentionPlan:
         plan = await prune(self.session.ctx, self.env_name, dry_run=True)

@@ -1,0 +1,187 @@
+"""Cancelling a running backup, cleaning up unfinished uploads, and Supabase's managed schemas and roles."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import psutil
+import psycopg
+import pytest
+
+from services.backup import manifest as mf
+from services.backup.catalog import list_backups
+from services.backup.dump_stream import acquire_lock, create_backup
+from services.backup.pg_tools import env_connection
+from services.backup.restore import RestoreOptions, restore_backup
+from services.backup.store import store_for
+from services.errors import ConfigError
+from services.object_storage import make_client
+from services.progress import Progress
+from tests.backup.conftest import BackupEnv, dsn_for
+from tests.backup.fixtures_sql import ensure_roles
+from tests.backup.test_faults import bulk
+
+
+def _bucket_state(client, bucket: str) -> tuple[list[str], list[str]]:  # type: ignore[no-untyped-def]
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    uploads = [u["Key"] for u in client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])]
+    return keys, uploads
+
+
+def _pg_dump_children() -> list[psutil.Process]:
+    return [p for p in psutil.Process().children(recursive=True) if p.name().startswith("pg_dump")]
+
+
+async def test_cancelling_a_running_backup_aborts_the_upload_and_leaves_nothing(backup_env: BackupEnv,
+                                                                                s3_location) -> None:
+    """What the jobs panel's Cancel does: cancel the task; pg_dump dies, the multipart upload is aborted."""
+    bulk(backup_env.dsn)
+    client = make_client(s3_location)
+    progress = Progress()
+    task = asyncio.create_task(create_backup(backup_env.ctx, "staging", progress))
+    for _ in range(600):
+        await asyncio.sleep(0.05)
+        assert not task.done(), task.exception() if task.done() else None
+        _keys, uploads = await asyncio.to_thread(_bucket_state, client, backup_env.bucket)
+        if uploads and (await asyncio.to_thread(client.list_parts, Bucket=backup_env.bucket, Key=uploads[0],
+                                                UploadId=client.list_multipart_uploads(
+                                                    Bucket=backup_env.bucket)["Uploads"][0]["UploadId"])).get("Parts"):
+            break
+    else:
+        pytest.fail("the backup never uploaded a part")
+    assert progress.snapshot().done > 0  # the jobs panel had something to show
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    keys, uploads = await asyncio.to_thread(_bucket_state, client, backup_env.bucket)
+    assert (keys, uploads) == ([], [])
+    assert _pg_dump_children() == []
+    catalog = await list_backups(backup_env.ctx, "staging")
+    assert catalog.entries == ()
+    assert [e.outcome for e in backup_env.ctx.audit.entries() if e.action == "backup create"] == ["cancelled"]
+
+
+async def test_list_cleanup_spares_a_running_backup_and_removes_dead_leftovers(backup_env: BackupEnv,
+                                                                               s3_location) -> None:
+    ctx = backup_env.ctx
+    store = await store_for(ctx, backup_env.env)
+    client = make_client(s3_location)
+    unfinished_key = store.archive_key(mf.new_backup_id())
+    upload = client.create_multipart_upload(Bucket=backup_env.bucket, Key=unfinished_key)
+    client.upload_part(Bucket=backup_env.bucket, Key=unfinished_key, UploadId=upload["UploadId"], PartNumber=1,
+                       Body=b"x" * 1024)
+    orphan_key = store.archive_key(mf.new_backup_id())
+    client.put_object(Bucket=backup_env.bucket, Key=orphan_key, Body=b"half an archive")
+    states = {e["key"]: e["state"] for e in json.loads(backup_env.cli("--json", "backup", "list", "--env",
+                                                                      "staging").stdout)}
+    assert states == {unfinished_key: "unfinished", orphan_key: "orphaned"}
+
+    # Another machine is backing up this environment right now: its young upload must survive.
+    conn = await env_connection(ctx, backup_env.env)
+    lock = acquire_lock(conn, "backup:staging", "a backup")
+    try:
+        out = backup_env.cli("backup", "list", "--env", "staging", "--cleanup")
+        assert out.returncode == 0, out.stderr
+        assert "a backup of it is running now: only leftovers older than 24 h were removed" in out.stdout
+        assert _bucket_state(client, backup_env.bucket) == ([orphan_key], [unfinished_key])
+    finally:
+        lock.close()
+
+    out = backup_env.cli("backup", "list", "--env", "staging", "--cleanup")
+    assert out.returncode == 0, out.stderr
+    assert f"aborted unfinished upload {unfinished_key}" in out.stdout
+    assert f"removed archive without manifest {orphan_key}" in out.stdout
+    assert _bucket_state(client, backup_env.bucket) == ([], [])
+
+
+def _make_login_role(dsn: str, name: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(f'CREATE ROLE "{name}" LOGIN')
+        c.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{name}"')
+        c.execute(f'GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO "{name}"')
+
+
+def _drop_role(dsn: str, name: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(f'DROP OWNED BY "{name}"')
+        c.execute(f'DROP ROLE "{name}"')
+
+
+async def test_a_dump_role_without_rights_on_managed_schemas_is_told_before_anything_is_written(
+        backup_env: BackupEnv, s3_location) -> None:
+    with psycopg.connect(backup_env.dsn, autocommit=True) as c:
+        c.execute("CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid PRIMARY KEY, email text)")
+        c.execute("CREATE SCHEMA storage; CREATE TABLE storage.objects (id int PRIMARY KEY, name text)")
+        c.execute("CREATE TABLE listings (id int PRIMARY KEY, title text)")
+        c.execute("INSERT INTO listings SELECT g, 'Maison ' || g FROM generate_series(1, 25) g")
+    role = f"rops_dumper_{uuid.uuid4().hex[:8]}"
+    _make_login_role(backup_env.dsn, role)
+    try:
+        backup_env.env.database.user = role
+        with pytest.raises(ConfigError) as info:
+            await create_backup(backup_env.ctx, "staging")
+        err = info.value
+        assert f"The backup role '{role}' cannot read everything" in err.message
+        assert "auth: users" in err.message and "storage: objects" in err.message
+        assert "--exclude-schema auth --exclude-schema storage" in (err.hint or "")
+        assert _bucket_state(make_client(s3_location), backup_env.bucket) == ([], [])
+
+        made = await create_backup(backup_env.ctx, "staging", exclude_schemas=("auth", "storage"))
+        assert made.excluded_schemas == ("auth", "storage")
+        assert made.table_rows() == {"public.listings": 25}
+    finally:
+        _drop_role(backup_env.dsn, role)
+
+
+async def test_supabase_target_keeps_its_managed_schemas_and_the_grants_to_its_roles(
+        backup_env: BackupEnv, pg_dsn: str) -> None:
+    ensure_roles(backup_env.dsn)
+    with psycopg.connect(backup_env.dsn, autocommit=True) as c:
+        c.execute("CREATE SCHEMA auth; CREATE TABLE auth.users (id int PRIMARY KEY, email text)")
+        c.execute("INSERT INTO auth.users VALUES (1, 'then@example.com')")
+        c.execute("CREATE TABLE listings (id int PRIMARY KEY, title text, owner int)")
+        c.execute("INSERT INTO listings SELECT g, 'Villa ' || g, 1 FROM generate_series(1, 40) g")
+        c.execute("ALTER TABLE listings ENABLE ROW LEVEL SECURITY")
+        c.execute("CREATE POLICY public_read ON listings FOR SELECT TO anon USING (true)")
+        c.execute("GRANT SELECT ON listings TO anon; GRANT ALL ON listings TO service_role")
+    made = await create_backup(backup_env.ctx, "staging")
+
+    # The target: a Supabase project as it is now — its auth schema has moved on since the backup.
+    target = f"{psycopg.conninfo.conninfo_to_dict(backup_env.dsn)['dbname']}_supa"
+    with psycopg.connect(pg_dsn, autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{target}"')
+    target_dsn = dsn_for(backup_env.dsn, target)
+    try:
+        with psycopg.connect(target_dsn, autocommit=True) as c:
+            c.execute("CREATE SCHEMA auth; CREATE TABLE auth.users (id int PRIMARY KEY, email text)")
+            c.execute("INSERT INTO auth.users VALUES (1, 'now@example.com'), (2, 'new@example.com')")
+            c.execute("CREATE SCHEMA storage")
+            c.execute("CREATE TABLE listings (id int PRIMARY KEY, title text, owner int)")
+            c.execute("INSERT INTO listings VALUES (999, 'changed since', 2)")
+
+        result = await restore_backup(backup_env.ctx, "staging", made.id, target, confirm=target, reason="test",
+                                      options=RestoreOptions(skip_safety_backup=True))
+        assert any("managed schemas" in n for n in result.notes)
+        with psycopg.connect(target_dsn) as c:
+            assert c.execute("SELECT email FROM auth.users ORDER BY id").fetchall() == [
+                ("now@example.com",), ("new@example.com",)]
+            assert c.execute("SELECT count(*), min(id), max(id) FROM listings").fetchone() == (40, 1, 40)
+            grants = c.execute("SELECT has_table_privilege('anon', 'public.listings', 'SELECT'), "
+                               "has_table_privilege('anon', 'public.listings', 'INSERT'), "
+                               "has_table_privilege('service_role', 'public.listings', 'DELETE'), "
+                               "has_table_privilege('authenticated', 'public.listings', 'SELECT')").fetchone()
+            assert grants == (True, False, True, False)
+            assert c.execute("SELECT policyname, roles::text FROM pg_policies").fetchall() == [("public_read", "{anon}")]
+
+        # Asked for by name, a managed schema is restored too.
+        await restore_backup(backup_env.ctx, "staging", made.id, target, confirm=target, reason="test",
+                             options=RestoreOptions(skip_safety_backup=True, schemas=("auth",)))
+        with psycopg.connect(target_dsn) as c:
+            assert c.execute("SELECT email FROM auth.users ORDER BY id").fetchall() == [("then@example.com",)]
+            assert c.execute("SELECT count(*) FROM listings").fetchone() == (40,)
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
