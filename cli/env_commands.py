@@ -13,9 +13,6 @@ from pathlib import Path
 
 from cli.common import open_context
 from cli.output import print_json, print_table
-from services import env_export, env_import, guard
-from services.connection_checks import run_checks
-from services.drift import diff_environments
 from services.errors import ConfigError, ExitCode
 from services.workspace import EnvironmentKind, seed_environment
 
@@ -96,12 +93,16 @@ async def env_list(args: argparse.Namespace) -> int:
 
 
 def _read_text(path: str) -> tuple[str, str]:
+    from services import env_import
+
     if path == "-":
         return sys.stdin.read(), "<stdin>"
     return env_import.read_dotenv_file(path)
 
 
 async def env_import_dotenv(args: argparse.Namespace) -> int:
+    from services import env_import, guard
+
     ctx = open_context(args)
     text, source = _read_text(args.file)
     kind = EnvironmentKind(args.kind) if args.kind else None
@@ -134,6 +135,8 @@ async def env_import_dotenv(args: argparse.Namespace) -> int:
 
 
 async def env_export_cmd(args: argparse.Namespace) -> int:
+    from services import env_export
+
     ctx = open_context(args)
     if args.dotenv_template:
         if not args.env:
@@ -157,6 +160,8 @@ async def env_export_cmd(args: argparse.Namespace) -> int:
 
 
 async def env_check(args: argparse.Namespace) -> int:
+    from services.connection_checks import run_checks
+
     ctx = open_context(args)
     ctx.environment(args.name)
     results = await run_checks(ctx, args.name, services=args.only, timeout=args.timeout)
@@ -171,6 +176,8 @@ async def env_check(args: argparse.Namespace) -> int:
 
 
 async def env_diff(args: argparse.Namespace) -> int:
+    from services.drift import diff_environments
+
     ctx = open_context(args)
     ctx.environment(args.a)
     ctx.environment(args.b)
@@ -193,6 +200,8 @@ async def env_diff(args: argparse.Namespace) -> int:
 
 
 async def env_remove(args: argparse.Namespace) -> int:
+    from services import guard
+
     ctx = open_context(args)
     env = ctx.environment(args.name)
     auth = guard.authorize(ctx.workspace, env, "remove environment", confirm=args.confirm, reason=args.reason)

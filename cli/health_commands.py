@@ -7,7 +7,7 @@ import argparse
 from cli.common import open_context
 from cli.output import print_json, print_table
 from services.errors import ConfigError, ExitCode
-from services.health import CHECK_LABELS, CheckContext, Status, run_once
+from services.health_names import CHECK_LABELS
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 async def health_check(args: argparse.Namespace) -> int:
+    from services.health import CheckContext, Status, run_once
+
     ctx = open_context(args)
     names = args.env or list(ctx.workspace.environments)
     envs = [ctx.environment(name) for name in names]

@@ -130,7 +130,7 @@ class BackupSettings:
     credentials: str = "aws"
     part_size_mib: int = 16
     compression: str = "zstd"
-    compression_level: int = 3
+    compression_level: int = 1  # zstd; see services/backup/dump_stream.py for why
     schedule_cron: str = "0 2 * * *"
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     transition_ia_days: int = 30

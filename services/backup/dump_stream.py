@@ -6,12 +6,17 @@ them into parts of one fixed size (R2 wants every part but the last the same siz
 two parts at once, each retried on its own. The manifest is written after the upload is complete, so
 a backup without one is never listed as good. A failure or a cancel aborts the multipart upload.
 
-Why zstd, level 3, from Python: pg_dump's own compression before PostgreSQL 16 is gzip, CPU-bound and
-on the same core as the dump. Measured on this machine (2 cores) on the 52.6 MB ``pg_dump -Fc -Z0``
-output of a 101 MB generated realtor database (``benchmarks/backup.py --size 100MB``), in-process:
-zstd level 3 0.18 s → 6.8 MB; zstd level 1 0.11 s → 7.0 MB; gzip level 6 0.90 s → 6.6 MB (5× slower);
-zstd with 2 worker threads was no faster (0.20 s) because pg_dump needs the other core. pg_dump's
-default ``-Fc`` (gzip per table) stored 6.3 MB, so this data set costs us ~8% more bytes at level 3.
+Why zstd, level 1, from Python: pg_dump's own compression before PostgreSQL 16 is gzip, CPU-bound and
+on the same thread as the dump (``pg_dump -Fc | aws s3 cp -`` of a 1 GB database takes 4× as long as
+``pg_dump -Fc -Z0 > /dev/null`` here); the builds of PostgreSQL 16/18 we carry have no zstd or lz4.
+Measured in-process on the 612 MB ``pg_dump -Fc -Z0`` output of the 1 GB generated realtor database
+(``benchmarks/backup.py --size 1GB``): zstd level 1 1.15 s → 78.6 MB; level 3 1.87 s → 77.3 MB;
+level 5 4.28 s → 71.4 MB; level 6 5.89 s → 67.7 MB; pg_dump's default gzip per table stores 70.1 MB.
+On two cores that pg_dump and the server's backend already keep busy, every CPU second counts:
+level 1 makes the whole backup ~10 % faster than level 3 for 1.7 % more bytes. Only level 6 and up
+beat gzip's bytes, at 3 to 5 times the CPU: an uncompressed custom archive frames every row with a
+5-byte length, noise that pg_dump's own compression never sees. ``backup.compression_level`` in the
+workspace trades the other way. zstd with worker threads was no faster (pg_dump needs the other core).
 zstd runs in our process so the bytes are hashed and cut into parts in one pass without another pipe.
 
 Two backups of one environment at once are refused: the run holds a PostgreSQL advisory lock in the
@@ -91,7 +96,7 @@ class BackupRequest:
     trigger: str = "manual"
     exclude_schemas: tuple[str, ...] = ()
     exact_counts: bool = True
-    compression_level: int = 3
+    compression_level: int = 1
     note: str = ""
 
 
@@ -455,7 +460,11 @@ def dump_to_store(store: BackupStore, request: BackupRequest, control: Control, 
             excluded_schemas=tuple(request.exclude_schemas), tables=table_stats,
             notes=tuple(notes + ([request.note] if request.note else []) + cleaned), extra={"roles": roles, "role": conn.user, "host": f"{conn.host}:{conn.port}"})
         control.note("writing the manifest")
-        # Last: only now is the backup listed as good.
+        if control.cancelled:  # the archive is complete but nobody wants it: leave nothing behind
+            with contextlib.suppress(Exception):
+                store.delete_keys([key])
+            raise OperationCancelled()
+        # Last: only now is the backup listed as good. Past this line a cancel comes too late (see run_blocking).
         store.put_json(store.manifest_key(backup_id), manifest.to_json())
         return manifest
     finally:

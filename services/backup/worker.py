@@ -53,6 +53,12 @@ class Control:
                 proc.kill()
         return proc
 
+    def disown(self, proc: subprocess.Popen[bytes]) -> None:
+        """Past the point of no return (COMMIT sent): a cancel must not kill it any more."""
+        with self._lock:
+            if proc in self._procs:
+                self._procs.remove(proc)
+
     def note(self, message: str) -> None:
         self.message = message
 
@@ -83,4 +89,11 @@ async def run_blocking(work: Callable[[Control], T], progress: Progress | None =
         # Let the worker clean up (abort the upload, roll back) before the cancel propagates.
         with contextlib.suppress(BaseException):
             await asyncio.shield(future)
+        if future.done() and not future.cancelled() and future.exception() is None:
+            # The work got past its point of no return (a backup's manifest written, a COMMIT sent)
+            # before it saw the cancel: it is done, and saying "cancelled" would be untrue.
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            return future.result()
         raise

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from services.health_names import CHECK_LABELS, CHECK_NAMES  # noqa: F401 (re-exported)
+
 
 class Status(enum.StrEnum):
     UP = "up"
@@ -43,19 +45,6 @@ def worst(statuses: list[Status] | tuple[Status, ...]) -> Status:
     return result
 
 
-# Stable check identifiers, in board order, with the words people see.
-CHECK_LABELS: dict[str, str] = {
-    "platform": "Platform /api/health",
-    "database": "Database",
-    "redis": "Redis",
-    "storage": "Storage",
-    "external": "External APIs",
-    "tls": "TLS certificate",
-    "headers": "Security headers",
-    "sentry": "Sentry",
-    "betterstack": "Better Stack",
-}
-CHECK_NAMES: tuple[str, ...] = tuple(CHECK_LABELS)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def _pg_dump_children() -> list[psutil.Process]:
 async def test_cancelling_a_running_backup_aborts_the_upload_and_leaves_nothing(backup_env: BackupEnv,
                                                                                 s3_location) -> None:
     """What the jobs panel's Cancel does: cancel the task; pg_dump dies, the multipart upload is aborted."""
-    bulk(backup_env.dsn)
+    bulk(backup_env.dsn, rows=60_000)  # ~120 MB to dump: seconds, so the cancel lands mid-stream
     client = make_client(s3_location)
     progress = Progress()
     task = asyncio.create_task(create_backup(backup_env.ctx, "staging", progress))
@@ -45,12 +45,10 @@ async def test_cancelling_a_running_backup_aborts_the_upload_and_leaves_nothing(
         await asyncio.sleep(0.05)
         assert not task.done(), task.exception() if task.done() else None
         _keys, uploads = await asyncio.to_thread(_bucket_state, client, backup_env.bucket)
-        if uploads and (await asyncio.to_thread(client.list_parts, Bucket=backup_env.bucket, Key=uploads[0],
-                                                UploadId=client.list_multipart_uploads(
-                                                    Bucket=backup_env.bucket)["Uploads"][0]["UploadId"])).get("Parts"):
+        if uploads and progress.snapshot().done > 0:
             break
     else:
-        pytest.fail("the backup never uploaded a part")
+        pytest.fail("the backup never started its upload")
     assert progress.snapshot().done > 0  # the jobs panel had something to show
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -185,3 +183,31 @@ async def test_supabase_target_keeps_its_managed_schemas_and_the_grants_to_its_r
     finally:
         with psycopg.connect(pg_dsn, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+
+
+async def test_a_cancel_after_the_point_of_no_return_reports_what_happened() -> None:
+    """Work that checks for the cancel stops; work already past its last check (a manifest written,
+    a COMMIT sent) finishes, and the task then returns its result instead of claiming 'cancelled'."""
+    import threading
+    import time
+
+    from services.backup.worker import Control, run_blocking
+
+    for checks, expected in ((True, "cancelled"), (False, "finished")):
+        started = threading.Event()
+
+        def work(control: Control, checks: bool = checks, started: threading.Event = started) -> str:
+            started.set()
+            time.sleep(0.3)
+            if checks:
+                control.check()
+            return "finished"
+
+        task = asyncio.create_task(run_blocking(work))
+        await asyncio.to_thread(started.wait, 5)
+        task.cancel()
+        try:
+            outcome = await task
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+        assert outcome == expected

@@ -135,7 +135,7 @@ def test_cancel_from_the_jobs_panel_and_clean_up_leftovers(qtbot, qloop, scratch
     from services.object_storage import make_client
     from tests.backup.test_faults import bulk
 
-    bulk(scratch_db)
+    bulk(scratch_db, rows=60_000)  # ~120 MB to dump: seconds, so the cancel lands mid-stream
     env = make_env("staging", ws.EnvironmentKind.STAGING, scratch_db, s3_location.endpoint_url, s3_bucket)
     ctx, _path, _secrets = build(tmp_path, [env], app_dirs)
     client = make_client(s3_location)
