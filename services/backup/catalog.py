@@ -99,7 +99,8 @@ def freshness(entries: list[CatalogEntry] | tuple[CatalogEntry, ...], now: datet
     last = max(e.created_at for e in good)
     age = now - last
     hours = age.total_seconds() / 3600
-    when = f"{hours:.0f} h ago" if hours >= 1 else f"{max(1, int(age.total_seconds() // 60))} min ago"
+    seconds = age.total_seconds()
+    when = f"{hours:.0f} h ago" if hours >= 1 else f"{int(seconds // 60)} min ago" if seconds >= 60 else "just now"
     vtext = "verified" if verified and max(verified, key=lambda e: e.created_at).created_at == last else (
         "not verified yet")
     if hours > FRESH_HOURS:

@@ -53,11 +53,11 @@ def test_backups_view(qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s
         await wait_for(lambda: view.last_job is not None, timeout=10)
         job = view.last_job
         await wait_for(lambda: job.snapshot is not None, timeout=30)
-        shot(window, "backups-running.png")
         await wait_for(lambda: job.state != JobState.RUNNING, timeout=120)
         assert job.state == JobState.DONE, job.error
         await wait_for(lambda: view.model.rowCount() == 1, timeout=30)
         assert "Fresh" in view.freshness.text() and "#1e8e3e" in view.freshness.text()
+        assert "Last good backup just now" in view.freshness.text()
         assert window.jobs_panel.model.index(0, 2).data() == "done"
 
         # Details pane shows the manifest of the selected backup.
@@ -158,7 +158,9 @@ def test_cancel_from_the_jobs_panel_and_clean_up_leftovers(qtbot, qloop, scratch
         qtbot.mouseClick(view.backup_button, Qt.MouseButton.LeftButton)
         await wait_for(lambda: view.last_job is not None, timeout=10)
         job = view.last_job
-        await wait_for(lambda: bool(bucket()[1]) and (job.snapshot is not None and job.snapshot.done > 0), timeout=60)
+        await wait_for(lambda: bool(bucket()[1]) and (job.snapshot is not None and (job.snapshot.fraction or 0) > 0.2),
+                       timeout=60)
+        shot(window, "backups-running.png")
         window.jobs_panel.table.selectRow(0)
         qtbot.mouseClick(window.jobs_panel.cancel_button, Qt.MouseButton.LeftButton)
         await wait_for(lambda: job.state != JobState.RUNNING, timeout=30)

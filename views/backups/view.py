@@ -283,8 +283,11 @@ class BackupsView(OpsView):
             else "restore into a fresh database beside the target, then rename both at once (the old one is kept); "
                  "any failure before the switch leaves the target exactly as it was",
         ]
-        if production:
+        if production and target in ctx.workspace.environments:
             consequences.append("<b style='color:#d93025'>change PRODUCTION</b>: the platform sees the restored data at once")
+        elif production:
+            consequences.append(f"write database <b>{target}</b> on <b style='color:#d93025'>production's server</b> "
+                                "(the platform does not read it, but it shares the server's disk and CPU)")
         auth = await authorize_in_ui(self.session, target_env.name, "backup restore", consequences=consequences,
                                      target_name=target, parent=self)
         if auth is None:
