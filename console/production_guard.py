@@ -10,6 +10,7 @@ never ``exec()``, so the asyncio loop keeps running.
 from __future__ import annotations
 
 import asyncio
+import html
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
@@ -42,7 +43,7 @@ class UnlockDialog(QDialog):
         self.setWindowTitle(f"Unlock {env_name} for one action" if production else f"Confirm: {action}")
         self.setModal(True)
         layout = QVBoxLayout(self)
-        head = QLabel(f"<b>{action}</b> on <b>{env_name}</b>"
+        head = QLabel(f"<b>{html.escape(action)}</b> on <b>{html.escape(env_name)}</b>"
                       + (" — a <b>production</b> environment, read-only until unlocked for this one action."
                          if production else "."))
         head.setWordWrap(True)
@@ -61,7 +62,7 @@ class UnlockDialog(QDialog):
         if expected is not None:
             self.name_edit.setPlaceholderText(f"type {expected}")
             self.name_edit.setAccessibleName(f"Type {expected} to confirm")
-            form.addRow(f"Type <b>{expected}</b> to confirm:", self.name_edit)
+            form.addRow(f"Type <b>{html.escape(expected)}</b> to confirm:", self.name_edit)
         else:
             self.name_edit.hide()
         if needs_reason:

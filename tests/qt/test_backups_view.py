@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psycopg
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from console.error_presenter import ErrorPresenter
 from console.jobs import JobState
@@ -101,7 +102,7 @@ def test_backups_view(qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s
         assert dialog.ok_button.isEnabled()
         shot(dialog, "backups-restore-confirmation.png")
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-        rjob = await task
+        rjob = await asyncio.wait_for(task, 60)
         assert rjob is not None
         await wait_for(lambda: rjob.state != JobState.RUNNING, timeout=120)
         assert rjob.state == JobState.DONE, rjob.error
@@ -109,11 +110,37 @@ def test_backups_view(qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s
         entries = ctx.audit.entries()
         assert entries[0].action == "backup restore" and entries[0].reason == "monthly restore drill"
 
+        # Table contents only, of one schema: the dialog says so; the rows come back, definitions stay.
+        copy_dsn = psycopg.conninfo.make_conninfo(scratch_db, dbname=target)
+        with psycopg.connect(copy_dsn, autocommit=True) as c:
+            c.execute("TRUNCATE listings CASCADE")
+            c.execute("COMMENT ON TABLE listings IS 'kept by a data-only restore'")
+        view.restore_what.setCurrentIndex(view.restore_what.findData("data"))
+        view.restore_schemas.setText("public, public")
+        task = asyncio.ensure_future(view.restore_selected())
+        await wait_for(lambda: current_unlock_dialog() is not None)
+        dialog = current_unlock_dialog()
+        assert dialog is not None
+        said = " ".join(label.text() for label in dialog.findChildren(QLabel))
+        assert "the table contents of schema(s) public in the backup replace" in said and "definitions stay" in said
+        dialog.name_edit.setText(target)
+        dialog.reason_edit.setText("put the listings back")
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+        djob = await asyncio.wait_for(task, 60)
+        assert djob is not None
+        await wait_for(lambda: djob.state != JobState.RUNNING, timeout=120)
+        assert djob.state == JobState.DONE, djob.error
+        with psycopg.connect(copy_dsn) as c:
+            assert c.execute("SELECT count(*), obj_description('listings'::regclass) FROM listings").fetchone() == (
+                720, "kept by a data-only restore")
+        view.restore_what.setCurrentIndex(0)
+        view.restore_schemas.clear()
+
         # Cancel in the dialog: nothing happens.
         task = asyncio.ensure_future(view.restore_selected())
         await wait_for(lambda: current_unlock_dialog() is not None)
         current_unlock_dialog().reject()  # type: ignore[union-attr]
-        assert await task is None
+        assert await asyncio.wait_for(task, 60) is None
 
         # Viewer profile: actions disabled, with a tooltip saying why.
         ctx.workspace.profile = ws.Profile.VIEWER

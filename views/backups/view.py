@@ -6,6 +6,7 @@ jobs panel. Slots are one line that spawns a plain coroutine method (tests await
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
@@ -53,6 +54,7 @@ class BackupsView(OpsView):
         self.last_plan: RetentionPlan | None = None
         self.last_job: Job | None = None
         self._listening = False
+        self._restore_env = ""
 
         self.freshness = QLabel("Loading the catalog…")
         self.freshness.setTextFormat(Qt.TextFormat.RichText)
@@ -98,6 +100,16 @@ class BackupsView(OpsView):
             "database, then renames both at once (the old one is kept). Needs no other sessions on the target; "
             "not on Supabase.")
 
+        self.restore_what = QComboBox()
+        self.restore_what.addItem("definitions and data", "whole")
+        self.restore_what.addItem("table contents only", "data")
+        self.restore_what.setToolTip("Table contents only: the restored tables are emptied and refilled in the same "
+                                     "transaction; their definitions, grants and policies stay as they are")
+        self.restore_schemas = QLineEdit()
+        self.restore_schemas.setPlaceholderText("all schemas (or e.g. public, app)")
+        self.restore_schemas.setToolTip("Restore only these schemas (comma-separated). On Supabase the managed "
+                                        "schemas (auth, storage, …) are left alone unless named here")
+
         top = QHBoxLayout()
         top.addWidget(heading(self.title))
         top.addStretch(1)
@@ -111,10 +123,15 @@ class BackupsView(OpsView):
             actions.addWidget(b)
         actions.addWidget(QLabel("into"))
         actions.addWidget(self.restore_target)
-        actions.addWidget(self.restore_strategy)
         actions.addWidget(self.restore_button)
         actions.addWidget(self.prune_button)
         actions.addWidget(self.cleanup_button)
+        restore_row = QHBoxLayout()
+        restore_row.addWidget(QLabel("Restore:"))
+        restore_row.addWidget(self.restore_what)
+        restore_row.addWidget(QLabel("of"))
+        restore_row.addWidget(self.restore_schemas, 1)
+        restore_row.addWidget(self.restore_strategy)
         actions.addStretch(1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
@@ -126,6 +143,7 @@ class BackupsView(OpsView):
         layout.addWidget(self.schedule_label)
         layout.addLayout(filters)
         layout.addLayout(actions)
+        layout.addLayout(restore_row)
         layout.addWidget(splitter, 1)
 
         self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
@@ -178,10 +196,13 @@ class BackupsView(OpsView):
             return
         ctx = self.session.ctx
         env = ctx.workspace.environment(self.env_name)
+        # A reload (after any job) keeps what the user chose; a new environment gets a safe default.
+        chosen = self.restore_target.currentText().strip() if self._restore_env == env.name else ""
+        self._restore_env = env.name
         self.restore_target.clear()
         self.restore_target.addItems(list(ctx.workspace.environments))
-        self.restore_target.setCurrentText(f"{env.database.name}_restore_check" if env.database.configured
-                                           else env.name)
+        self.restore_target.setCurrentText(chosen or (f"{env.database.name}_restore_check" if env.database.configured
+                                                      else env.name))
         if not env.backup.configured:
             self.model.set_rows([])
             self.freshness.setText(f"<b>No backup bucket is configured for {env.name}.</b> Set backup.bucket in "
@@ -209,7 +230,15 @@ class BackupsView(OpsView):
 
     def show_catalog(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        before = self.selected()
         self.model.set_rows(catalog.entries)
+        if before is not None:  # a reload (after any job) keeps the selected backup selected
+            for row, e in enumerate(catalog.entries):
+                if e.id == before.id:
+                    index = self.proxy.mapFromSource(self.model.index(row, 0))
+                    if index.isValid():
+                        self.table.selectRow(index.row())
+                    break
         f = catalog.freshness
         colour = "#1e8e3e" if not f.red else "#d93025"
         word = {"fresh": "Fresh", "stale": "STALE", "none": "NO BACKUP"}[f.level]
@@ -276,8 +305,15 @@ class BackupsView(OpsView):
         target_env = ctx.workspace.environments.get(target) or ctx.workspace.environment(env)
         production = target_env.is_production
         strategy = str(self.restore_strategy.currentData() or "transaction")
+        options = RestoreOptions(schemas=tuple(dict.fromkeys(x.strip() for x in self.restore_schemas.text().split(",")
+                                                             if x.strip())),
+                                 data_only=self.restore_what.currentData() == "data", strategy=strategy)
+        what = "the table contents" if options.data_only else "the objects"
+        scope = f" of schema(s) {html.escape(', '.join(options.schemas))}" if options.schemas else ""
+        shown = html.escape(target)
         consequences = [
-            f"restore backup <b>{entry.id}</b> of {env} into <b>{target}</b>: objects in the backup replace the target's",
+            f"restore backup <b>{entry.id}</b> of {env} into <b>{shown}</b>: {what}{scope} in the backup replace "
+            "the target's" + (" (emptied and refilled; definitions stay)" if options.data_only else ""),
             "take a safety backup of the target first",
             "run in one transaction, so any failure leaves the target exactly as it was" if strategy == "transaction"
             else "restore into a fresh database beside the target, then rename both at once (the old one is kept); "
@@ -286,7 +322,7 @@ class BackupsView(OpsView):
         if production and target in ctx.workspace.environments:
             consequences.append("<b style='color:#d93025'>change PRODUCTION</b>: the platform sees the restored data at once")
         elif production:
-            consequences.append(f"write database <b>{target}</b> on <b style='color:#d93025'>production's server</b> "
+            consequences.append(f"write database <b>{shown}</b> on <b style='color:#d93025'>production's server</b> "
                                 "(the platform does not read it, but it shares the server's disk and CPU)")
         auth = await authorize_in_ui(self.session, target_env.name, "backup restore", consequences=consequences,
                                      target_name=target, parent=self)
@@ -295,7 +331,7 @@ class BackupsView(OpsView):
 
         async def work(progress: Progress) -> Any:
             return await restore_backup(ctx, env, entry.id, target, progress, confirm=target,
-                                        reason=auth.reason or None, options=RestoreOptions(strategy=strategy))
+                                        reason=auth.reason or None, options=options)
 
         return self._start(f"Restore {entry.id} into {target}", work)
 
