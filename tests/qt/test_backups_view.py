@@ -85,9 +85,21 @@ def test_backups_view(qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s
         assert vjob.state == JobState.DONE and vjob.result.ok
         await wait_for(lambda: view.model.rowCount() == 1 and view.model.entry(0).verification == "verified")
 
-        # Prune preview: reasons, nothing deleted.
+        # Test restore: into a scratch database, row counts compared, recorded in the catalog.
+        view.table.selectRow(0)
+        assert "scratch database" in view.test_restore_button.toolTip()
+        qtbot.mouseClick(view.test_restore_button, Qt.MouseButton.LeftButton)
+        await wait_for(lambda: view.last_job is not vjob and view.last_job is not None, timeout=10)
+        tjob = view.last_job
+        await wait_for(lambda: tjob.state != JobState.RUNNING, timeout=120)
+        assert tjob.state == JobState.DONE, tjob.error
+        assert tjob.result.ok and tjob.result.restore_tested and tjob.title.startswith("Test-restore")
+
+        # Prune preview: reasons, nothing deleted; the bucket's lifecycle rule shown.
         plan = await view.prune_preview()
         assert len(plan.keep) == 1 and "newest good backup" in view.details.toPlainText()
+        assert "Bucket lifecycle" in view.details.toPlainText()
+        assert "the backup rule is NOT in place" in view.details.toPlainText()
 
         # Restore into production-guarded target: the dialog wants the name and a reason.
         view.table.selectRow(0)

@@ -32,7 +32,7 @@ from console.session import Session
 from services.backup.catalog import Catalog, CatalogEntry, list_backups
 from services.backup.dump_stream import clean_up_unfinished, create_backup
 from services.backup.restore import RestoreOptions, restore_backup
-from services.backup.retention import RetentionPlan, prune
+from services.backup.retention import RetentionPlan, lifecycle_status, prune
 from services.backup.schedule import schedule_for
 from services.backup.verify import verify_backup
 from services.errors import OpsError
@@ -83,6 +83,9 @@ class BackupsView(OpsView):
 
         self.backup_button = QPushButton("Back up now")
         self.verify_button = QPushButton("Verify")
+        self.test_restore_button = QPushButton("Test restore")
+        self.test_restore_button.setProperty("usableTip", "Verify, then restore into a scratch database on the same server, compare "
+                                            "row counts with the manifest and drop it again")
         self.restore_button = QPushButton("Restore…")
         self.prune_button = QPushButton("Prune preview")
         self.cleanup_button = QPushButton("Clean up unfinished")
@@ -119,7 +122,7 @@ class BackupsView(OpsView):
         filters.addWidget(QLabel("Show:"))
         filters.addWidget(self.state_filter)
         actions = QHBoxLayout()
-        for b in (self.backup_button, self.verify_button):
+        for b in (self.backup_button, self.verify_button, self.test_restore_button):
             actions.addWidget(b)
         actions.addWidget(QLabel("into"))
         actions.addWidget(self.restore_target)
@@ -152,6 +155,8 @@ class BackupsView(OpsView):
         self.refresh_button.clicked.connect(self.reload)
         self.backup_button.clicked.connect(lambda: self.session.spawn(self.back_up_now(), name="backup"))
         self.verify_button.clicked.connect(lambda: self.session.spawn(self.verify_selected(), name="verify"))
+        self.test_restore_button.clicked.connect(
+            lambda: self.session.spawn(self.verify_selected(restore_test=True), name="test restore"))
         self.restore_button.clicked.connect(lambda: self.session.spawn(self.restore_selected(), name="restore"))
         self.prune_button.clicked.connect(lambda: self.session.spawn(self.prune_preview(), name="prune preview"))
         self.cleanup_button.clicked.connect(lambda: self.session.spawn(self.clean_up(), name="cleanup"))
@@ -172,7 +177,7 @@ class BackupsView(OpsView):
     def _apply_guards(self) -> None:
         admin = self.session.ready and can_change(self.session.ctx.workspace)
         entry = self.selected()
-        for button, needs_entry in ((self.backup_button, False), (self.verify_button, True),
+        for button, needs_entry in ((self.backup_button, False), (self.verify_button, True), (self.test_restore_button, True),
                                     (self.restore_button, True)):
             usable = admin and (not needs_entry or (entry is not None and entry.good))
             button.setEnabled(bool(usable))
@@ -181,7 +186,7 @@ class BackupsView(OpsView):
             elif needs_entry and not usable:
                 button.setToolTip("Select a good backup first")
             else:
-                button.setToolTip("")
+                button.setToolTip(button.property("usableTip") or "")
         self.prune_button.setToolTip("Shows what the retention policy would delete and why; deletes nothing")
         leftovers = [e for e in (self.catalog.entries if self.catalog else ()) if e.state in ("unfinished", "orphaned")]
         self.cleanup_button.setEnabled(bool(admin and leftovers))
@@ -294,7 +299,7 @@ class BackupsView(OpsView):
         async def work(progress: Progress) -> Any:
             return await verify_backup(ctx, env, entry.id, progress, restore_test=restore_test)
 
-        return self._start(f"Verify {entry.id}", work)
+        return self._start(f"{'Test-restore' if restore_test else 'Verify'} {entry.id}", work)
 
     async def restore_selected(self) -> Job | None:
         entry = self.selected()
@@ -350,6 +355,13 @@ class BackupsView(OpsView):
                  f"{len(plan.delete)} would go", ""]
         lines += [f"keep    {d.entry.id}  {'; '.join(d.reasons)}" for d in plan.keep]
         lines += [f"delete  {d.entry.id}  {'; '.join(d.reasons)}" for d in plan.delete]
+        try:
+            status = await lifecycle_status(self.session.ctx, self.env_name)
+            lines += ["", "Bucket lifecycle (storage class and expiry):",
+                      status.summary.replace("(apply with --apply)", "(apply with: realtor-ops backup lifecycle "
+                                             f"--env {self.env_name} --apply)")]
+        except OpsError as exc:
+            lines += ["", f"Bucket lifecycle: could not be read ({exc.sentence()})"]
         self.details.setPlainText("\n".join(lines))
         return plan
 
