@@ -72,6 +72,17 @@ log = logging.getLogger(__name__)
 CHUNK = 1 << 20
 PART_ATTEMPTS = 4
 PARTS_IN_FLIGHT = 2
+MAX_PARTS = 10_000  # S3's and R2's limit per multipart upload
+MIB = 1024 * 1024
+
+
+def choose_part_size(setting_mib: int, database_bytes: int, max_parts: int = MAX_PARTS) -> int:
+    """The part size for one upload: the setting, or more when the database is so big that the archive
+    could need more than MAX_PARTS parts. The bound assumes the archive is at most twice the database's
+    size on disk (text of COPY can be larger than the binary rows; compression only shrinks it), with a
+    tenth of the parts to spare. Rounded up to whole MiB; every part but the last has this size (R2)."""
+    needed = -(-(2 * max(0, database_bytes)) // (max_parts * 9 // 10))
+    return max(setting_mib * MIB, -(-needed // MIB) * MIB)
 LOCK_CLASS = 0x524F5053  # "ROPS": the advisory-lock namespace of this app
 
 # Supabase's managed schemas (the Supabase CLI leaves them out of schema dumps).
@@ -146,6 +157,10 @@ class MultipartWriter:
             self._submit(part)
 
     def _submit(self, part: bytes) -> None:
+        if self._next > MAX_PARTS:
+            raise ConfigError(f"The archive outgrew {MAX_PARTS} parts of {self.part_size // MIB} MiB, the most one "
+                              "S3/R2 upload may have; the upload was aborted",
+                              hint="Raise backup.part_size_mib for this environment and run the backup again")
         # Bound memory: wait for the oldest upload when the window is full; its error surfaces here.
         while len([f for f in self._pending if not f.done()]) >= PARTS_IN_FLIGHT:
             self._pending[0].result()
@@ -438,7 +453,7 @@ def dump_to_store(store: BackupStore, request: BackupRequest, control: Control, 
         counter = SnapshotCounter(conn, tables)
         snapshot = counter.export() if request.exact_counts else None
         key = store.archive_key(backup_id)
-        part_size = store.settings.part_size_mib * 1024 * 1024
+        part_size = choose_part_size(store.settings.part_size_mib, db_bytes)
         control.note("dumping")
         try:
             stats = _stream(store, conn, tools, key, part_size, snapshot, request, control, counter,

@@ -211,3 +211,25 @@ async def test_a_cancel_after_the_point_of_no_return_reports_what_happened() -> 
         except asyncio.CancelledError:
             outcome = "cancelled"
         assert outcome == expected
+
+
+def test_part_size_grows_with_the_database_so_the_parts_never_run_out() -> None:
+    from services.backup.dump_stream import MAX_PARTS, MIB, choose_part_size
+
+    assert choose_part_size(16, 1_000_000_000) == 16 * MIB  # 1 GB: the setting
+    for size in (200 * 10**9, 10**12, 5 * 10**12):
+        part = choose_part_size(16, size)
+        assert part % MIB == 0 and part > 16 * MIB
+        assert 2 * size / part <= MAX_PARTS * 0.9  # room for an archive twice the database's size
+
+
+async def test_an_archive_that_outgrows_the_part_limit_fails_clearly_and_leaves_nothing(
+        backup_env: BackupEnv, s3_location, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import services.backup.dump_stream as ds
+
+    bulk(backup_env.dsn)  # more than two parts of 5 MiB once compressed
+    monkeypatch.setattr(ds, "MAX_PARTS", 2)
+    with pytest.raises(ConfigError) as info:
+        await create_backup(backup_env.ctx, "staging")
+    assert "outgrew 2 parts of 5 MiB" in info.value.message and "part_size_mib" in (info.value.hint or "")
+    assert _bucket_state(make_client(s3_location), backup_env.bucket) == ([], [])
