@@ -13,7 +13,7 @@ import hashlib
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -100,8 +100,14 @@ class TocEntry:
     line: str
 
 
-def parse_toc(text: str) -> list[TocEntry]:
-    """Entries of ``pg_restore -l`` output: ``ID; CATOID OID DESC SCHEMA NAME OWNER``."""
+def parse_toc(text: str, roles: Iterable[str] = ()) -> list[TocEntry]:
+    """Entries of ``pg_restore -l`` output: ``ID; CATOID OID DESC SCHEMA NAME OWNER``.
+
+    The listing separates fields with single spaces although names may contain spaces, so it is read
+    with what else is known: an empty owner leaves a trailing space (extensions); owners are matched
+    against ``roles`` (the manifest's owners and grantees), longest first; schemas against the names of
+    the archive's own SCHEMA entries. Only names nothing knows about fall back to splitting at spaces.
+    """
     descs = ("TABLE DATA", "SEQUENCE SET", "SEQUENCE OWNED BY", "FK CONSTRAINT", "MATERIALIZED VIEW DATA",
              "LARGE OBJECT", "BLOB", "BLOBS", "BLOB METADATA", "DEFAULT ACL", "ROW SECURITY", "EVENT TRIGGER",
              "TEXT SEARCH CONFIGURATION", "TEXT SEARCH DICTIONARY", "FOREIGN TABLE", "MATERIALIZED VIEW",
@@ -111,27 +117,40 @@ def parse_toc(text: str) -> list[TocEntry]:
              "COMMENT", "DEFAULT", "DOMAIN", "TYPE", "FUNCTION", "PROCEDURE", "AGGREGATE", "VIEW", "SCHEMA",
              "EXTENSION", "COLLATION", "CONVERSION", "OPERATOR", "CAST", "ENCODING", "STDSTRINGS",
              "SEARCHPATH", "PUBLICATION", "SUBSCRIPTION", "STATISTICS", "TRANSFORM", "ACCESS METHOD")
-    entries = []
+    known_roles = sorted({r for r in roles if r}, key=len, reverse=True)
+    raw: list[tuple[int, str, str, str, str]] = []  # id, desc, core ("SCHEMA NAME"), owner, line
     for line in text.splitlines():
         if not line or line.startswith(";"):
             continue
         head, _, rest = line.partition(";")
         if not head.strip().isdigit():
             continue
-        parts = rest.strip().split(" ", 2)
+        parts = rest.lstrip(" ").split(" ", 2)
         if len(parts) < 3:
             continue
         tail = parts[2]
         desc = next((d for d in descs if tail.startswith(d + " ")), tail.split(" ", 1)[0])
-        fields = tail[len(desc):].strip().split(" ")
-        schema = fields[0] if fields else "-"
-        owner = fields[-1] if len(fields) >= 3 else ""
-        name = " ".join(fields[1:-1]) if len(fields) >= 3 else (fields[1] if len(fields) > 1 else "")
-        entries.append(TocEntry(int(head), desc, schema, name, owner, line))
+        fields = tail[len(desc) + 1:]
+        if fields.endswith(" "):
+            owner, core = "", fields[:-1]
+        else:
+            owner = next((r for r in known_roles if fields.endswith(" " + r)), "")
+            core = fields[: -(len(owner) + 1)] if owner else fields.rpartition(" ")[0]
+            owner = owner or fields.rpartition(" ")[2]
+        raw.append((int(head), desc, core, owner, line))
+    schemas = {core[2:] for _, desc, core, _, _ in raw if desc == "SCHEMA" and core.startswith("- ")}
+    known_schemas = sorted(schemas | {"public", "pg_catalog"}, key=len, reverse=True)
+    entries = []
+    for dump_id, desc, core, owner, line in raw:
+        if core.startswith("- ") or core == "-":
+            schema = "-"
+        else:
+            schema = next((n for n in known_schemas if core.startswith(n + " ")), core.split(" ", 1)[0])
+        entries.append(TocEntry(dump_id, desc, schema, core[len(schema) + 1:], owner, line))
     return entries
 
 
-def read_toc(tools: PgTools, path: Path, control: Control) -> tuple[str, list[TocEntry]]:
+def read_toc(tools: PgTools, path: Path, control: Control, roles: Iterable[str] = ()) -> tuple[str, list[TocEntry]]:
     """``pg_restore -l`` of the spooled archive (raw listing text and parsed entries)."""
     proc = control.adopt(subprocess.Popen([tools.path("pg_restore"), "-l"], stdin=subprocess.PIPE,
                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env()))
@@ -150,7 +169,7 @@ def read_toc(tools: PgTools, path: Path, control: Control) -> tuple[str, list[To
     if rc != 0:
         raise IntegrityError("The archive's table of contents cannot be read",
                              detail=b"".join(err).decode("utf-8", "replace")[-1000:])
-    return text, parse_toc(text)
+    return text, parse_toc(text, roles)
 
 
 def check_structure(tools: PgTools, path: Path, control: Control) -> None:

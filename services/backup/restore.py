@@ -247,7 +247,7 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
 
     needed_roles = set(manifest.extra.get("roles", []))
     needed_roles |= {e.owner for e in selected if e.owner}
-    missing = sorted(r for r in needed_roles if r and r not in roles)
+    missing = sorted(r for r in needed_roles if r and r not in roles and not r.startswith("pg_"))  # pg_*: built in
     if missing:
         if not (superuser or createrole):
             raise ConfigError(f"The archive grants to or is owned by roles the target lacks: {', '.join(missing)}",
@@ -503,7 +503,7 @@ def restore_blocking(cache: Path, store: BackupStore, manifest: mf.Manifest, tar
             server_major, _ = server_version(maint)
             tools = tools_for(server_major, at_least=manifest.client_major, prefer_major=manifest.client_major)
             control.note("reading the table of contents")
-            _text, toc = read_toc(tools, spool, control)
+            _text, toc = read_toc(tools, spool, control, manifest.extra.get("roles", []))
             if not toc:
                 raise IntegrityError(f"Backup {manifest.id} has an empty table of contents")
             safety_id = None

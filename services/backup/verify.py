@@ -48,7 +48,7 @@ def verify_blocking(store: BackupStore, manifest: mf.Manifest, cache: Any, contr
             tools = tools_for(0, at_least=manifest.client_major, prefer_major=manifest.client_major)
             control.note("reading the archive")
             try:
-                _text, toc = read_toc(tools, spool, control)
+                _text, toc = read_toc(tools, spool, control, manifest.extra.get("roles", []))
                 entries = len(toc)
                 data = {f"{e.schema}.{e.name}" for e in toc if e.desc == "TABLE DATA"}
                 missing = sorted(set(manifest.table_rows()) - data)

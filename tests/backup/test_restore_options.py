@@ -54,3 +54,33 @@ async def test_selected_schema_only(backup_env: BackupEnv, pg_dsn: str) -> None:
     finally:
         with psycopg.connect(pg_dsn, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+
+
+def test_table_of_contents_lines_with_spaces_and_empty_owners() -> None:
+    """``pg_restore -l`` separates fields with spaces that names may contain too."""
+    from services.backup.archive import parse_toc
+
+    listing = "\n".join([
+        ";",
+        "; Archive created at 2026-11-26 10:00:00 UTC",
+        "3; 3079 16385 EXTENSION - pg_trgm ",
+        "4; 0 0 COMMENT - EXTENSION pg_trgm ",
+        "6; 2615 16400 SCHEMA - Weird \"Schema\" app owner",
+        "7; 2615 2200 SCHEMA - public pg_database_owner",
+        "9; 1259 16401 TABLE Weird \"Schema\" my table app owner",
+        "10; 0 16401 TABLE DATA Weird \"Schema\" my table app owner",
+        "11; 1259 16500 TABLE public listings postgres",
+        "12; 0 0 ACL public TABLE listings postgres",
+        "13; 0 0 DEFAULT ACL public DEFAULT PRIVILEGES FOR TABLES postgres",
+        "14; 1259 16600 TABLE public stray name unknown_owner",
+    ])
+    entries = {e.dump_id: e for e in parse_toc(listing, roles=["postgres", "app owner", "anon"])}
+    assert (entries[3].desc, entries[3].schema, entries[3].name, entries[3].owner) == ("EXTENSION", "-", "pg_trgm", "")
+    assert (entries[4].desc, entries[4].name, entries[4].owner) == ("COMMENT", "EXTENSION pg_trgm", "")
+    assert (entries[6].schema, entries[6].name, entries[6].owner) == ("-", 'Weird "Schema"', "app owner")
+    assert (entries[9].schema, entries[9].name, entries[9].owner) == ('Weird "Schema"', "my table", "app owner")
+    assert (entries[10].desc, entries[10].schema, entries[10].name) == ("TABLE DATA", 'Weird "Schema"', "my table")
+    assert (entries[12].desc, entries[12].schema, entries[12].name, entries[12].owner) == (
+        "ACL", "public", "TABLE listings", "postgres")
+    assert (entries[13].desc, entries[13].name) == ("DEFAULT ACL", "DEFAULT PRIVILEGES FOR TABLES")
+    assert (entries[14].schema, entries[14].name, entries[14].owner) == ("public", "stray name", "unknown_owner")

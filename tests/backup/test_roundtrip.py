@@ -46,3 +46,94 @@ async def test_round_trip_is_identical(backup_env: BackupEnv, pg_dsn: str, dump_
     finally:
         with psycopg.connect(pg_dsn, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{target_db}" WITH (FORCE)')
+
+
+MORE_CASES = r'''
+CREATE SCHEMA "Weird ""Schema""";
+CREATE TABLE "Weird ""Schema"""."my table" (
+    id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    "Naïve col" text NOT NULL,
+    tags text[] NOT NULL DEFAULT '{}',
+    during tstzrange,
+    updated_at timestamptz
+);
+COMMENT ON TABLE "Weird ""Schema"""."my table" IS 'comment with ''quotes'' and ünïcode';
+COMMENT ON COLUMN "Weird ""Schema"""."my table"."Naïve col" IS 'a column comment';
+CREATE FUNCTION "Weird ""Schema""".touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.updated_at := '2025-01-01 00:00:00+00'; RETURN NEW; END $$;
+CREATE TRIGGER touch BEFORE INSERT OR UPDATE ON "Weird ""Schema"""."my table"
+    FOR EACH ROW EXECUTE FUNCTION "Weird ""Schema""".touch();
+INSERT INTO "Weird ""Schema"""."my table" ("Naïve col", tags, during)
+    SELECT 'row ' || g || E' tab\there\nnewline \\ backslash', ARRAY['a' || g, 'b'],
+           tstzrange('2025-01-01'::timestamptz + g * interval '1 day', NULL)
+    FROM generate_series(1, 300) g;
+CREATE TYPE address AS (street text, zip text);
+CREATE TABLE parent_office (id int PRIMARY KEY, addr address);
+CREATE TABLE child_office (extra text) INHERITS (parent_office);
+INSERT INTO parent_office VALUES (1, ROW('1 Main St', '75001'));
+INSERT INTO child_office VALUES (2, ROW('2 Rue', '69001'), 'child');
+CREATE UNLOGGED TABLE scratch_cache (k text PRIMARY KEY, v jsonb);
+INSERT INTO scratch_cache VALUES ('a', '{"x": [1, 2, {"y": null}]}');
+CREATE TABLE agents (id int PRIMARY KEY, boss int REFERENCES agents (id) DEFERRABLE INITIALLY DEFERRED,
+                     email text);
+INSERT INTO agents VALUES (1, 2, 'a@x'), (2, 1, 'b@x'), (3, NULL, 'legacy-without-at');
+SET CONSTRAINTS ALL IMMEDIATE;
+ALTER TABLE agents ADD CONSTRAINT email_has_at CHECK (email LIKE '%@%') NOT VALID;
+CREATE FUNCTION agent_count() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT count(*) FROM agents';
+CREATE VIEW agent_stats AS SELECT agent_count() AS n;
+CREATE TABLE secrets_ (id int PRIMARY KEY, owner text);
+ALTER TABLE secrets_ ENABLE ROW LEVEL SECURITY;
+ALTER TABLE secrets_ FORCE ROW LEVEL SECURITY;
+CREATE POLICY mine ON secrets_ USING (owner = current_user);
+INSERT INTO secrets_ VALUES (1, 'postgres'), (2, 'someone else');
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO anon;
+'''
+
+OPTIONAL_EXTENSIONS = r"""
+CREATE EXTENSION IF NOT EXISTS citext;
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE TABLE contacts (id int PRIMARY KEY, email citext UNIQUE, name text);
+CREATE INDEX contacts_name_trgm ON contacts USING gin (name gin_trgm_ops);
+INSERT INTO contacts SELECT g, 'Person' || g || '@Example.com', 'Person ' || g FROM generate_series(1, 200) g;
+"""
+
+
+async def test_round_trip_of_more_cases_and_one_odd_schema(backup_env: BackupEnv, pg_dsn: str) -> None:
+    """Identity columns, inheritance, composite and range types, unlogged tables, triggers, functions used by
+    views, comments, deferrable and NOT VALID constraints, forced RLS, default privileges, COPY escapes, a
+    schema whose name has a space and a quote, and (where the server has them) citext and pg_trgm."""
+    from tests.backup.fixtures_sql import ensure_roles
+
+    ensure_roles(backup_env.dsn)
+    with psycopg.connect(backup_env.dsn, autocommit=True) as c:
+        c.execute(MORE_CASES)
+        have = {r[0] for r in c.execute("SELECT name FROM pg_available_extensions").fetchall()}
+        if {"citext", "pg_trgm"} <= have:
+            c.execute(OPTIONAL_EXTENSIONS)
+    ctx = backup_env.ctx
+    store = await store_for(ctx, backup_env.env)
+    conn = await env_connection(ctx, backup_env.env)
+    manifest = await asyncio.to_thread(dump_to_store, store, BackupRequest("staging", conn), Control())
+    assert manifest.table_rows()['Weird "Schema".my table'] == 300
+    whole, odd = f"{conn.dbname}_all", f"{conn.dbname}_odd"
+    try:
+        await restore_backup(ctx, "staging", manifest.id, whole, confirm=whole, reason="round trip",
+                             options=RestoreOptions(skip_safety_backup=True))
+        copy = dsn_for(backup_env.dsn, whole)
+        assert schema_dump(copy) == schema_dump(backup_env.dsn)
+        assert fingerprint(copy) == fingerprint(backup_env.dsn)
+
+        result = await restore_backup(ctx, "staging", manifest.id, odd, confirm=odd, reason="one schema",
+                                      options=RestoreOptions(skip_safety_backup=True, schemas=('Weird "Schema"',)))
+        assert result.tables_checked == 1
+        with psycopg.connect(dsn_for(backup_env.dsn, odd)) as c:
+            tables = c.execute("SELECT table_schema, table_name FROM information_schema.tables "
+                               "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')").fetchall()
+            assert tables == [('Weird "Schema"', "my table")]
+            row = c.execute('SELECT "Naïve col", updated_at::text FROM "Weird ""Schema"""."my table" '
+                            "WHERE id = 7").fetchone()
+            assert row == ("row 7 tab\there\nnewline \\ backslash", "2025-01-01 00:00:00+00")
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as c:
+            for db in (whole, odd):
+                c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
