@@ -195,6 +195,7 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
         role = c.execute("SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user").fetchone()
         roles = {r[0] for r in c.execute("SELECT rolname FROM pg_roles").fetchall()}
         schemas = {r[0] for r in c.execute("SELECT nspname FROM pg_namespace").fetchall()}
+        extensions = {r[0] for r in c.execute("SELECT extname FROM pg_extension").fetchall()}
         locks = c.execute("SELECT current_setting('max_locks_per_transaction')::int * "
                           "(current_setting('max_connections')::int + "
                           "current_setting('max_prepared_transactions')::int), "
@@ -214,13 +215,15 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
         if skip_managed and (e.schema in SUPABASE_MANAGED_SCHEMAS or
                              (e.desc in ("SCHEMA", "EXTENSION") and e.name in SUPABASE_MANAGED_SCHEMAS)):
             continue
+        if skip_managed and _extension_of(e) in extensions:
+            continue  # the platform's own (owned by supabase_admin): never dropped and re-created by a restore
         if options.data_only and e.desc not in ("TABLE DATA", "SEQUENCE SET", "BLOBS", "BLOB", "LARGE OBJECT",
                                                 "BLOB METADATA"):
             continue
         selected.append(e)
     if skip_managed:
-        plan.notes.append("Supabase target: the managed schemas (auth, storage, realtime, …) were left as they "
-                          "are; restore one explicitly with --schema")
+        plan.notes.append("Supabase target: the managed schemas (auth, storage, realtime, …) and the extensions it "
+                          "already has were left as they are; restore a managed schema explicitly with --schema")
     if len(selected) != len(toc):
         listing = tmpdir / "use-list"
         listing.write_text("\n".join(e.line for e in selected) + "\n", encoding="utf-8")
@@ -256,6 +259,14 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
         plan.roles_to_create = missing
         plan.notes.append(f"created missing roles (NOLOGIN) inside the restore: {', '.join(missing)}")
     return plan
+
+
+def _extension_of(e: TocEntry) -> str | None:
+    if e.desc == "EXTENSION":
+        return e.name
+    if e.desc == "COMMENT" and e.schema == "-" and e.name.startswith("EXTENSION "):
+        return e.name[len("EXTENSION "):]
+    return None
 
 
 _LOCKING = frozenset({"TABLE", "TABLE DATA", "INDEX", "SEQUENCE", "VIEW", "MATERIALIZED VIEW", "CONSTRAINT",

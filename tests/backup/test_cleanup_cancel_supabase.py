@@ -145,6 +145,9 @@ async def test_supabase_target_keeps_its_managed_schemas_and_the_grants_to_its_r
         c.execute("ALTER TABLE listings ENABLE ROW LEVEL SECURITY")
         c.execute("CREATE POLICY public_read ON listings FOR SELECT TO anon USING (true)")
         c.execute("GRANT SELECT ON listings TO anon; GRANT ALL ON listings TO service_role")
+        trgm = c.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'").fetchone() is not None
+        if trgm:
+            c.execute("CREATE EXTENSION pg_trgm")
     made = await create_backup(backup_env.ctx, "staging")
 
     # The target: a Supabase project as it is now — its auth schema has moved on since the backup.
@@ -157,12 +160,18 @@ async def test_supabase_target_keeps_its_managed_schemas_and_the_grants_to_its_r
             c.execute("CREATE SCHEMA auth; CREATE TABLE auth.users (id int PRIMARY KEY, email text)")
             c.execute("INSERT INTO auth.users VALUES (1, 'now@example.com'), (2, 'new@example.com')")
             c.execute("CREATE SCHEMA storage")
+            if trgm:  # the platform's extension, with the platform's objects depending on it
+                c.execute("CREATE EXTENSION pg_trgm")
+                c.execute("CREATE INDEX users_email_trgm ON auth.users USING gin (email gin_trgm_ops)")
             c.execute("CREATE TABLE listings (id int PRIMARY KEY, title text, owner int)")
             c.execute("INSERT INTO listings VALUES (999, 'changed since', 2)")
 
         result = await restore_backup(backup_env.ctx, "staging", made.id, target, confirm=target, reason="test",
                                       options=RestoreOptions(skip_safety_backup=True))
         assert any("managed schemas" in n for n in result.notes)
+        if trgm:
+            with psycopg.connect(target_dsn) as c:
+                assert c.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'users_email_trgm'").fetchone() == (1,)
         with psycopg.connect(target_dsn) as c:
             assert c.execute("SELECT email FROM auth.users ORDER BY id").fetchall() == [
                 ("now@example.com",), ("new@example.com",)]
