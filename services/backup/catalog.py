@@ -38,7 +38,7 @@ class CatalogEntry:
     id: str
     environment: str
     key: str
-    state: str  # "good", "unfinished", "orphaned"
+    state: str  # "good", "unfinished", "orphaned", "damaged" (its manifest is unreadable)
     created_at: datetime
     bytes: int
     sha256: str
@@ -181,6 +181,10 @@ def read_catalog(store: BackupStore, cache_dir: Path) -> Catalog:
             manifest = mf.Manifest.from_json(cache.get(mkey, metag) or "")
         except (ValueError, TypeError, KeyError):
             log.warning("unreadable manifest %s", mkey)
+            key, size, modified = archives.get(bid, (mkey, 0, mf.id_time(bid) if mf.is_backup_id(bid) else
+                                                    datetime.now(UTC)))
+            entries.append(CatalogEntry(bid, store.environment, key, "damaged", modified, size, "", "unverified",
+                                        None, ""))
             continue
         verification = None
         if mf.VERIFICATION_NAME in found:
@@ -257,7 +261,15 @@ async def find_manifest(ctx: Any, env_name: str, backup_id: str, *, store: Backu
             raise ConfigError(f"There is no good backup '{backup_id}' of '{env_name}' (no manifest)",
                               hint="See 'backup list' for the ids; an unfinished backup cannot be used") from None
         raise
-    return store, mf.Manifest.from_json(text)
+    try:
+        return store, mf.Manifest.from_json(text)
+    except (ValueError, TypeError, KeyError) as exc:
+        from services.errors import IntegrityError
+
+        raise IntegrityError(f"The manifest of backup '{backup_id}' of '{env_name}' is unreadable, so its archive "
+                             "cannot be checked and will not be used",
+                             hint="Use another backup; 'backup list' shows this one as damaged",
+                             detail=f"{type(exc).__name__}: {exc}"[:500]) from None
 
 
 @dataclass(frozen=True)

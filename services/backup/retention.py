@@ -80,7 +80,9 @@ def plan_retention(entries: list[CatalogEntry] | tuple[CatalogEntry, ...], polic
                                        f"monthly {policy.monthly} / yearly {policy.yearly}",)))
     stale = now - timedelta(hours=STALE_UPLOAD_HOURS)
     for e in entries:
-        if not e.good:
+        if e.state == "damaged":
+            keep.append(Decision(e, ("its manifest is unreadable: kept for a person to look at, never counted as good",)))
+        elif not e.good:
             if e.created_at < stale:
                 delete.append(Decision(e, (f"{e.state} for more than {STALE_UPLOAD_HOURS} h: a dead run's leftovers",)))
             else:

@@ -242,3 +242,23 @@ async def test_an_archive_that_outgrows_the_part_limit_fails_clearly_and_leaves_
         await create_backup(backup_env.ctx, "staging")
     assert "outgrew 2 parts of 5 MiB" in info.value.message and "part_size_mib" in (info.value.hint or "")
     assert _bucket_state(make_client(s3_location), backup_env.bucket) == ([], [])
+
+
+async def test_a_backup_whose_manifest_is_damaged_is_listed_as_such_never_used_and_never_pruned(
+        backup_env: BackupEnv, s3_location) -> None:
+    with psycopg.connect(backup_env.dsn, autocommit=True) as c:
+        c.execute("CREATE TABLE offices (id int PRIMARY KEY, city text); INSERT INTO offices VALUES (1, 'Nice')")
+    made = await create_backup(backup_env.ctx, "staging")
+    store = await store_for(backup_env.ctx, backup_env.env)
+    make_client(s3_location).put_object(Bucket=backup_env.bucket, Key=store.manifest_key(made.id),
+                                        Body=b'{"id": "' + made.id.encode() + b'", "bytes": 12, "sha')  # cut short
+
+    listing = json.loads(backup_env.cli("--json", "backup", "list", "--env", "staging").stdout)
+    assert [(e["id"], e["state"]) for e in listing] == [(made.id, "damaged")]
+    out = backup_env.cli("backup", "restore", made.id, "--env", "staging", "--to", "scratch_x", "--confirm",
+                         "scratch_x", "--skip-safety-backup")
+    assert out.returncode == 1
+    assert f"The manifest of backup '{made.id}' of 'staging' is unreadable" in out.stderr
+    assert "Traceback" not in out.stderr
+    prune = json.loads(backup_env.cli("--json", "backup", "prune", "--env", "staging", "--dry-run").stdout)
+    assert prune["delete"] == [] and "manifest is unreadable" in prune["keep"][0]["reasons"][0]

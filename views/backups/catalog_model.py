@@ -21,7 +21,7 @@ from services.progress import human_bytes, human_duration
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ENTRY_ROLE = Qt.ItemDataRole.UserRole
 
-COLOURS = {"good": "#1e8e3e", "verified": "#1e8e3e", "unfinished": "#b06000", "orphaned": "#d93025",
+COLOURS = {"good": "#1e8e3e", "verified": "#1e8e3e", "unfinished": "#b06000", "orphaned": "#d93025", "damaged": "#d93025",
            "failed": "#d93025"}
 
 
@@ -79,6 +79,8 @@ class CatalogModel(QAbstractTableModel):
                 return "A multipart upload that was begun and not completed: running now, or left by a dead run"
             if e.state == "orphaned":
                 return "An archive without its manifest: never counted as a good backup"
+            if e.state == "damaged":
+                return "Its manifest is unreadable: the archive cannot be checked, so it is never used or pruned"
             return f"sha256 {e.sha256}" if e.sha256 else None
         return None
 

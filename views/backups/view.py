@@ -263,6 +263,9 @@ class BackupsView(OpsView):
             self.details.setPlainText(f"{entry.id}: {entry.state}\nkey: {entry.key}\n\n"
                                       + ("Unfinished upload: running now, or left by a dead run (the next backup "
                                          "aborts it)." if entry.state == "unfinished" else
+                                         "Its manifest is unreadable: the archive cannot be checked, so it is "
+                                         "never used, and retention keeps it for a person to look at."
+                                         if entry.state == "damaged" else
                                          "Archive without a manifest: never counted as good."))
             return
         doc: dict[str, Any] = json.loads(entry.manifest.to_json())
