@@ -147,7 +147,7 @@ async def start_sandbox(session, window) -> None:  # type: ignore[no-untyped-def
     if all(p.available for p in runtime.parts if p.name in ("PostgreSQL", "S3 endpoint")):
         # A new sandbox has no backup yet: take one, as a job, so every view has something real to show.
         session.jobs.start("Sandbox: first backup of production", sandbox_first_backup(session),
-                           environment="production")
+                           environment="production", kind="backup")
 
 
 def sandbox_first_backup(session):  # type: ignore[no-untyped-def]

@@ -41,6 +41,7 @@ class Job:
     result: Any = None
     error: ErrorReport | None = None
     task: asyncio.Task[Any] | None = field(default=None, repr=False)
+    kind: str = ""  # what it does, for views that ask "is a backup of X running?" ("backup", …)
 
     def progress_text(self) -> str:
         s = self.snapshot
@@ -78,8 +79,9 @@ class JobManager(QObject):
         self._ids = itertools.count(1)
         self.jobs: list[Job] = []
 
-    def start(self, title: str, factory: JobFactory, *, environment: str = "", unit: str = "bytes") -> Job:
-        job = Job(next(self._ids), title, environment, datetime.now())
+    def start(self, title: str, factory: JobFactory, *, environment: str = "", unit: str = "bytes",
+              kind: str = "") -> Job:
+        job = Job(next(self._ids), title, environment, datetime.now(), kind=kind)
 
         def on_update(snapshot: ProgressSnapshot) -> None:
             job.snapshot = snapshot

@@ -53,6 +53,7 @@ def test_backups_view(qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s
         qtbot.mouseClick(view.backup_button, Qt.MouseButton.LeftButton)
         await wait_for(lambda: view.last_job is not None, timeout=10)
         job = view.last_job
+        assert "a backup is running now" in view.freshness.text()
         await wait_for(lambda: job.snapshot is not None, timeout=30)
         await wait_for(lambda: job.state != JobState.RUNNING, timeout=120)
         assert job.state == JobState.DONE, job.error

@@ -251,6 +251,9 @@ class BackupsView(OpsView):
         if catalog.from_cache:
             text += f" <i>(last known state from {catalog.listed_at:%Y-%m-%d %H:%M} UTC: {catalog.offline_reason})</i>"
         counts = f" · {len(catalog.good())} good of {len(catalog.entries)} listed"
+        running = [j for j in self.session.jobs.running() if j.kind == "backup" and j.environment == self.env_name]
+        if running:
+            counts += " · <b>a backup is running now</b> (see Jobs)"
         self.freshness.setText(text + counts)
         self._apply_guards()
 
@@ -291,7 +294,10 @@ class BackupsView(OpsView):
         async def work(progress: Progress) -> Any:
             return await create_backup(ctx, env, progress)
 
-        return self._start(f"Back up {env}", work)
+        job = self._start(f"Back up {env}", work, kind="backup")
+        if self.catalog is not None:
+            self.show_catalog(self.catalog)  # says a backup is running now
+        return job
 
     async def verify_selected(self, *, restore_test: bool = False) -> Job | None:
         entry = self.selected()
@@ -368,8 +374,8 @@ class BackupsView(OpsView):
         self.details.setPlainText("\n".join(lines))
         return plan
 
-    def _start(self, title: str, work: Any) -> Job:
-        job = self.session.jobs.start(title, work, environment=self.env_name)
+    def _start(self, title: str, work: Any, *, kind: str = "") -> Job:
+        job = self.session.jobs.start(title, work, environment=self.env_name, kind=kind)
         self.last_job = job
         if not self._listening:
             self.session.jobs.finished.connect(self._finished)
