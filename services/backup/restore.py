@@ -136,6 +136,9 @@ class Plan:
     created_database: bool
     use_list: str | None
     roles_to_create: list[str] = field(default_factory=list)
+    # The restoring role's default privileges, set aside while objects are re-created (see _default_acls).
+    defaults_off: list[str] = field(default_factory=list)
+    defaults_on: list[str] = field(default_factory=list)
     tables: dict[str, int] = field(default_factory=dict)  # "schema.table" -> manifest rows
     notes: list[str] = field(default_factory=list)
     server_major: int = 0
@@ -196,6 +199,7 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
         roles = {r[0] for r in c.execute("SELECT rolname FROM pg_roles").fetchall()}
         schemas = {r[0] for r in c.execute("SELECT nspname FROM pg_namespace").fetchall()}
         extensions = {r[0] for r in c.execute("SELECT extname FROM pg_extension").fetchall()}
+        default_acls = c.execute(_DEFAULT_ACLS).fetchall()
         locks = c.execute("SELECT current_setting('max_locks_per_transaction')::int * "
                           "(current_setting('max_connections')::int + "
                           "current_setting('max_prepared_transactions')::int), "
@@ -248,6 +252,10 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
                      "it at the switch, not on Supabase), restore part of it with --schema, or raise "
                      f"max_locks_per_transaction to at least {suggest_max_locks(plan.lock_need, locks)} (restart)")
 
+    if plan.clean and plan.transactional and default_acls:
+        plan.defaults_off, plan.defaults_on = _default_acl_statements(default_acls)
+        plan.notes.append("the target's default privileges were set aside while objects were re-created, so the "
+                          "restored grants are the backup's")
     needed_roles = set(manifest.extra.get("roles", []))
     needed_roles |= {e.owner for e in selected if e.owner}
     missing = sorted(r for r in needed_roles if r and r not in roles and not r.startswith("pg_"))  # pg_*: built in
@@ -259,6 +267,37 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
         plan.roles_to_create = missing
         plan.notes.append(f"created missing roles (NOLOGIN) inside the restore: {', '.join(missing)}")
     return plan
+
+
+# Default privileges of the role running the restore: objects re-created by a --clean restore into an
+# existing database would otherwise get them on top of the archive's grants (on Supabase, ALL to anon,
+# authenticated and service_role on every table), so a restored table could end up more open than the
+# backup's. They are revoked inside the restore's transaction and granted back before COMMIT; the
+# archive's own DEFAULT ACL entries come last in pg_restore's output and are unaffected.
+_DEFAULT_ACLS = """
+SELECT n.nspname, d.defaclobjtype::text,
+       CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, a.privilege_type, a.is_grantable
+FROM pg_default_acl d
+LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+CROSS JOIN LATERAL aclexplode(d.defaclacl) a
+LEFT JOIN pg_roles r ON r.oid = a.grantee
+WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+ORDER BY 1, 2, 3, 4
+"""
+_DEFAULT_ACL_KINDS = {"r": "TABLES", "S": "SEQUENCES", "f": "FUNCTIONS", "T": "TYPES", "n": "SCHEMAS"}
+
+
+def _default_acl_statements(rows: list[Any]) -> tuple[list[str], list[str]]:
+    off, on = [], []
+    for schema, objtype, grantee, privilege, grantable in rows:
+        kind = _DEFAULT_ACL_KINDS.get(str(objtype))
+        if kind is None or not grantee:
+            continue
+        scope = f"IN SCHEMA {_quote_ident(schema)} " if schema else ""
+        off.append(f"ALTER DEFAULT PRIVILEGES {scope}REVOKE {privilege} ON {kind} FROM {grantee};")
+        on.append(f"ALTER DEFAULT PRIVILEGES {scope}GRANT {privilege} ON {kind} TO {grantee}"
+                  + (" WITH GRANT OPTION;" if grantable else ";"))
+    return off, on
 
 
 def _extension_of(e: TocEntry) -> str | None:
@@ -312,6 +351,7 @@ def _prelude(plan: Plan, options: RestoreOptions) -> str:
     lines.append(f"SET lock_timeout = '{options.lock_timeout_s}s';")
     for role in plan.roles_to_create:
         lines.append(f"CREATE ROLE {_quote_ident(role)} NOLOGIN;")
+    lines += plan.defaults_off
     if options.data_only and plan.tables:
         if plan.superuser:
             lines.append("SET session_replication_role = replica;")  # no FK checks while loading, as Supabase does
@@ -391,6 +431,8 @@ def run_restore_pipeline(spool: Path, tools: PgTools, conn: PgConn, plan: Plan, 
                 sink.write(_split_head(head, plan, options))
             if restore.wait() != 0:
                 raise failed("pg_restore")
+            if plan.defaults_on:
+                sink.write(("\n" + "\n".join(plan.defaults_on) + "\n").encode("utf-8"))
             # Row counts inside the transaction, before deciding to commit.
             checks = [f"SELECT '@@rc|' || {_quote_literal(k)} || '|' || count(*) FROM ONLY "
                       + ".".join(_quote_ident(p) for p in k.split(".", 1)) + ";" for k in sorted(plan.tables)]

@@ -165,6 +165,9 @@ async def test_supabase_target_keeps_its_managed_schemas_and_the_grants_to_its_r
                 c.execute("CREATE INDEX users_email_trgm ON auth.users USING gin (email gin_trgm_ops)")
             c.execute("CREATE TABLE listings (id int PRIMARY KEY, title text, owner int)")
             c.execute("INSERT INTO listings VALUES (999, 'changed since', 2)")
+            # As every Supabase project has it: new tables in public are open to the API roles.
+            c.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO anon, authenticated, "
+                      "service_role")
 
         result = await restore_backup(backup_env.ctx, "staging", made.id, target, confirm=target, reason="test",
                                       options=RestoreOptions(skip_safety_backup=True))
@@ -181,6 +184,7 @@ async def test_supabase_target_keeps_its_managed_schemas_and_the_grants_to_its_r
                                "has_table_privilege('service_role', 'public.listings', 'DELETE'), "
                                "has_table_privilege('authenticated', 'public.listings', 'SELECT')").fetchone()
             assert grants == (True, False, True, False)
+            assert c.execute("SELECT count(*) FROM pg_default_acl").fetchone() == (1,)  # the platform's, kept
             assert c.execute("SELECT policyname, roles::text FROM pg_policies").fetchall() == [("public_read", "{anon}")]
 
         # Asked for by name, a managed schema is restored too.

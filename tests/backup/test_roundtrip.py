@@ -7,7 +7,7 @@ import asyncio
 import psycopg
 import pytest
 
-from services.backup.dump_stream import BackupRequest, dump_to_store
+from services.backup.dump_stream import BackupRequest, create_backup, dump_to_store
 from services.backup.pg_tools import env_connection, tools_for
 from services.backup.restore import RestoreOptions, restore_backup
 from services.backup.store import store_for
@@ -137,3 +137,30 @@ async def test_round_trip_of_more_cases_and_one_odd_schema(backup_env: BackupEnv
         with psycopg.connect(pg_dsn, autocommit=True) as c:
             for db in (whole, odd):
                 c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+async def test_rolling_an_environment_back_to_its_own_backup(backup_env: BackupEnv) -> None:
+    """The restore people actually run: the environment's own database, back to last night's state, over
+    changed data and changed objects (the --clean path: partitions, policies, enums, large objects…)."""
+    install_rich(backup_env.dsn)
+    with psycopg.connect(backup_env.dsn, autocommit=True) as c:
+        c.execute(MORE_CASES)
+    ctx = backup_env.ctx
+    made = await create_backup(ctx, "staging")
+    before_schema, before = schema_dump(backup_env.dsn), fingerprint(backup_env.dsn)
+
+    with psycopg.connect(backup_env.dsn, autocommit=True) as c:  # a bad day
+        c.execute("DELETE FROM listings WHERE id % 3 = 0")
+        c.execute("UPDATE events SET payload = '{}'::jsonb WHERE id < 500")
+        c.execute("SELECT lo_unlink(oid) FROM pg_largeobject_metadata LIMIT 2")
+        c.execute("DROP POLICY read_active ON listings")
+        c.execute("ALTER TABLE listings ADD COLUMN oops text")
+        c.execute("REVOKE SELECT ON listings FROM anon")
+        c.execute("SELECT setval('invoice_no', 5000)")
+        c.execute('TRUNCATE "Weird ""Schema"""."my table"')
+    assert fingerprint(backup_env.dsn) != before
+
+    result = await restore_backup(ctx, "staging", made.id, "staging", confirm="staging", reason="roll back")
+    assert result.safety_backup_id and "one transaction" in result.strategy
+    assert schema_dump(backup_env.dsn) == before_schema
+    assert fingerprint(backup_env.dsn) == before
