@@ -266,3 +266,18 @@ async def test_a_backup_whose_manifest_is_damaged_is_listed_as_such_never_used_a
     assert "Traceback" not in out.stderr
     prune = json.loads(backup_env.cli("--json", "backup", "prune", "--env", "staging", "--dry-run").stdout)
     assert prune["delete"] == [] and "manifest is unreadable" in prune["keep"][0]["reasons"][0]
+
+
+async def test_a_second_backup_of_the_same_environment_is_refused_with_exit_3(backup_env: BackupEnv,
+                                                                              s3_location) -> None:
+    conn = await env_connection(backup_env.ctx, backup_env.env)
+    lock = acquire_lock(conn, "backup:staging", "a backup")  # another machine's backup, running now
+    try:
+        out = backup_env.cli("backup", "create", "--env", "staging")
+        assert out.returncode == 3, out.stdout + out.stderr
+        assert "A backup of 'staging' is already running" in out.stderr
+        assert _bucket_state(make_client(s3_location), backup_env.bucket) == ([], [])
+    finally:
+        lock.close()
+    out = backup_env.cli("backup", "create", "--env", "staging")
+    assert out.returncode == 0, out.stderr
