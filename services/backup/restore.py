@@ -266,6 +266,22 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
                               "or restore with a role that has CREATEROLE")
         plan.roles_to_create = missing
         plan.notes.append(f"created missing roles (NOLOGIN) inside the restore: {', '.join(missing)}")
+    if not superuser and not options.data_only:
+        # pg_restore gives objects back to their owners (ALTER … OWNER TO); a role that may not act as an
+        # owner would fail halfway (rolled back, but only after the work): say so before.
+        owners = sorted({e.owner for e in selected if e.owner and e.owner in roles} - set(missing))
+        if owners:
+            with target.conn.connect() as c:
+                option = "SET" if major >= 16 else "MEMBER"
+                foreign = [r[0] for r in c.execute(
+                    f"SELECT r FROM unnest(%s::text[]) r WHERE NOT pg_has_role(current_user, r, '{option}')",
+                    (owners,)).fetchall()]
+            if foreign:
+                raise ConfigError(
+                    f"The backup's objects belong to roles that '{target.conn.user}' may not give objects to: "
+                    f"{', '.join(foreign[:6])}. Nothing was changed",
+                    hint="Restore with the role that owns them (or a superuser), or grant it membership in those "
+                         "roles; restoring only your own schemas with --schema may avoid them")
     return plan
 
 

@@ -193,3 +193,46 @@ async def test_roles_the_target_server_lacks_are_created(tight_pg: EmbeddedPostg
         with psycopg.connect(tight_pg.dsn(), autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
             c.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+async def test_a_role_that_may_not_give_objects_to_their_owners_is_told_before_the_restore(  # type: ignore[no-untyped-def]
+        backup_env, pg_dsn: str) -> None:
+    tag = uuid.uuid4().hex[:6]
+    owner, restorer = f"rops_owner_{tag}", f"rops_restorer_{tag}"
+    with psycopg.connect(pg_dsn, autocommit=True) as c:
+        c.execute(f'CREATE ROLE "{owner}" NOLOGIN')
+        c.execute(f'CREATE ROLE "{restorer}" LOGIN CREATEDB')
+    with psycopg.connect(backup_env.dsn, autocommit=True) as c:
+        c.execute("CREATE TABLE offices (id int PRIMARY KEY, city text)")
+        c.execute("INSERT INTO offices VALUES (1, 'Lille'), (2, 'Brest')")
+        c.execute(f'ALTER TABLE offices OWNER TO "{owner}"')
+    target = f"restored_{tag}"
+    with psycopg.connect(pg_dsn, autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{target}" OWNER "{restorer}"')
+    with psycopg.connect(psycopg.conninfo.make_conninfo(pg_dsn, dbname=target), autocommit=True) as c:
+        c.execute(f'GRANT CREATE ON SCHEMA public TO "{owner}"')  # where the owner's table will live
+    try:
+        made = await create_backup(backup_env.ctx, "staging")
+        backup_env.env.database.user = restorer  # a non-superuser restores
+        with pytest.raises(ConfigError) as info:
+            await restore_backup(backup_env.ctx, "staging", made.id, target, confirm=target, reason="test",
+                                 options=RestoreOptions(skip_safety_backup=True))
+        assert f"belong to roles that '{restorer}' may not give objects to: {owner}" in info.value.message
+        with psycopg.connect(psycopg.conninfo.make_conninfo(pg_dsn, dbname=target)) as c:
+            assert c.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)
+
+        with psycopg.connect(pg_dsn, autocommit=True) as c:
+            c.execute(f'GRANT "{owner}" TO "{restorer}"')
+        result = await restore_backup(backup_env.ctx, "staging", made.id, target, confirm=target, reason="test",
+                                      options=RestoreOptions(skip_safety_backup=True))
+        assert result.tables_checked == 1
+        with psycopg.connect(psycopg.conninfo.make_conninfo(pg_dsn, dbname=target)) as c:
+            assert c.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'offices'").fetchone() == (owner,)
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+        with psycopg.connect(backup_env.dsn, autocommit=True) as c:
+            c.execute("DROP TABLE IF EXISTS offices")
+        with psycopg.connect(pg_dsn, autocommit=True) as c:
+            c.execute(f'DROP ROLE IF EXISTS "{restorer}"')
+            c.execute(f'DROP ROLE IF EXISTS "{owner}"')
