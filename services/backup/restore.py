@@ -291,28 +291,48 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
 # backup's. They are revoked inside the restore's transaction and granted back before COMMIT; the
 # archive's own DEFAULT ACL entries come last in pg_restore's output and are unaffected.
 _DEFAULT_ACLS = """
-SELECT n.nspname, d.defaclobjtype::text,
-       CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, a.privilege_type, a.is_grantable
-FROM pg_default_acl d
-LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
-CROSS JOIN LATERAL aclexplode(d.defaclacl) a
-LEFT JOIN pg_roles r ON r.oid = a.grantee
-WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)
-ORDER BY 1, 2, 3, 4
+WITH d AS (SELECT * FROM pg_default_acl WHERE defaclrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)),
+items AS (
+    SELECT d.defaclnamespace, d.defaclobjtype, 'set' AS src, a.* FROM d CROSS JOIN LATERAL aclexplode(d.defaclacl) a
+    UNION ALL  -- a global entry replaces the built-in default, which may grant more (EXECUTE to PUBLIC)
+    SELECT d.defaclnamespace, d.defaclobjtype, 'builtin', a.* FROM d CROSS JOIN LATERAL aclexplode(acldefault(
+        CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)) a
+    WHERE d.defaclnamespace = 0
+)
+SELECT n.nspname, i.defaclobjtype::text, i.src,
+       CASE WHEN i.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, i.privilege_type, i.is_grantable
+FROM items i LEFT JOIN pg_namespace n ON n.oid = i.defaclnamespace LEFT JOIN pg_roles r ON r.oid = i.grantee
+ORDER BY 1, 2, 4, 5
 """
 _DEFAULT_ACL_KINDS = {"r": "TABLES", "S": "SEQUENCES", "f": "FUNCTIONS", "T": "TYPES", "n": "SCHEMAS"}
 
 
 def _default_acl_statements(rows: list[Any]) -> tuple[list[str], list[str]]:
-    off, on = [], []
-    for schema, objtype, grantee, privilege, grantable in rows:
-        kind = _DEFAULT_ACL_KINDS.get(str(objtype))
-        if kind is None or not grantee:
+    """Statements that make the current role's default privileges the built-in ones (off), and back (on)."""
+    groups: dict[tuple[str | None, str], dict[str, set[tuple[str, str, bool]]]] = {}
+    for schema, objtype, src, grantee, privilege, grantable in rows:
+        if grantee:
+            groups.setdefault((schema, str(objtype)), {"set": set(), "builtin": set()})[src].add(
+                (grantee, privilege, bool(grantable)))
+    off: list[str] = []
+    on: list[str] = []
+    for (schema, objtype), sets in groups.items():
+        kind = _DEFAULT_ACL_KINDS.get(objtype)
+        if kind is None:
             continue
         scope = f"IN SCHEMA {_quote_ident(schema)} " if schema else ""
-        off.append(f"ALTER DEFAULT PRIVILEGES {scope}REVOKE {privilege} ON {kind} FROM {grantee};")
-        on.append(f"ALTER DEFAULT PRIVILEGES {scope}GRANT {privilege} ON {kind} TO {grantee}"
-                  + (" WITH GRANT OPTION;" if grantable else ";"))
+
+        def grant(item: tuple[str, str, bool], scope: str = scope, kind: str = kind) -> str:
+            grantee, privilege, grantable = item
+            return (f"ALTER DEFAULT PRIVILEGES {scope}GRANT {privilege} ON {kind} TO {grantee}"
+                    + (" WITH GRANT OPTION;" if grantable else ";"))
+
+        def revoke(item: tuple[str, str, bool], scope: str = scope, kind: str = kind) -> str:
+            return f"ALTER DEFAULT PRIVILEGES {scope}REVOKE {item[1]} ON {kind} FROM {item[0]};"
+
+        extra, lacking = sets["set"] - sets["builtin"], sets["builtin"] - sets["set"]
+        off += [revoke(i) for i in sorted(extra)] + [grant(i) for i in sorted(lacking)]
+        on += [grant(i) for i in sorted(extra)] + [revoke(i) for i in sorted(lacking)]
     return off, on
 
 

@@ -145,6 +145,8 @@ async def test_rolling_an_environment_back_to_its_own_backup(backup_env: BackupE
     install_rich(backup_env.dsn)
     with psycopg.connect(backup_env.dsn, autocommit=True) as c:
         c.execute(MORE_CASES)
+        # Hardening set after the functions existed: re-created functions must not lose PUBLIC's EXECUTE.
+        c.execute("ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC")
     ctx = backup_env.ctx
     made = await create_backup(ctx, "staging")
     before_schema, before = schema_dump(backup_env.dsn), fingerprint(backup_env.dsn)
