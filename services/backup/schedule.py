@@ -87,11 +87,14 @@ jobs:
 """
 
 
-def cron_line(env: Environment, workspace_path: str = "$HOME/.config/realtor-ops/workspace.toml") -> str:
-    names = " ".join(f"{n}=…" for n in secret_names(env))
-    return (f"{env.backup.schedule_cron} REALTOR_OPS_TRIGGER=scheduled {names} realtor-ops --workspace "
-            f"{workspace_path} --secrets-from-env --json backup create --env {env.name} "
-            f">> $HOME/realtor-ops-backup.log 2>&1  # crontab in UTC; secrets from a root-only env file")
+def cron_line(env: Environment, workspace_path: str = "$HOME/.config/realtor-ops/workspace.toml",
+              secrets_file: str = "$HOME/.config/realtor-ops/backup.env") -> str:
+    """A crontab line (UTC) whose secrets come from a file only its owner can read, never the crontab."""
+    names = ", ".join(secret_names(env))
+    return (f"{env.backup.schedule_cron} set -a && . {secrets_file} && set +a && REALTOR_OPS_TRIGGER=scheduled "
+            f"realtor-ops --workspace {workspace_path} --secrets-from-env --json backup create --env {env.name} "
+            f">> $HOME/realtor-ops-backup.log 2>&1  # crontab in UTC; {secrets_file} (chmod 600) holds "
+            f"NAME=value lines for {names}")
 
 
 def build_schedule(env: Environment, workspace: ws_mod.Workspace, catalog: Catalog | None) -> Schedule:

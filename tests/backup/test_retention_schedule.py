@@ -114,6 +114,8 @@ async def test_schedule_workflow_runs_the_cli_daily_at_2_am_utc(backup_env: Back
     assert "--secrets-from-env" in step["run"] and "backup create --env staging" in step["run"]
     assert step["env"]["STAGING_AWS_SECRET_ACCESS_KEY"] == "${{ secrets.STAGING_AWS_SECRET_ACCESS_KEY }}"
     assert "sandbox-secret-key" not in sched.workflow_yaml and sched.cron_line.startswith("0 2 * * * ")
+    assert ". $HOME/.config/realtor-ops/backup.env" in sched.cron_line and "=…" not in sched.cron_line
+    assert "AWS_SECRET_ACCESS_KEY" in sched.cron_line.split("#", 1)[1]  # named in the comment, never valued
     # The workspace embedded in the workflow parses and names the environment.
     from services import workspace as ws
 
