@@ -595,6 +595,9 @@ def restore_blocking(cache: Path, store: BackupStore, manifest: mf.Manifest, tar
             _text, toc = read_toc(tools, spool, control, manifest.extra.get("roles", []))
             if not toc:
                 raise IntegrityError(f"Backup {manifest.id} has an empty table of contents")
+            # An existing target is planned first: a refusal (lock table, owners, roles) must come before a
+            # safety backup that can take as long as the restore itself.
+            plan = make_plan(manifest, toc, target, options, False, Path(tmp)) if exists and not swap else None
             safety_id = None
             if exists and safety_store is not None:
                 control.note("safety backup of the target")
@@ -613,7 +616,8 @@ def restore_blocking(cache: Path, store: BackupStore, manifest: mf.Manifest, tar
             elif not exists:
                 _create_database(maint, conn.dbname)
                 created = conn.dbname
-            plan = make_plan(manifest, toc, into, options, created is not None, Path(tmp))
+            if plan is None:
+                plan = make_plan(manifest, toc, into, options, created is not None, Path(tmp))
             control.note("restoring (one transaction)" if plan.transactional else "restoring (statement by statement)")
             control.done = 0
             control.total = manifest.dump_bytes * 3  # SQL text is larger than the archive; a rough ETA

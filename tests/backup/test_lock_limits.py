@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from services import workspace as ws
+from services.backup.catalog import list_backups
 from services.backup.dump_stream import create_backup
 from services.backup.pg_tools import env_connection
 from services.backup.restore import STRATEGY_NEW_DB, RestoreOptions, _swap_in, restore_backup
@@ -105,6 +106,8 @@ async def test_too_big_for_one_transaction(tight_pg: EmbeddedPostgres, big) -> N
     assert "locks; the server's lock table holds 200" in info.value.message
     assert "--strategy swap" in (info.value.hint or "")
     assert digest(fingerprint(tight_pg.dsn(target))) == before
+    catalog = await list_backups(ctx, "preview")
+    assert catalog.entries == ()  # refused before any safety backup was taken
 
 
 async def test_swap_restores_beside_the_target_then_renames_both(tight_pg: EmbeddedPostgres, big) -> None:  # type: ignore[no-untyped-def]
