@@ -141,7 +141,6 @@ def _age(t: datetime) -> str:
 
 
 async def backup_list(args: argparse.Namespace) -> int:
-
     from services.backup.catalog import list_backups
     from services.backup.dump_stream import clean_up_unfinished
     from services.backup.store import store_for
@@ -250,6 +249,8 @@ async def backup_lifecycle(args: argparse.Namespace) -> int:
                     "applied": status.applied, "summary": status.summary})
     else:
         print(status.summary)
+        if not status.in_place:
+            print(f"apply it with: realtor-ops backup lifecycle --env {args.env} --apply")
     return 0
 
 

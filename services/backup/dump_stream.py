@@ -75,14 +75,6 @@ PARTS_IN_FLIGHT = 2
 MAX_PARTS = 10_000  # S3's and R2's limit per multipart upload
 MIB = 1024 * 1024
 
-
-def choose_part_size(setting_mib: int, database_bytes: int, max_parts: int = MAX_PARTS) -> int:
-    """The part size for one upload: the setting, or more when the database is so big that the archive
-    could need more than MAX_PARTS parts. The bound assumes the archive is at most twice the database's
-    size on disk (text of COPY can be larger than the binary rows; compression only shrinks it), with a
-    tenth of the parts to spare. Rounded up to whole MiB; every part but the last has this size (R2)."""
-    needed = -(-(2 * max(0, database_bytes)) // (max_parts * 9 // 10))
-    return max(setting_mib * MIB, -(-needed // MIB) * MIB)
 LOCK_CLASS = 0x524F5053  # "ROPS": the advisory-lock namespace of this app
 
 # Supabase's managed schemas (the Supabase CLI leaves them out of schema dumps).
@@ -92,6 +84,15 @@ SUPABASE_MANAGED_SCHEMAS = (
     "pgsodium", "pgsodium_masks", "pgtle", "repack", "tiger", "tiger_data", "topology", "vault",
 )
 SUPABASE_ROLES = ("anon", "authenticated", "service_role")
+
+
+def choose_part_size(setting_mib: int, database_bytes: int, max_parts: int = MAX_PARTS) -> int:
+    """The part size for one upload: the setting, or more when the database is so big that the archive
+    could need more than MAX_PARTS parts. The bound assumes the archive is at most twice the database's
+    size on disk (text of COPY can be larger than the binary rows; compression only shrinks it), with a
+    tenth of the parts to spare. Rounded up to whole MiB; every part but the last has this size (R2)."""
+    needed = -(-(2 * max(0, database_bytes)) // (max_parts * 9 // 10))
+    return max(setting_mib * MIB, -(-needed // MIB) * MIB)
 
 
 def lock_key(name: str) -> tuple[int, int]:
@@ -237,12 +238,6 @@ def acquire_lock(conn: PgConn, name: str, what: str) -> psycopg.Connection:
         raise LockHeldError(f"{what} is already running{since}",
                             hint="Wait for it to finish (it shows in the jobs panel or the other terminal)")
     return session
-
-
-def _cleanup_dead_runs(store: BackupStore) -> list[str]:
-    """With the environment's backup lock held, every unfinished upload and manifest-less archive is dead."""
-    result = cleanup_stale(store, older_than_h=0)
-    return result.lines()
 
 
 def cleanup_unfinished(store: BackupStore, conn: PgConn | None) -> CleanupResult:
@@ -446,7 +441,8 @@ def dump_to_store(store: BackupStore, request: BackupRequest, control: Control, 
     lock = acquire_lock(conn, f"backup:{request.environment}", f"A backup of '{request.environment}'")
     try:
         control.note("cleaning up unfinished uploads")
-        cleaned = _cleanup_dead_runs(store)
+        # Holding the lock: every unfinished upload and manifest-less archive belongs to a dead run.
+        cleaned = cleanup_stale(store, older_than_h=0).lines()
         control.check()
         tables, db_bytes, notes, roles = preflight(conn, request.exclude_schemas)
         control.total = db_bytes

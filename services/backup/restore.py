@@ -144,8 +144,6 @@ class Plan:
     server_major: int = 0
     superuser: bool = False
     transactional: bool = True
-    lock_need: int = 0
-    lock_capacity: int = 0
 
 
 # --- target ----------------------------------------------------------------------------------------
@@ -200,11 +198,13 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
         schemas = {r[0] for r in c.execute("SELECT nspname FROM pg_namespace").fetchall()}
         extensions = {r[0] for r in c.execute("SELECT extname FROM pg_extension").fetchall()}
         default_acls = c.execute(_DEFAULT_ACLS).fetchall()
-        locks = c.execute("SELECT current_setting('max_locks_per_transaction')::int * "
-                          "(current_setting('max_connections')::int + "
-                          "current_setting('max_prepared_transactions')::int), "
-                          "current_setting('max_connections')::int + "
-                          "current_setting('max_prepared_transactions')::int").fetchone()
+        per_tx, slots = c.execute("SELECT current_setting('max_locks_per_transaction')::int, "
+                                  "current_setting('max_connections')::int + "
+                                  "current_setting('max_prepared_transactions')::int").fetchone() or (0, 0)
+        # Roles this one may hand objects to (ALTER … OWNER TO): PostgreSQL 16 asks for SET, before it membership.
+        assignable = {r[0] for r in c.execute(
+            f"SELECT rolname FROM pg_roles WHERE pg_has_role(current_user, oid, '{'SET' if major >= 16 else 'MEMBER'}')"
+        ).fetchall()}
     superuser, createrole = bool(role and role[0]), bool(role and role[1])
     plan = Plan(clean=not created and not options.data_only, created_database=created, use_list=None,
                 server_major=major, superuser=superuser)
@@ -236,21 +236,19 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
     restored_schemas = {e.schema for e in selected if e.desc == "TABLE DATA"}
     plan.tables = {k: v for k, v in manifest.table_rows().items() if k.split(".", 1)[0] in restored_schemas}
 
-    plan.lock_need = lock_need(selected, plan.clean)
-    plan.lock_capacity = int(locks[0]) if locks else 0
-    if plan.lock_capacity and plan.lock_need > plan.lock_capacity * 0.8:
+    need, capacity = lock_need(selected, plan.clean), per_tx * slots
+    if capacity and need > capacity * 0.8:
         if created:
             plan.transactional = False
-            plan.notes.append(
-                f"about {plan.lock_need} locks needed in one transaction, the server's lock table holds "
-                f"{plan.lock_capacity}: restored statement by statement into the new database")
+            plan.notes.append(f"about {need} locks needed in one transaction, the server's lock table holds "
+                              f"{capacity}: restored statement by statement into the new database")
         else:
             raise ConfigError(
-                f"Restoring this backup in one transaction needs about {plan.lock_need} locks; the server's lock "
-                f"table holds {plan.lock_capacity} (max_locks_per_transaction × connections). Nothing was changed",
+                f"Restoring this backup in one transaction needs about {need} locks; the server's lock "
+                f"table holds {capacity} (max_locks_per_transaction × connections). Nothing was changed",
                 hint="Use --strategy swap (restore beside the target, then rename; needs no other sessions on "
                      "it at the switch, not on Supabase), restore part of it with --schema, or raise "
-                     f"max_locks_per_transaction to at least {suggest_max_locks(plan.lock_need, locks)} (restart)")
+                     f"max_locks_per_transaction to at least {suggest_max_locks(need, slots)} (restart)")
 
     if plan.clean and plan.transactional and default_acls:
         plan.defaults_off, plan.defaults_on = _default_acl_statements(default_acls)
@@ -267,21 +265,15 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
         plan.roles_to_create = missing
         plan.notes.append(f"created missing roles (NOLOGIN) inside the restore: {', '.join(missing)}")
     if not superuser and not options.data_only:
-        # pg_restore gives objects back to their owners (ALTER … OWNER TO); a role that may not act as an
-        # owner would fail halfway (rolled back, but only after the work): say so before.
-        owners = sorted({e.owner for e in selected if e.owner and e.owner in roles} - set(missing))
-        if owners:
-            with target.conn.connect() as c:
-                option = "SET" if major >= 16 else "MEMBER"
-                foreign = [r[0] for r in c.execute(
-                    f"SELECT r FROM unnest(%s::text[]) r WHERE NOT pg_has_role(current_user, r, '{option}')",
-                    (owners,)).fetchall()]
-            if foreign:
-                raise ConfigError(
-                    f"The backup's objects belong to roles that '{target.conn.user}' may not give objects to: "
-                    f"{', '.join(foreign[:6])}. Nothing was changed",
-                    hint="Restore with the role that owns them (or a superuser), or grant it membership in those "
-                         "roles; restoring only your own schemas with --schema may avoid them")
+        # pg_restore gives objects back to their owners; a role that may not would fail halfway (rolled
+        # back, but only after the work): say so before.
+        foreign = sorted({e.owner for e in selected if e.owner in roles} - assignable)
+        if foreign:
+            raise ConfigError(
+                f"The backup's objects belong to roles that '{target.conn.user}' may not give objects to: "
+                f"{', '.join(foreign[:6])}. Nothing was changed",
+                hint="Restore with the role that owns them (or a superuser), or grant it membership in those "
+                     "roles; restoring only your own schemas with --schema may avoid them")
     return plan
 
 
@@ -355,12 +347,9 @@ def lock_need(entries: list[TocEntry], clean: bool) -> int:
     return need * 2 if clean else need
 
 
-def suggest_max_locks(need: int, row: Any) -> int:
-    slots = 0
-    if row and len(row) > 1:
-        slots = int(row[1])
-    slots = slots or 100
-    per = -(-need * 5 // 4 // slots)  # 25 % headroom, rounded up
+def suggest_max_locks(need: int, slots: int) -> int:
+    """A max_locks_per_transaction that fits ``need`` with 25 % headroom, as a power of two (≥ 64)."""
+    per = -(-need * 5 // 4 // max(1, slots))
     return max(64, 1 << (per - 1).bit_length())
 
 

@@ -185,7 +185,7 @@ async def lifecycle_status(ctx: Any, env_name: str, *, apply: bool = False, conf
         current = await asyncio.to_thread(store.get_lifecycle)
         in_place = applied = True
     lines = [f"bucket '{store.bucket}': " + ("the backup rule is in place" if in_place else
-                                             "the backup rule is NOT in place (apply with --apply)")]
+                                             "the backup rule is NOT in place")]
     lines += ["  wanted:  " + _describe(r) for r in desired]
     lines += ["  current: " + _describe(r) for r in current] or ["  current: no lifecycle rules"]
     return LifecycleStatus(desired, current, in_place, applied, "\n".join(lines))

@@ -84,8 +84,9 @@ class BackupsView(OpsView):
         self.backup_button = QPushButton("Back up now")
         self.verify_button = QPushButton("Verify")
         self.test_restore_button = QPushButton("Test restore")
-        self.test_restore_button.setProperty("usableTip", "Verify, then restore into a scratch database on the same server, compare "
-                                            "row counts with the manifest and drop it again")
+        self.test_restore_button.setProperty(
+            "usableTip", "Verify, then restore into a scratch database on the same server, compare row counts with "
+                         "the manifest and drop it again")
         self.restore_button = QPushButton("Restore…")
         self.prune_button = QPushButton("Prune preview")
         self.cleanup_button = QPushButton("Clean up unfinished")
@@ -366,9 +367,9 @@ class BackupsView(OpsView):
         lines += [f"delete  {d.entry.id}  {'; '.join(d.reasons)}" for d in plan.delete]
         try:
             status = await lifecycle_status(self.session.ctx, self.env_name)
-            lines += ["", "Bucket lifecycle (storage class and expiry):",
-                      status.summary.replace("(apply with --apply)", "(apply with: realtor-ops backup lifecycle "
-                                             f"--env {self.env_name} --apply)")]
+            lines += ["", "Bucket lifecycle (storage class and expiry):", status.summary]
+            if not status.in_place:
+                lines.append(f"Apply it with: realtor-ops backup lifecycle --env {self.env_name} --apply")
         except OpsError as exc:
             lines += ["", f"Bucket lifecycle: could not be read ({exc.sentence()})"]
         self.details.setPlainText("\n".join(lines))
