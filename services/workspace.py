@@ -140,6 +140,15 @@ class BackupSettings:
     def configured(self) -> bool:
         return bool(self.bucket)
 
+    @property
+    def is_r2(self) -> bool:
+        """Cloudflare R2 (by its credentials or its endpoint): only STANDARD and STANDARD_IA exist there."""
+        host = re.sub(r"^[a-z]+://", "", self.endpoint_url.strip().lower()).split("/", 1)[0].split(":", 1)[0]
+        return self.credentials == "r2" or host.endswith(".r2.cloudflarestorage.com")
+
+
+R2_STORAGE_CLASSES = ("STANDARD", "STANDARD_IA")
+
 
 @dataclass
 class ProviderSettings:
@@ -462,6 +471,10 @@ def _validate(ws: Workspace, path: list[str]) -> None:
                 raise _FieldProblem([*base, label], f"'{url}' is not an http(s) URL")
         if env.backup.part_size_mib < 5:
             raise _FieldProblem([*base, "backup", "part_size_mib"], "S3 parts must be at least 5 MiB")
+        if env.backup.is_r2 and (env.backup.storage_class or "STANDARD") not in R2_STORAGE_CLASSES:
+            raise _FieldProblem([*base, "backup", "storage_class"],
+                                f"R2 has no storage class '{env.backup.storage_class}': use STANDARD or STANDARD_IA "
+                                "(Infrequent Access)")
 
 
 def loads(text: str, *, path: str = "<workspace>") -> Workspace:

@@ -135,9 +135,10 @@ def desired_rules(settings: BackupSettings) -> list[dict[str, Any]]:
     }
     if (settings.storage_class or "STANDARD") == "STANDARD":
         rule["Transitions"] = [{"Days": settings.transition_ia_days, "StorageClass": "STANDARD_IA"}]
-    else:
+    elif not settings.is_r2:
         # Already stored as infrequent access: after the same 30 days they go to instant-retrieval archive.
         rule["Transitions"] = [{"Days": settings.transition_ia_days, "StorageClass": "GLACIER_IR"}]
+    # On R2, STANDARD_IA (Infrequent Access) is the coldest class there is: nothing to transition to.
     return [rule]
 
 
@@ -187,5 +188,8 @@ async def lifecycle_status(ctx: Any, env_name: str, *, apply: bool = False, conf
     lines = [f"bucket '{store.bucket}': " + ("the backup rule is in place" if in_place else
                                              "the backup rule is NOT in place")]
     lines += ["  wanted:  " + _describe(r) for r in desired]
+    if env.backup.is_r2 and "Transitions" not in desired[0]:
+        lines.append(f"  (backups are uploaded as {env.backup.storage_class}, Infrequent Access, R2's coldest class: "
+                     "no transition)")
     lines += ["  current: " + _describe(r) for r in current] or ["  current: no lifecycle rules"]
     return LifecycleStatus(desired, current, in_place, applied, "\n".join(lines))

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import yaml  # type: ignore[import-untyped]
 
+from services import workspace as ws
 from services.backup.catalog import CatalogEntry
 from services.backup.dump_stream import create_backup
-from services.backup.retention import plan_retention
+from services.backup.retention import desired_rules, plan_retention
 from services.backup.schedule import build_schedule
 from services.object_storage import make_client
-from services.workspace import RetentionPolicy
+from services.workspace import BackupSettings, RetentionPolicy
 from tests.backup.conftest import BackupEnv
 
 
@@ -97,6 +99,32 @@ def test_lifecycle_rules_shown_and_applied(backup_env: BackupEnv, s3_location) -
         "DaysAfterInitiation": 1}
     again = json.loads(backup_env.cli("--json", "backup", "lifecycle", "--env", "staging").stdout)
     assert again["in_place"] is True
+
+
+def test_lifecycle_rule_fits_the_bucket_provider() -> None:
+    """The seed's 30-day move to infrequent access and 2555-day expiry, in the classes each provider has."""
+    r2_endpoint = "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com"
+    cases = [  # (settings, storage class the rule moves backups to after 30 days, or None)
+        (BackupSettings(storage_class="STANDARD"), "STANDARD_IA"),
+        (BackupSettings(storage_class="STANDARD_IA"), "GLACIER_IR"),  # AWS: already IA, so the archive tier
+        (BackupSettings(storage_class="STANDARD", endpoint_url=r2_endpoint), "STANDARD_IA"),
+        (BackupSettings(storage_class="STANDARD_IA", endpoint_url=r2_endpoint), None),  # R2 has nothing colder
+        (BackupSettings(storage_class="STANDARD_IA", credentials="r2", endpoint_url="http://127.0.0.1:9000"), None),
+    ]
+    for settings, to in cases:
+        rule = desired_rules(settings)[0]
+        assert rule["Expiration"] == {"Days": 2555} and rule["AbortIncompleteMultipartUpload"]
+        moved = [t["StorageClass"] for t in rule.get("Transitions", [])]
+        assert moved == ([to] if to else []), (settings, moved)
+        assert all(t["Days"] == 30 for t in rule.get("Transitions", []))
+    # A class R2 does not have is refused where it is set, naming the field.
+    bad = ws.Workspace(name="w")
+    env = ws.seed_environment("staging", ws.EnvironmentKind.STAGING)
+    env.backup = BackupSettings(endpoint_url=r2_endpoint, bucket="b", storage_class="GLACIER_IR")
+    bad.environments["staging"] = env
+    with pytest.raises(ws.WorkspaceFileError) as err:
+        ws.loads(ws.dumps(bad))
+    assert "storage_class" in str(err.value) and "GLACIER_IR" in str(err.value)
 
 
 async def test_schedule_workflow_runs_the_cli_daily_at_2_am_utc(backup_env: BackupEnv, monkeypatch) -> None:
