@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -76,7 +77,11 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main() -> None:
-    raise SystemExit(run())
+    code = run()
+    # Everything left is garbage the interpreter would scan again and again while it tears the modules
+    # down (~0.2 s with boto3's models loaded); frozen, exit is immediate. atexit handlers still run.
+    gc.freeze()
+    raise SystemExit(code)
 
 
 if __name__ == "__main__":

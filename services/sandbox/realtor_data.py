@@ -616,16 +616,18 @@ class BulkResult:
 
 
 def generate_bulk(
-    dsn: str, target_bytes: int, *, workers: int = 2, max_seconds: float | None = None
+    dsn: str, target_bytes: int, *, workers: int = 2, max_seconds: float | None = None,
+    vocab: dict[str, list[str]] | None = None,
 ) -> BulkResult:
     """Grow listings/contacts/showings/documents until the database holds about ``target_bytes``.
 
     Needs the realtor schema first. Blocking (run it with ``asyncio.to_thread``). Units of work run on
-    ``workers`` connections at once; it stops at the target or after ``max_seconds``.
+    ``workers`` connections at once; it stops at the target or after ``max_seconds``. ``vocab`` replaces
+    the pools of ``bulk_vocabulary()`` (same keys), e.g. with far more sentences for less repetitive text.
     """
     started = time.perf_counter()
     deadline = None if max_seconds is None else started + max_seconds
-    vocab = bulk_vocabulary()
+    vocab = vocab or bulk_vocabulary()
     with psycopg.connect(dsn, autocommit=True) as conn:
         before = size = _db_size(conn)
         next_g = {t: _max_id(conn, t) + 1 for t in _UNIT}
