@@ -6,18 +6,27 @@ them into parts of one fixed size (R2 wants every part but the last the same siz
 two parts at once, each retried on its own. The manifest is written after the upload is complete, so
 a backup without one is never listed as good. A failure or a cancel aborts the multipart upload.
 
-Why zstd, level 1, from Python: pg_dump's own compression before PostgreSQL 16 is gzip, CPU-bound and
-on the same thread as the dump (``pg_dump -Fc | aws s3 cp -`` of a 1 GB database takes 4× as long as
-``pg_dump -Fc -Z0 > /dev/null`` here); the builds of PostgreSQL 16/18 we carry have no zstd or lz4.
-Measured in-process on the 612 MB ``pg_dump -Fc -Z0`` output of the 1 GB generated realtor database
-(``benchmarks/backup.py --size 1GB``): zstd level 1 1.15 s → 78.6 MB; level 3 1.87 s → 77.3 MB;
-level 5 4.28 s → 71.4 MB; level 6 5.89 s → 67.7 MB; pg_dump's default gzip per table stores 70.1 MB.
-On two cores that pg_dump and the server's backend already keep busy, every CPU second counts:
-level 1 makes the whole backup ~10 % faster than level 3 for 1.7 % more bytes. Only level 6 and up
-beat gzip's bytes, at 3 to 5 times the CPU: an uncompressed custom archive frames every row with a
-5-byte length, noise that pg_dump's own compression never sees. ``backup.compression_level`` in the
-workspace trades the other way. zstd with worker threads was no faster (pg_dump needs the other core).
-zstd runs in our process so the bytes are hashed and cut into parts in one pass without another pipe.
+Why zstd, from Python, and with which parameters: pg_dump's own compression before PostgreSQL 16 is
+gzip, CPU-bound and on the same thread as the dump (the builds of PostgreSQL 16/18 we carry have no zstd
+or lz4): ``pg_dump -Fc`` of a 1 GB database takes 3 to 7 times as long as ``pg_dump -Fc -Z0 > /dev/null``
+here. zstd runs in our process, on the other core, so the bytes are compressed, hashed and cut into
+parts in one pass without another pipe. Its parameters are level 1's fast strategy with an 8 MiB window
+and a 2^18-entry hash table (``zstd_parameters``). Measured in-process (best of 3) on the ``pg_dump -Fc
+-Z0`` output of two generated 1 GB realtor databases (``benchmarks/backup.py --text realtor|varied``):
+
+    parameters           templated text (611 MB)      prose-like text (601 MB)
+    level 1              0.74 s → 78.5 MB             1.35 s → 191.3 MB
+    level 3              1.08 s → 77.3 MB             1.72 s → 116.7 MB
+    ours (L1, w23, h18)  1.03 s → 75.4 MB             1.53 s → 101.4 MB
+    pg_dump's gzip -6             70.1 MB                      183.2 MB   (in pg_dump: 6 s / 16 s)
+
+Rows of a dump repeat phrases far apart (descriptions, notes, addresses across thousands of rows);
+level 1's 512 KiB window and 2^14 table miss them, and on prose-like text it stores more than gzip.
+Larger windows or tables than ours cost cache misses for little gain; levels 5 and up beat gzip on the
+templated text only at 3 to 5 times the CPU, which two cores already busy with pg_dump and the server's
+backend cannot spare (an uncompressed custom archive frames every row with a 5-byte length, noise that
+pg_dump's own per-table compression never sees). ``backup.compression_level`` in the workspace trades
+the other way (the window and table stay at least as large). zstd with worker threads was no faster.
 
 Two backups of one environment at once are refused: the run holds a PostgreSQL advisory lock in the
 database it dumps. Holding it also proves that any unfinished upload under the environment's prefix
@@ -93,6 +102,14 @@ def choose_part_size(setting_mib: int, database_bytes: int, max_parts: int = MAX
     tenth of the parts to spare. Rounded up to whole MiB; every part but the last has this size (R2)."""
     needed = -(-(2 * max(0, database_bytes)) // (max_parts * 9 // 10))
     return max(setting_mib * MIB, -(-needed // MIB) * MIB)
+
+
+def zstd_parameters(level: int) -> zstandard.ZstdCompressionParameters:
+    """``level``'s parameters with a window of at least 8 MiB and a hash table of at least 2^18 entries
+    (see the module's docstring). Any zstd decoder reads it: the default window limit is 128 MiB."""
+    base = zstandard.ZstdCompressionParameters.from_level(level)
+    return zstandard.ZstdCompressionParameters.from_level(
+        level, window_log=max(base.window_log, 23), hash_log=max(base.hash_log, 18))
 
 
 def lock_key(name: str) -> tuple[int, int]:
@@ -494,7 +511,8 @@ def _stream(store: BackupStore, conn: PgConn, tools: PgTools, key: str, part_siz
     args.append(conn.dbname)
     stats = UploadStats()
     writer = MultipartWriter(store, key, part_size, control, metadata)
-    compressor = zstandard.ZstdCompressor(level=request.compression_level).compressobj(size=-1)
+    compressor = zstandard.ZstdCompressor(compression_params=zstd_parameters(request.compression_level)).compressobj(
+        size=-1)
     digest = hashlib.sha256()
     stderr_lines: list[bytes] = []
     ok = False

@@ -84,3 +84,30 @@ def test_table_of_contents_lines_with_spaces_and_empty_owners() -> None:
         "ACL", "public", "TABLE listings", "postgres")
     assert (entries[13].desc, entries[13].name) == ("DEFAULT ACL", "DEFAULT PRIVILEGES FOR TABLES")
     assert (entries[14].schema, entries[14].name, entries[14].owner) == ("public", "stray name", "unknown_owner")
+
+
+def test_zstd_parameters_widen_the_window_and_table_and_any_decoder_reads_them() -> None:
+    """Level 1 misses phrases repeated further apart than 512 KiB; ours looks back 8 MiB (see dump_stream)."""
+    import random
+
+    import zstandard
+
+    from services.backup.dump_stream import zstd_parameters
+
+    for level in (1, 3, 9):
+        p, base = zstd_parameters(level), zstandard.ZstdCompressionParameters.from_level(level)
+        assert p.window_log >= 23 and p.hash_log >= 18
+        assert p.window_log >= base.window_log and p.strategy == base.strategy
+    # Two 1 MiB blocks of random words, the second a copy of the first: only a window > 1 MiB sees it.
+    rng = random.Random(3)
+    words = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(2, 9))) for _ in range(5000)]
+    block = " ".join(rng.choices(words, k=200_000)).encode()[: 1 << 20]
+    data = block + block
+    ours = zstandard.ZstdCompressor(compression_params=zstd_parameters(1)).compress(data)
+    plain = zstandard.ZstdCompressor(level=1).compress(data)
+    assert len(ours) < 0.6 * len(plain)
+    assert zstandard.ZstdDecompressor().decompress(ours) == data
+    # The streaming reader restore uses, with its default window limit.
+    import io
+
+    assert zstandard.ZstdDecompressor().stream_reader(io.BytesIO(ours)).read() == data
