@@ -128,7 +128,7 @@ class BackupSettings:
     prefix: str = "database"
     storage_class: str = "STANDARD_IA"
     credentials: str = "aws"
-    part_size_mib: int = 16
+    part_size_mib: int = 8  # every part but the last this size (R2); peak memory is about 3 parts + ~90 MB
     compression: str = "zstd"
     compression_level: int = 1  # zstd; see services/backup/dump_stream.py for why
     schedule_cron: str = "0 2 * * *"
