@@ -295,6 +295,18 @@ ORDER BY 1, 2
 """
 
 
+# Large objects the role may not read (pg_dump stops at the first one: "permission denied for large
+# object"). Their metadata is readable by all; a missing ACL means the owner's defaults.
+_UNREADABLE_LOS = """
+SELECT m.oid::bigint FROM pg_largeobject_metadata m
+WHERE current_setting('lo_compat_privileges') = 'off'
+  AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+  AND NOT EXISTS (SELECT 1 FROM aclexplode(coalesce(m.lomacl, acldefault('L', m.lomowner))) a
+                  WHERE a.privilege_type = 'SELECT' AND (a.grantee = 0 OR pg_has_role(a.grantee, 'USAGE')))
+ORDER BY 1
+"""
+
+
 # Roles that own or are granted something the dump contains (PUBLIC, oid 0, joins to nothing).
 _ROLES = """
 WITH ns AS (SELECT oid, nspname, nspowner, nspacl FROM pg_namespace
@@ -335,6 +347,14 @@ def preflight(conn: PgConn, exclude: tuple[str, ...]) -> tuple[list[ScopeTable],
         roles = {r[0] for r in c.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
                                          (list(SUPABASE_ROLES),)).fetchall()}
         referenced = sorted(r[0] for r in c.execute(_ROLES, (list(exclude),)).fetchall())
+        hidden_los = [int(r[0]) for r in c.execute(_UNREADABLE_LOS).fetchall()]
+    if hidden_los:
+        shown = ", ".join(str(o) for o in hidden_los[:5]) + (" …" if len(hidden_los) > 5 else "")
+        raise ConfigError(
+            f"The backup role '{conn.user}' cannot read {len(hidden_los)} large object"
+            f"{'s' if len(hidden_los) > 1 else ''} of the database (oid {shown}), and pg_dump stops at the first",
+            hint=f"Back up with the objects' owner or a superuser, or GRANT SELECT ON LARGE OBJECT <oid> TO "
+                 f"\"{conn.user}\" for each")
     denied: dict[str, list[str]] = {}
     rls: list[str] = []
     tables: list[ScopeTable] = []

@@ -134,6 +134,33 @@ async def test_a_dump_role_without_rights_on_managed_schemas_is_told_before_anyt
         _drop_role(backup_env.dsn, role)
 
 
+async def test_large_objects_the_dump_role_cannot_read_are_named_before_anything_is_written(
+        backup_env: BackupEnv, s3_location) -> None:
+    with psycopg.connect(backup_env.dsn, autocommit=True) as c:
+        c.execute("CREATE TABLE listings (id int PRIMARY KEY, floor_plan oid)")
+        private = int(c.execute("SELECT lo_from_bytea(0, '\\x89504e47'::bytea)").fetchone()[0])  # type: ignore[index]
+        public = int(c.execute("SELECT lo_from_bytea(0, 'plan'::bytea)").fetchone()[0])  # type: ignore[index]
+        c.execute(f"GRANT SELECT ON LARGE OBJECT {public} TO PUBLIC")
+        c.execute("INSERT INTO listings VALUES (1, %s), (2, %s)", (private, public))
+    role = f"rops_dumper_{uuid.uuid4().hex[:8]}"
+    _make_login_role(backup_env.dsn, role)
+    try:
+        backup_env.env.database.user = role
+        with pytest.raises(ConfigError) as info:
+            await create_backup(backup_env.ctx, "staging")
+        assert f"cannot read 1 large object of the database (oid {private})" in info.value.message
+        assert f'GRANT SELECT ON LARGE OBJECT <oid> TO "{role}"' in (info.value.hint or "")
+        assert _bucket_state(make_client(s3_location), backup_env.bucket) == ([], [])
+        with psycopg.connect(backup_env.dsn, autocommit=True) as c:
+            c.execute(f'GRANT SELECT ON LARGE OBJECT {private} TO "{role}"')
+        made = await create_backup(backup_env.ctx, "staging")
+        assert made.table_rows() == {"public.listings": 2}
+    finally:
+        with psycopg.connect(backup_env.dsn, autocommit=True) as c:
+            c.execute("SELECT lo_unlink(oid) FROM pg_largeobject_metadata")
+        _drop_role(backup_env.dsn, role)
+
+
 async def test_supabase_target_keeps_its_managed_schemas_and_the_grants_to_its_roles(
         backup_env: BackupEnv, pg_dsn: str) -> None:
     ensure_roles(backup_env.dsn)
