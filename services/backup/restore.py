@@ -582,8 +582,9 @@ def restore_blocking(cache: Path, store: BackupStore, manifest: mf.Manifest, tar
             tools = tools_for(server_major, at_least=manifest.client_major, prefer_major=manifest.client_major)
             control.note("reading the table of contents")
             _text, toc = read_toc(tools, spool, control, manifest.extra.get("roles", []))
-            if not toc:
-                raise IntegrityError(f"Backup {manifest.id} has an empty table of contents")
+            if not toc and manifest.tables:  # an empty database makes an empty (and valid) listing
+                raise IntegrityError(f"Backup {manifest.id} lists {len(manifest.tables)} tables in its manifest "
+                                     "but none in its archive's table of contents")
             # An existing target is planned first: a refusal (lock table, owners, roles) must come before a
             # safety backup that can take as long as the restore itself.
             plan = make_plan(manifest, toc, target, options, False, Path(tmp)) if exists and not swap else None
