@@ -189,6 +189,18 @@ def _quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# The target's tables, views and sequences of its own (not an extension's; not a sequence that belongs
+# to a column, which goes with its table).
+_RELATIONS = """
+SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                  AND d.deptype IN ('e', 'a', 'i'))
+"""
+_RELATION_DESCS = ("TABLE", "VIEW", "MATERIALIZED VIEW", "SEQUENCE", "FOREIGN TABLE")
+
+
 def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget, options: RestoreOptions,
               created: bool, tmpdir: Path) -> Plan:
     with target.conn.connect() as c:
@@ -202,6 +214,7 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
                                   "current_setting('max_connections')::int + "
                                   "current_setting('max_prepared_transactions')::int").fetchone() or (0, 0)
         # Roles this one may hand objects to (ALTER … OWNER TO): PostgreSQL 16 asks for SET, before it membership.
+        relations = c.execute(_RELATIONS).fetchall()
         assignable = {r[0] for r in c.execute(
             f"SELECT rolname FROM pg_roles WHERE pg_has_role(current_user, oid, '{'SET' if major >= 16 else 'MEMBER'}')"
         ).fetchall()}
@@ -233,6 +246,15 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
         listing.write_text("\n".join(e.line for e in selected) + "\n", encoding="utf-8")
         plan.use_list = str(listing)
 
+    if plan.clean:
+        # pg_restore --clean drops and re-creates what the archive holds; what only the target has stays.
+        covered = {e.schema for e in selected if e.schema}
+        archived = {(e.schema, e.name) for e in selected if e.desc in _RELATION_DESCS}
+        extra = sorted(f"{s}.{n}" for s, n in relations if s in covered and (s, n) not in archived)
+        if extra:
+            plan.notes.append(f"kept as they were, not in the backup: {', '.join(extra[:10])}"
+                              + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
+                              + " (drop them if the backup should be all there is)")
     restored_schemas = {e.schema for e in selected if e.desc == "TABLE DATA"}
     plan.tables = {k: v for k, v in manifest.table_rows().items() if k.split(".", 1)[0] in restored_schemas}
 

@@ -63,3 +63,21 @@ async def test_edge_database_round_trips(backup_env: BackupEnv, pg_dsn: str, cas
     finally:
         with psycopg.connect(pg_dsn, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+
+
+async def test_rolling_back_over_a_table_added_later_says_it_was_kept(backup_env: BackupEnv) -> None:
+    """pg_restore --clean re-creates what the archive holds; a table added after the backup stays, and the
+    restore says so instead of leaving the admin to find out."""
+    with psycopg.connect(backup_env.dsn, autocommit=True) as c:
+        c.execute("CREATE TABLE listings (id serial PRIMARY KEY, title text); INSERT INTO listings (title) VALUES ('a')")
+    made = await create_backup(backup_env.ctx, "staging")
+    with psycopg.connect(backup_env.dsn, autocommit=True) as c:
+        c.execute("CREATE TABLE added_later (id int GENERATED ALWAYS AS IDENTITY, note text); "
+                  "CREATE VIEW added_view AS SELECT 1 AS x; INSERT INTO listings (title) VALUES ('b')")
+    result = await restore_backup(backup_env.ctx, "staging", made.id, "staging", confirm="staging", reason=None)
+    kept = [n for n in result.notes if n.startswith("kept as they were")]
+    assert kept == ["kept as they were, not in the backup: public.added_later, public.added_view "
+                    "(drop them if the backup should be all there is)"], result.notes
+    with psycopg.connect(backup_env.dsn) as c:
+        assert c.execute("SELECT count(*) FROM listings").fetchone() == (1,)
+        assert c.execute("SELECT to_regclass('public.added_later') IS NOT NULL").fetchone() == (True,)

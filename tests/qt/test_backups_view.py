@@ -95,6 +95,8 @@ def test_backups_view(qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s
         await wait_for(lambda: tjob.state != JobState.RUNNING, timeout=120)
         assert tjob.state == JobState.DONE, tjob.error
         assert tjob.result.ok and tjob.result.restore_tested and tjob.title.startswith("Test-restore")
+        await wait_for(lambda: "test restore ok" in view.outcome.text())
+        assert view.outcome.isVisibleTo(view) and "OK" in view.outcome.text()
 
         # Prune preview: reasons, nothing deleted; the bucket's lifecycle rule shown.
         plan = await view.prune_preview()
@@ -120,6 +122,10 @@ def test_backups_view(qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s
         await wait_for(lambda: rjob.state != JobState.RUNNING, timeout=120)
         assert rjob.state == JobState.DONE, rjob.error
         assert rjob.result.tables_checked == 7  # six realtor tables and _prisma_migrations
+        # The outcome stays in view after the catalog reloads: target, row counts, strategy.
+        await wait_for(lambda: f"into {target}" in view.outcome.text())
+        assert "row counts match the manifest for 7 tables" in view.outcome.text()
+        shot(window, "backups-restored.png")
         entries = ctx.audit.entries()
         assert entries[0].action == "backup restore" and entries[0].reason == "monthly restore drill"
 

@@ -31,7 +31,8 @@ from console.production_guard import authorize_in_ui
 from console.session import Session
 from services.backup.catalog import Catalog, CatalogEntry, list_backups
 from services.backup.dump_stream import clean_up_unfinished, create_backup
-from services.backup.restore import RestoreOptions, restore_backup
+from services.backup.manifest import Verification
+from services.backup.restore import RestoreOptions, RestoreResult, restore_backup
 from services.backup.retention import RetentionPlan, lifecycle_status, prune
 from services.backup.schedule import schedule_for
 from services.backup.verify import verify_backup
@@ -80,6 +81,11 @@ class BackupsView(OpsView):
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
         self.details.setPlaceholderText("Select a backup to see its manifest")
+        # What the last restore or verification found (strategy, row counts, notes); stays across reloads.
+        self.outcome = QLabel()
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.outcome.hide()
 
         self.backup_button = QPushButton("Back up now")
         self.verify_button = QPushButton("Verify")
@@ -148,6 +154,7 @@ class BackupsView(OpsView):
         layout.addLayout(filters)
         layout.addLayout(actions)
         layout.addLayout(restore_row)
+        layout.addWidget(self.outcome)
         layout.addWidget(splitter, 1)
 
         self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
@@ -287,7 +294,32 @@ class BackupsView(OpsView):
     # --- actions ---------------------------------------------------------------------------------------
     def _finished(self, job: Job) -> None:
         if job is self.last_job:
+            self.show_outcome(job)
             self.reload()
+
+    def show_outcome(self, job: Job) -> None:
+        """The last restore's or verification's result in words; failures are the shell's to show."""
+        r = job.result
+        if isinstance(r, RestoreResult):
+            lines = [f"<b>Restored {html.escape(r.backup_id)} into {html.escape(r.target)}</b> "
+                     f"({html.escape(r.database)}) in {r.duration_s:.0f} s — row counts match the manifest for "
+                     f"{r.tables_checked} tables. {html.escape(r.strategy[:1].upper() + r.strategy[1:])}."]
+            if r.safety_backup_id:
+                lines.append(f"Safety backup of the target first: {html.escape(r.safety_backup_id)}.")
+        elif isinstance(r, Verification):
+            word = "OK" if r.ok else '<b style="color:#d93025">FAILED</b>'
+            parts = [f"checksum {'ok' if r.checksum_ok else 'wrong'}",
+                     f"archive {'ok' if r.archive_ok else 'unreadable'} ({r.toc_entries} entries)"]
+            if r.restore_tested:
+                parts.append(f"test restore {'ok' if r.restore_ok else 'failed'}")
+            lines = [f"<b>{html.escape(job.title)}</b>: {word} — {', '.join(parts)}"]
+            lines += [html.escape(p) for p in r.problems]
+        else:
+            return
+        notes = list(getattr(r, "notes", ()))
+        lines += [f"Note: {html.escape(n)}" for n in notes]
+        self.outcome.setText("<br>".join(lines))
+        self.outcome.show()
 
     async def back_up_now(self) -> Job:
         ctx, env = self.session.ctx, self.env_name
