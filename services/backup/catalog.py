@@ -25,7 +25,7 @@ from typing import Any
 
 from services.backup import manifest as mf
 from services.backup.store import BackupStore, store_for
-from services.errors import ConnectionFailure
+from services.errors import ConfigError, ConnectionFailure, IntegrityError
 
 log = logging.getLogger(__name__)
 
@@ -249,8 +249,6 @@ async def list_backups(ctx: Any, env_name: str, *, store: BackupStore | None = N
 async def find_manifest(ctx: Any, env_name: str, backup_id: str, *, store: BackupStore | None = None
                         ) -> tuple[BackupStore, mf.Manifest]:
     """The manifest of one backup (read directly: the id says where it is)."""
-    from services.errors import ConfigError
-
     env = ctx.workspace.environment(env_name)
     store = store or await store_for(ctx, env)
     mf.id_time(backup_id)
@@ -264,8 +262,6 @@ async def find_manifest(ctx: Any, env_name: str, backup_id: str, *, store: Backu
     try:
         return store, mf.Manifest.from_json(text)
     except (ValueError, TypeError, KeyError) as exc:
-        from services.errors import IntegrityError
-
         raise IntegrityError(f"The manifest of backup '{backup_id}' of '{env_name}' is unreadable, so its archive "
                              "cannot be checked and will not be used",
                              hint="Use another backup; 'backup list' shows this one as damaged",

@@ -213,8 +213,8 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
         per_tx, slots = c.execute("SELECT current_setting('max_locks_per_transaction')::int, "
                                   "current_setting('max_connections')::int + "
                                   "current_setting('max_prepared_transactions')::int").fetchone() or (0, 0)
-        # Roles this one may hand objects to (ALTER … OWNER TO): PostgreSQL 16 asks for SET, before it membership.
         relations = c.execute(_RELATIONS).fetchall()
+        # Roles this one may hand objects to (ALTER … OWNER TO): PostgreSQL 16 asks for SET, before it membership.
         assignable = {r[0] for r in c.execute(
             f"SELECT rolname FROM pg_roles WHERE pg_has_role(current_user, oid, '{'SET' if major >= 16 else 'MEMBER'}')"
         ).fetchall()}

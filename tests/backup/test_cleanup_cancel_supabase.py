@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
+from collections.abc import Iterator
 
 import psutil
 import psycopg
@@ -95,17 +97,21 @@ async def test_list_cleanup_spares_a_running_backup_and_removes_dead_leftovers(b
     assert _bucket_state(client, backup_env.bucket) == ([], [])
 
 
-def _make_login_role(dsn: str, name: str) -> None:
-    with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute(f'CREATE ROLE "{name}" LOGIN')
-        c.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{name}"')
-        c.execute(f'GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO "{name}"')
-
-
-def _drop_role(dsn: str, name: str) -> None:
-    with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute(f'DROP OWNED BY "{name}"')
-        c.execute(f'DROP ROLE "{name}"')
+@contextlib.contextmanager
+def _as_dump_role(backup_env: BackupEnv) -> Iterator[str]:
+    """The environment backs up as a new login role that may read public's tables and sequences only."""
+    role = f"rops_dumper_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(backup_env.dsn, autocommit=True) as c:
+        c.execute(f'CREATE ROLE "{role}" LOGIN')
+        c.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
+        c.execute(f'GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
+    backup_env.env.database.user = role
+    try:
+        yield role
+    finally:
+        with psycopg.connect(backup_env.dsn, autocommit=True) as c:
+            c.execute(f'DROP OWNED BY "{role}"')
+            c.execute(f'DROP ROLE "{role}"')
 
 
 async def test_a_dump_role_without_rights_on_managed_schemas_is_told_before_anything_is_written(
@@ -115,10 +121,7 @@ async def test_a_dump_role_without_rights_on_managed_schemas_is_told_before_anyt
         c.execute("CREATE SCHEMA storage; CREATE TABLE storage.objects (id int PRIMARY KEY, name text)")
         c.execute("CREATE TABLE listings (id int PRIMARY KEY, title text)")
         c.execute("INSERT INTO listings SELECT g, 'Maison ' || g FROM generate_series(1, 25) g")
-    role = f"rops_dumper_{uuid.uuid4().hex[:8]}"
-    _make_login_role(backup_env.dsn, role)
-    try:
-        backup_env.env.database.user = role
+    with _as_dump_role(backup_env) as role:
         with pytest.raises(ConfigError) as info:
             await create_backup(backup_env.ctx, "staging")
         err = info.value
@@ -130,8 +133,6 @@ async def test_a_dump_role_without_rights_on_managed_schemas_is_told_before_anyt
         made = await create_backup(backup_env.ctx, "staging", exclude_schemas=("auth", "storage"))
         assert made.excluded_schemas == ("auth", "storage")
         assert made.table_rows() == {"public.listings": 25}
-    finally:
-        _drop_role(backup_env.dsn, role)
 
 
 async def test_large_objects_the_dump_role_cannot_read_are_named_before_anything_is_written(
@@ -142,10 +143,7 @@ async def test_large_objects_the_dump_role_cannot_read_are_named_before_anything
         public = int(c.execute("SELECT lo_from_bytea(0, 'plan'::bytea)").fetchone()[0])  # type: ignore[index]
         c.execute(f"GRANT SELECT ON LARGE OBJECT {public} TO PUBLIC")
         c.execute("INSERT INTO listings VALUES (1, %s), (2, %s)", (private, public))
-    role = f"rops_dumper_{uuid.uuid4().hex[:8]}"
-    _make_login_role(backup_env.dsn, role)
-    try:
-        backup_env.env.database.user = role
+    with _as_dump_role(backup_env) as role:
         with pytest.raises(ConfigError) as info:
             await create_backup(backup_env.ctx, "staging")
         assert f"cannot read 1 large object of the database (oid {private})" in info.value.message
@@ -155,10 +153,6 @@ async def test_large_objects_the_dump_role_cannot_read_are_named_before_anything
             c.execute(f'GRANT SELECT ON LARGE OBJECT {private} TO "{role}"')
         made = await create_backup(backup_env.ctx, "staging")
         assert made.table_rows() == {"public.listings": 2}
-    finally:
-        with psycopg.connect(backup_env.dsn, autocommit=True) as c:
-            c.execute("SELECT lo_unlink(oid) FROM pg_largeobject_metadata")
-        _drop_role(backup_env.dsn, role)
 
 
 async def test_supabase_target_keeps_its_managed_schemas_and_the_grants_to_its_roles(

@@ -306,6 +306,7 @@ class BackupsView(OpsView):
                      f"{r.tables_checked} tables. {html.escape(r.strategy[:1].upper() + r.strategy[1:])}."]
             if r.safety_backup_id:
                 lines.append(f"Safety backup of the target first: {html.escape(r.safety_backup_id)}.")
+            lines += [f"Note: {html.escape(n)}" for n in r.notes]
         elif isinstance(r, Verification):
             word = "OK" if r.ok else '<b style="color:#d93025">FAILED</b>'
             parts = [f"checksum {'ok' if r.checksum_ok else 'wrong'}",
@@ -316,8 +317,6 @@ class BackupsView(OpsView):
             lines += [html.escape(p) for p in r.problems]
         else:
             return
-        notes = list(getattr(r, "notes", ()))
-        lines += [f"Note: {html.escape(n)}" for n in notes]
         self.outcome.setText("<br>".join(lines))
         self.outcome.show()
 
