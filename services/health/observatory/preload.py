@@ -10,6 +10,7 @@ a snapshot of the same Chromium file (force-https entries), so its date can lag 
 from __future__ import annotations
 
 import functools
+import warnings
 
 
 @functools.lru_cache(maxsize=4096)
@@ -17,9 +18,11 @@ def is_preloaded(host: str) -> bool:
     host = host.strip().lower().rstrip(".")
     if not host or host.replace(".", "").isdigit() or ":" in host:
         return False  # IP addresses are never on the list
-    import hstspreload  # a 1 MB table: loaded on first use, off the start-up path
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # it opens its table with a deprecated call
+        import hstspreload  # a 1 MB table: loaded on first use, off the start-up path
 
-    return bool(hstspreload.in_hsts_preload(host))
+        return bool(hstspreload.in_hsts_preload(host))
 
 
 def list_version() -> str:
