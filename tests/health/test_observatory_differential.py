@@ -56,7 +56,7 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _hosts(all_cases: list[dict[str, Any]]) -> set[str]:
-    hosts = set()
+    hosts: set[str] = set()
     for c in all_cases:
         names = [c["host"]] + [u.split("/")[2] for u, _ in c["http_chain"] or []]
         for name in names:
