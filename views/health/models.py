@@ -267,7 +267,7 @@ def _score(modifier: int) -> str:
 class ObservatoryTestsModel(RowsModel):
     """The Observatory's ten tests: result name, score modifier, what was seen, and the rule's link."""
 
-    headers = ("Test", "Result", "Score", "What was seen", f"Rule at {OBSERVATORY_COMMIT[:7]} (double-click)")
+    headers = ("Test", "Result", "Score", "What was seen", f"Rule ({OBSERVATORY_COMMIT[:7]})")
     status_column = 2
 
     def __init__(self, parent: Any = None) -> None:

@@ -145,7 +145,7 @@ class HealthView(OpsView):
         self.tests_model = ObservatoryTestsModel(self)
         self.tests_table = _table(self.tests_model)
         self.tests_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((200, 375, 48, 250, 170)):
+        for column, width in enumerate((195, 372, 46, 265, 160)):
             self.tests_table.setColumnWidth(column, width)
         self.tests_table.doubleClicked.connect(self._open_rule)
         self.tests_table.verticalHeader().setDefaultSectionSize(22)
@@ -355,7 +355,7 @@ class HealthView(OpsView):
             + (f" ({', '.join(f'{t.title} {t.modifier:+d}' for t in deductions)})" if deductions else "")
             + ". " + ("Every header is at least as strict as the seed's policy." if not problems
                       else f"{problems} header{'s' if problems > 1 else ''} missing or weaker than the seed's policy."))
-        self.chain_label.setText(_chain_text(report.chain))
+        self.chain_label.setText(_chain_text(report.chain) + " Double-click a test to open its rule.")
         self.tests_model.set_report(report)
         self.headers_model.set_report(report)
 
