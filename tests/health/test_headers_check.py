@@ -148,6 +148,8 @@ async def test_a_redirect_loop_stops_after_ten_redirects(site: Callable[[dict[st
     assert report is not None, res.detail
     assert len(report.chain) == 11 and all(h.status == 302 for h in report.chain)
     assert report.chain[-1].url.endswith("/10")
+    redirection = report.test("redirection")
+    assert redirection is not None and "Still redirecting after 10 redirects" in redirection.note
 
 
 async def test_cookies_set_along_the_chain_are_graded(site: Callable[[dict[str, Any]], str]) -> None:

@@ -330,3 +330,17 @@ def test_optional_agrees_with_recorded_v163_results_on_its_own_cases() -> None:
         if (report.score, report.grade) != (ref["full"]["score"], ref["full"]["grade"]):
             disagree.append(f"{case['id']}: {report.score} {report.grade} vs {ref['full']}")
     assert not disagree, "\n".join(disagree[:30])
+
+
+def test_where_the_observatory_misreads_the_report_says_so() -> None:
+    nan = grade_headers([("Strict-Transport-Security", "max-age=forever")], url=SITE)
+    hsts = nan.test("strict-transport-security")
+    assert hsts is not None and hsts.result == "hsts-implemented-max-age-at-least-six-months"
+    assert "browsers ignore this header" in hsts.note
+    page = '<html><head><meta http-equiv="Content-Security-Policy" content="frame-ancestors \'none\'; default-src \'self\'"></head></html>'
+    meta_only = grade_headers([("Content-Type", "text/html")], url=SITE, html=page)
+    xfo = meta_only.test("x-frame-options")
+    assert xfo is not None and xfo.result == "x-frame-options-implemented-via-csp"
+    assert "browsers ignore it" in xfo.note
+    header = grade_headers([("Content-Security-Policy", "frame-ancestors 'none'")], url=SITE)
+    assert header.test("x-frame-options").note == ""  # type: ignore[union-attr]

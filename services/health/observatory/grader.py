@@ -142,7 +142,10 @@ def analyze(scan: ScanInput) -> ScanReport:
     # Redirection
     redirection = an.redirection_test(scan.http, scan.http_chain)
     route = " → ".join(f"{h.url} ({h.status})" for h in scan.http_chain)
-    results.append(TestResult("redirection", redirection, modifier(redirection), _short(route, 600)))
+    redirect_note = ""
+    if len(scan.http_chain) > 10 and scan.http_chain[-1].status in (301, 302, 303, 307, 308):
+        redirect_note = f"Still redirecting after {len(scan.http_chain) - 1} redirects: the scan stopped there."
+    results.append(TestResult("redirection", redirection, modifier(redirection), _short(route, 600), redirect_note))
 
     # Referrer-Policy
     referrer_headers = auto.all("referrer-policy")
@@ -154,6 +157,9 @@ def analyze(scan: ScanInput) -> ScanReport:
     # HSTS
     hsts_seen = (hsts_response.header("strict-transport-security") or "") if hsts_response else ""
     hsts_note = ""
+    if hsts.max_age is not None and hsts.max_age != hsts.max_age:  # NaN: max-age is not a number
+        hsts_note = ("max-age is not a number, so browsers ignore this header; the Observatory still counts it as "
+                     "six months or more.")
     if hsts.preloaded:
         hsts_seen = (hsts_seen + " · " if hsts_seen else "") + f"{scan.host} is on the HSTS preload list"
     results.append(TestResult("strict-transport-security", hsts.result, modifier(hsts.result), hsts_seen, hsts_note))
@@ -180,7 +186,12 @@ def analyze(scan: ScanInput) -> ScanReport:
     if xfo == "x-frame-options-implemented-via-csp" and csp.data:
         xfo_seen = "CSP frame-ancestors " + " ".join(csp.data["frame-ancestors"]) + (
             f" (X-Frame-Options: {xfo_seen})" if xfo_seen else "")
-    results.append(TestResult("x-frame-options", xfo, modifier(xfo), xfo_seen))
+    xfo_note = ""
+    header_csp = [p for v in auto.all("content-security-policy") for p in v.split(",")]
+    if xfo == "x-frame-options-implemented-via-csp" and not any("frame-ancestors" in p.lower() for p in header_csp):
+        xfo_note = ("frame-ancestors comes only from a <meta> tag, where browsers ignore it: framing is not "
+                    "prevented, though the Observatory gives the bonus.")
+    results.append(TestResult("x-frame-options", xfo, modifier(xfo), xfo_seen, xfo_note))
     corp = an.corp_test(auto.header("cross-origin-resource-policy"))
     results.append(TestResult("cross-origin-resource-policy", corp, modifier(corp),
                               auto.header("cross-origin-resource-policy") or ""))
