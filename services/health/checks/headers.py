@@ -8,6 +8,7 @@ modifier, the link to its rule) and each request of the redirect chain ("hop").
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlsplit
 
 import httpx
@@ -102,7 +103,9 @@ class HeadersCheck(Check):
                           latency_ms=latency,
                           parts=[Part(f"{HOP_PREFIX}{i + 1}", Status.UP, h.url, detail=h.location, code=str(h.status),
                                       verdict="hop") for i, h in enumerate(scan.auto_chain)])
-        report = report_for_scan(scan)
+        # Off the loop's thread: parsing a big page, and loading the preload and public-suffix lists the
+        # first time, take tens of milliseconds (the console's loop is the Qt thread).
+        report = await asyncio.to_thread(report_for_scan, scan)
         parts = report_parts(report)
         metrics = {"score": float(report.score), "uncurved": float(report.uncurved),
                    "https": 1.0 if report.https else 0.0, "algorithm": float(report.algorithm),
