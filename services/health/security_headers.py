@@ -1,103 +1,70 @@
-"""Security headers graded the way the Mozilla HTTP Observatory grades them, and compared with the
+"""Security headers graded exactly as the Mozilla HTTP Observatory grades them, and compared with the
 seed's policy (``next.config.js`` ``securityHeaders`` plus ``config.ts`` ``security.headers``).
 
-The Observatory's published rules (mdn/mdn-http-observatory: ``src/analyzer/tests/*.js`` and
-``src/grader/charts.js``): every site starts at 100; each test adds its modifier; bonuses count only
-when the score without them is at least 90; the grade is read from the score rounded down to a
-multiple of 5. Only the header tests are run here (CSP, HSTS, X-Frame-Options,
-X-Content-Type-Options, Referrer-Policy); cookies, redirection, SRI, CORS and CORP need more than one
-response and are left out. Permissions-Policy is not scored by the Observatory; it is compared with
-the seed's policy only.
+The grading is :mod:`services.health.observatory`: mdn/mdn-http-observatory v1.6.3, scoring
+algorithm 5 (commit 22e088df69a0d8734bd8f6ffad8a7ff97da8ddb8), all ten tests (CSP, cookies, CORS,
+redirection, Referrer-Policy, HSTS, subresource integrity, X-Content-Type-Options, X-Frame-Options,
+CORP). This module adds what the Observatory does not do: each graded header held against the seed's
+policy, with what is weaker and why it matters. Permissions-Policy is not scored by the Observatory;
+it is compared with the seed's policy only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from services.health.observatory import (
+    ALGORITHM_VERSION,
+    Hop,
+    ScanInput,
+    ScanReport,
+    SeenResponse,
+    TestResult,
+    analyze,
+    grade_for,
+)
+from services.health.observatory.analyzers import referrer_policy
+from services.health.observatory.csp import CspInvalid
+from services.health.observatory.csp import parse_csp as _parse_policies
+from services.health.observatory.model import RESULTS
 from services.seed_policy import CONTENT_SECURITY_POLICY, SEED_POLICY
 
-# --- the seed's policy --------------------------------------------------------------------------------
+__all__ = ["ALGORITHM_VERSION", "MODIFIERS", "SEED_CSP", "SEED_POLICY", "HeaderFinding", "HeaderReport",
+           "grade_for", "grade_headers", "report_for_scan", "single_response_scan"]
 
 SEED_CSP = CONTENT_SECURITY_POLICY
-
-# --- the Observatory's tables -----------------------------------------------------------------------
-
-MODIFIERS: dict[str, int] = {
-    "csp-implemented-with-no-unsafe-default-src-none": 10,
-    "csp-implemented-with-no-unsafe": 5,
-    "csp-implemented-with-unsafe-inline-in-style-src-only": 0,
-    "csp-implemented-with-insecure-scheme-in-passive-content-only": -10,
-    "csp-implemented-with-unsafe-eval": -10,
-    "csp-implemented-with-unsafe-inline": -20,
-    "csp-implemented-with-insecure-scheme": -20,
-    "csp-header-invalid": -25,
-    "csp-not-implemented": -25,
-    "hsts-preloaded": 5,
-    "hsts-implemented-max-age-at-least-six-months": 0,
-    "hsts-implemented-max-age-less-than-six-months": -10,
-    "hsts-not-implemented": -20,
-    "hsts-header-invalid": -20,
-    "hsts-not-implemented-no-https": -20,
-    "hsts-invalid-cert": -20,
-    "x-frame-options-implemented-via-csp": 5,
-    "x-frame-options-sameorigin-or-deny": 0,
-    "x-frame-options-allow-from-origin": 0,
-    "x-frame-options-not-implemented": -20,
-    "x-frame-options-header-invalid": -20,
-    "x-content-type-options-nosniff": 0,
-    "x-content-type-options-not-implemented": -5,
-    "x-content-type-options-header-invalid": -5,
-    "referrer-policy-private": 5,
-    "referrer-policy-not-implemented": 0,
-    "referrer-policy-unsafe": -5,
-    "referrer-policy-header-invalid": -5,
-}
-GRADES = ((100, "A+"), (90, "A"), (85, "A-"), (80, "B+"), (70, "B"), (65, "B-"), (60, "C+"), (50, "C"),
-          (45, "C-"), (40, "D+"), (30, "D"), (25, "D-"), (0, "F"))
-MINIMUM_SCORE_FOR_EXTRA_CREDIT = 90
-SIX_MONTHS = 15_552_000  # the Observatory's "white lie" for 15768000
-
-DANGEROUSLY_BROAD = {"ftp:", "http:", "https:", "*", "http://*", "http://*.*", "https://*", "https://*.*"}
-UNSAFE_INLINE = {"'unsafe-inline'", "data:"}
-NONCE_HASH = ("'sha256-", "'sha384-", "'sha512-", "'nonce-")
-PASSIVE = ("img-src", "media-src")
-REFERRER_GOOD = ("no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin")
-REFERRER_BAD = ("origin", "origin-when-cross-origin", "unsafe-url", "no-referrer-when-downgrade")
-# Strictest first: a policy is at least as strict as another when it comes earlier.
+MODIFIERS: dict[str, int] = {name: mod for name, (mod, _) in RESULTS.items()}
 REFERRER_ORDER = ("no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin",
                   "no-referrer-when-downgrade", "origin", "origin-when-cross-origin", "unsafe-url")
 
 
-def grade_for(score: int) -> str:
-    score = max(score, 0)
-    rounded = min(score - score % 5, 100)
-    for floor, grade in GRADES:
-        if rounded >= floor:
-            return grade
-    return "F"
-
-
-class CspInvalid(ValueError):
-    pass
-
-
 def parse_csp(value: str) -> dict[str, list[str]]:
-    """Directives of a CSP (several policies separated by commas are merged, first one wins)."""
-    csp: dict[str, list[str]] = {}
-    for policy in value.split(","):
-        for raw in policy.split(";"):
-            tokens = raw.strip().split()
-            if not tokens:
-                continue
-            name = tokens[0].lower()
-            sources = [t if t.lower().startswith(NONCE_HASH) else t.lower() for t in tokens[1:]]
-            if name in csp:
-                continue
-            csp[name] = sources
-    if not csp:
+    """Directives of one CSP header value as the Observatory combines them (policies split at commas)."""
+    parsed = _parse_policies([p.strip() for p in value.split(",")])
+    if not parsed.directives:
         raise CspInvalid("no directives")
-    return csp
+    return {name: sorted(sources) for name, sources in parsed.directives.items()}
+
+
+def parse_hsts(value: str) -> tuple[int | None, bool, bool]:
+    """(max-age, includeSubDomains, preload) for the seed comparison; ValueError when unrecognisable."""
+    if "," in value:
+        raise ValueError("set more than once")
+    max_age: int | None = None
+    sub = preload = False
+    for item in value.split(";"):
+        item = item.strip().lower()
+        if item.startswith("max-age="):
+            max_age = int(item[8:].strip().strip('"'))
+        elif item == "includesubdomains":
+            sub = True
+        elif item == "preload":
+            preload = True
+    if max_age is None:
+        raise ValueError("max-age missing")
+    return max_age, sub, preload
 
 
 @dataclass(frozen=True)
@@ -126,6 +93,10 @@ class HeaderReport:
     grade: str
     # Score before bonuses; bonuses only count when this is 90 or more.
     uncurved: int
+    # The Observatory's ten tests, and the redirects followed to the graded page.
+    tests: tuple[TestResult, ...] = ()
+    chain: tuple[Hop, ...] = ()
+    algorithm: int = ALGORITHM_VERSION
 
     def finding(self, header: str) -> HeaderFinding | None:
         for f in self.findings:
@@ -133,132 +104,22 @@ class HeaderReport:
                 return f
         return None
 
+    def test(self, name: str) -> TestResult | None:
+        return next((t for t in self.tests if t.test == name), None)
+
     @property
     def problems(self) -> tuple[HeaderFinding, ...]:
         return tuple(f for f in self.findings if not f.ok)
 
-
-def _get(headers: Mapping[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name.lower():
-            return value
-    return None
+    @property
+    def deductions(self) -> tuple[TestResult, ...]:
+        return tuple(t for t in self.tests if t.modifier < 0)
 
 
-# --- Observatory tests ------------------------------------------------------------------------------
-
-def observatory_csp(value: str | None, https: bool) -> tuple[str, dict[str, list[str]] | None]:
-    if value is None or not value.strip():
-        return "csp-not-implemented", None
-    try:
-        csp = parse_csp(value)
-    except CspInvalid:
-        return "csp-header-invalid", None
-    default = csp.get("default-src")
-    object_src = set(csp.get("object-src") or default or ["*"])
-    script_src = set(csp.get("script-src") or default or ["*"])
-    style_src = set(csp.get("style-src") or default or ["*"])
-    for sources in (script_src, style_src):
-        if any(s.startswith(NONCE_HASH) for s in sources):
-            sources.discard("'unsafe-inline'")
-    outcome: str | None = None
-    if any(s.startswith(NONCE_HASH) for s in script_src) and "'strict-dynamic'" in script_src:
-        for s in list(script_src):
-            if any(s.startswith(b) for b in DANGEROUSLY_BROAD) or s in ("'self'", "'unsafe-inline'"):
-                script_src.discard(s)
-    elif "'strict-dynamic'" in script_src:
-        outcome = "csp-header-invalid"
-    active = [s for name, sources in csp.items() if name not in PASSIVE and name != "script-src" for s in sources]
-    active += list(script_src)
-    passive = [s for name in PASSIVE for s in (csp.get(name) or default or [])]
-    if script_src & (DANGEROUSLY_BROAD | UNSAFE_INLINE) or object_src & DANGEROUSLY_BROAD:
-        outcome = outcome or "csp-implemented-with-unsafe-inline"
-    if https and any(s.startswith(("http:", "ftp:")) for s in active):
-        outcome = outcome or "csp-implemented-with-insecure-scheme"
-    if "'unsafe-eval'" in script_src | style_src:
-        outcome = outcome or "csp-implemented-with-unsafe-eval"
-    if https and any(s.startswith(("http:", "ftp:")) for s in passive):
-        outcome = outcome or "csp-implemented-with-insecure-scheme-in-passive-content-only"
-    if style_src & (DANGEROUSLY_BROAD | UNSAFE_INLINE):
-        outcome = outcome or "csp-implemented-with-unsafe-inline-in-style-src-only"
-    if default == ["'none'"]:
-        outcome = outcome or "csp-implemented-with-no-unsafe-default-src-none"
-    return outcome or "csp-implemented-with-no-unsafe", csp
-
-
-def parse_hsts(value: str) -> tuple[int | None, bool, bool]:
-    """(max-age, includeSubDomains, preload); raises ValueError when it cannot be recognised."""
-    if "," in value:
-        raise ValueError("set more than once")
-    max_age: int | None = None
-    sub = preload = False
-    for item in value.split(";"):
-        item = item.strip().lower()
-        if item.startswith("max-age="):
-            digits = item[8:].strip().strip('"')
-            max_age = int(digits)
-        elif item == "includesubdomains":
-            sub = True
-        elif item == "preload":
-            preload = True
-    if max_age is None:
-        raise ValueError("max-age missing")
-    return max_age, sub, preload
-
-
-def observatory_hsts(value: str | None, https: bool, cert_ok: bool = True) -> str:
-    if not https:
-        return "hsts-not-implemented-no-https"
-    if not cert_ok:
-        return "hsts-invalid-cert"
-    if value is None:
-        return "hsts-not-implemented"
-    try:
-        max_age, _, _ = parse_hsts(value)
-    except ValueError:
-        return "hsts-header-invalid"
-    assert max_age is not None
-    return ("hsts-implemented-max-age-less-than-six-months" if max_age < SIX_MONTHS
-            else "hsts-implemented-max-age-at-least-six-months")
-
-
-def observatory_xfo(value: str | None, csp: dict[str, list[str]] | None) -> str:
-    if value is None:
-        outcome = "x-frame-options-not-implemented"
-    else:
-        xfo = value.strip().lower()
-        if xfo in ("deny", "sameorigin"):
-            outcome = "x-frame-options-sameorigin-or-deny"
-        elif xfo.startswith("allow-from"):
-            outcome = "x-frame-options-allow-from-origin"
-        else:
-            outcome = "x-frame-options-header-invalid"
-    if csp is not None and "frame-ancestors" in csp:
-        outcome = "x-frame-options-implemented-via-csp"
-    return outcome
-
-
-def observatory_xcto(value: str | None) -> str:
-    if value is None:
-        return "x-content-type-options-not-implemented"
-    return ("x-content-type-options-nosniff" if value.strip().lower() == "nosniff"
-            else "x-content-type-options-header-invalid")
-
-
-def _referrer_policy(value: str) -> str:
-    valid = [v.strip().lower() for v in value.split(",") if v.strip().lower() in REFERRER_ORDER]
-    return valid[-1] if valid else ""
-
-
-def observatory_referrer(value: str | None) -> str:
-    if value is None:
-        return "referrer-policy-not-implemented"
-    policy = _referrer_policy(value)
-    if policy in REFERRER_GOOD:
-        return "referrer-policy-private"
-    if policy in REFERRER_BAD:
-        return "referrer-policy-unsafe"
-    return "referrer-policy-header-invalid"
+def _get(headers: Mapping[str, str] | Iterable[tuple[str, str]], name: str) -> str | None:
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    values = [v for k, v in items if k.lower() == name.lower()]
+    return ", ".join(values) if values else None
 
 
 # --- comparison with the seed ------------------------------------------------------------------------
@@ -313,15 +174,17 @@ def _permissions(value: str) -> dict[str, str]:
     return out
 
 
-def _finding_csp(value: str | None, https: bool) -> tuple[HeaderFinding, dict[str, list[str]] | None]:
-    code, csp = observatory_csp(value, https)
+def _finding_csp(value: str | None, test: TestResult,
+                 data: dict[str, tuple[str, ...]] | None) -> HeaderFinding:
+    code = test.result
+    csp = None if data is None else {k: list(v) for k, v in data.items()}
     expected = SEED_POLICY["Content-Security-Policy"]
     why = _CSP_WHY.get(code, "")
     if csp is None:
         verdict = "missing" if code == "csp-not-implemented" else "invalid"
         text = f"Content-Security-Policy is {'missing' if verdict == 'missing' else 'not valid'}: {why}. " \
                "The seed sets one for every page."
-        return HeaderFinding("Content-Security-Policy", value, expected, verdict, code, MODIFIERS[code], text), None
+        return HeaderFinding("Content-Security-Policy", value, expected, verdict, code, MODIFIERS[code], text)
     wider = _csp_widening(csp, parse_csp(expected))
     observatory = f"The Observatory scores it {MODIFIERS[code]:+d} ({code})" + (f": {why}." if why else ".")
     if wider:
@@ -330,12 +193,12 @@ def _finding_csp(value: str | None, https: bool) -> tuple[HeaderFinding, dict[st
     else:
         text = "At least as strict as the seed's policy. " + observatory
         verdict = "ok"
-    return HeaderFinding("Content-Security-Policy", value, expected, verdict, code, MODIFIERS[code], text), csp
+    return HeaderFinding("Content-Security-Policy", value, expected, verdict, code, MODIFIERS[code], text)
 
 
-def _finding_hsts(value: str | None, https: bool, cert_ok: bool) -> HeaderFinding:
+def _finding_hsts(value: str | None, https: bool, test: TestResult) -> HeaderFinding:
     expected = SEED_POLICY["Strict-Transport-Security"]
-    code = observatory_hsts(value, https, cert_ok)
+    code = test.result
     mod = MODIFIERS[code]
     name = "Strict-Transport-Security"
     if value is None:
@@ -347,6 +210,10 @@ def _finding_hsts(value: str | None, https: bool, cert_ok: bool) -> HeaderFindin
     try:
         max_age, sub, preload = parse_hsts(value)
     except ValueError as exc:
+        if code != "hsts-header-invalid":  # the Observatory reads what it can (max-age=abc passes)
+            return HeaderFinding(name, value, expected, "invalid", code, mod,
+                                 f"Browsers cannot read it ({exc}), though the Observatory scores it {mod:+d} "
+                                 f"({code}).")
         return HeaderFinding(name, value, expected, "invalid", code, mod,
                              f"Cannot be recognised ({exc}); browsers ignore it. Observatory {mod:+d} ({code}).")
     seed_age, _, _ = parse_hsts(expected)
@@ -361,8 +228,8 @@ def _finding_hsts(value: str | None, https: bool, cert_ok: bool) -> HeaderFindin
     tail = f"Observatory {mod:+d} ({code})."
     if not https:
         tail = f"The page is served over plain http, where browsers ignore HSTS: Observatory {mod:+d} ({code})."
-    elif preload:
-        tail += " The +5 preload bonus needs the domain on the preload list, which the console does not look up."
+    elif preload and code != "hsts-preloaded":
+        tail += " The +5 preload bonus needs the domain on Chromium's preload list, and it is not on it (yet)."
     if gaps:
         return HeaderFinding(name, value, expected, "weaker", code, mod, "Weaker than the seed: " + "; ".join(gaps)
                              + ". " + tail)
@@ -370,9 +237,10 @@ def _finding_hsts(value: str | None, https: bool, cert_ok: bool) -> HeaderFindin
                          + tail)
 
 
-def _finding_xfo(value: str | None, csp: dict[str, list[str]] | None) -> HeaderFinding:
+def _finding_xfo(value: str | None, data: dict[str, tuple[str, ...]] | None, test: TestResult) -> HeaderFinding:
     expected = SEED_POLICY["X-Frame-Options"]
-    code = observatory_xfo(value, csp)
+    code = test.result
+    csp = None if data is None else {k: list(v) for k, v in data.items()}
     mod = MODIFIERS[code]
     name = "X-Frame-Options"
     via_csp = csp is not None and csp.get("frame-ancestors") == ["'none'"]
@@ -394,9 +262,9 @@ def _finding_xfo(value: str | None, csp: dict[str, list[str]] | None) -> HeaderF
                          f"'{value}' is not a value browsers understand, so framing is not prevented. {note}")
 
 
-def _finding_xcto(value: str | None) -> HeaderFinding:
+def _finding_xcto(value: str | None, test: TestResult) -> HeaderFinding:
     expected = SEED_POLICY["X-Content-Type-Options"]
-    code = observatory_xcto(value)
+    code = test.result
     mod = MODIFIERS[code]
     name = "X-Content-Type-Options"
     if value is None:
@@ -409,16 +277,16 @@ def _finding_xcto(value: str | None) -> HeaderFinding:
                          f"'{value}' is not 'nosniff', so browsers ignore it. Observatory {mod:+d} ({code}).")
 
 
-def _finding_referrer(value: str | None) -> HeaderFinding:
+def _finding_referrer(value: str | None, test: TestResult) -> HeaderFinding:
     expected = SEED_POLICY["Referrer-Policy"]
-    code = observatory_referrer(value)
+    code = test.result
     mod = MODIFIERS[code]
     name = "Referrer-Policy"
     if value is None:
         return HeaderFinding(name, None, expected, "missing", code, mod,
                              "Missing: browsers fall back to their default, which may send full URLs (with listing "
                              f"ids and search terms) to other sites. Observatory {mod:+d} ({code}).")
-    policy = _referrer_policy(value)
+    policy = referrer_policy([value], [])
     if not policy:
         return HeaderFinding(name, value, expected, "invalid", code, mod,
                              f"'{value}' is not a referrer policy browsers know. Observatory {mod:+d} ({code}).")
@@ -452,20 +320,52 @@ def _finding_permissions(value: str | None) -> HeaderFinding:
                          "Camera, microphone and location are off, as in the seed. Not scored by the Observatory.")
 
 
-def grade_headers(headers: Mapping[str, str], *, url: str, cert_ok: bool = True) -> HeaderReport:
-    """Grade one response's headers (names in any case)."""
-    https = url.lower().startswith("https://")
-    csp_finding, csp = _finding_csp(_get(headers, "Content-Security-Policy"), https)
+
+def single_response_scan(headers: Mapping[str, str] | Iterable[tuple[str, str]], *, url: str, cert_ok: bool = True,
+                         html: str | None = None, status: int = 200) -> ScanInput:
+    """A scan of one response: over https, http is taken to redirect to the same URL on https first
+    (redirection-to-https); over http, to answer itself (redirection-missing)."""
+    items = tuple(headers.items() if isinstance(headers, Mapping) else headers)
+    if html is not None and not any(k.lower() == "content-type" for k, _ in items):
+        items = (*items, ("Content-Type", "text/html; charset=utf-8"))
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    response = SeenResponse(url, status, items, html, cert_ok)
+    if parts.scheme == "https":
+        http_url = parts._replace(scheme="http", netloc=host).geturl()
+        chain = (Hop(http_url, 301, url), Hop(url, status))
+        http = SeenResponse(url, status, items, html, True)  # the http side has no certificate to fail
+        return ScanInput(host, response, url, https=response, http=http, http_chain=chain, auto_chain=(Hop(url, status),),
+                         cookies=tuple((url, v) for k, v in items if k.lower() == "set-cookie"))
+    return ScanInput(host, response, url, https=None, http=response, http_chain=(Hop(url, status),),
+                     auto_chain=(Hop(url, status),),
+                     cookies=tuple((url, v) for k, v in items if k.lower() == "set-cookie"))
+
+
+def report_for_scan(scan: ScanInput) -> HeaderReport:
+    """Grade a scan and hold its final page's headers against the seed's policy."""
+    assert scan.auto is not None
+    report: ScanReport = analyze(scan)
+    auto = scan.auto
+    https = scan.auto_https
+    tests = {t.test: t for t in report.tests}
+    csp_value = _get(auto.headers, "Content-Security-Policy")
+    csp_finding = _finding_csp(csp_value, tests["content-security-policy"], report.csp_data)
+    hsts_response = scan.https
     findings = (
         csp_finding,
-        _finding_hsts(_get(headers, "Strict-Transport-Security"), https, cert_ok),
-        _finding_xfo(_get(headers, "X-Frame-Options"), csp),
-        _finding_xcto(_get(headers, "X-Content-Type-Options")),
-        _finding_referrer(_get(headers, "Referrer-Policy")),
-        _finding_permissions(_get(headers, "Permissions-Policy")),
+        _finding_hsts(_get((hsts_response or auto).headers, "Strict-Transport-Security"), https,
+                      tests["strict-transport-security"]),
+        _finding_xfo(_get(auto.headers, "X-Frame-Options"), report.csp_data, tests["x-frame-options"]),
+        _finding_xcto(_get(auto.headers, "X-Content-Type-Options"), tests["x-content-type-options"]),
+        _finding_referrer(_get(auto.headers, "Referrer-Policy"), tests["referrer-policy"]),
+        _finding_permissions(_get(auto.headers, "Permissions-Policy")),
     )
-    modifiers = [f.modifier for f in findings if f.modifier is not None]
-    uncurved = 100 + sum(m for m in modifiers if m < 0)
-    with_bonus = 100 + sum(modifiers)
-    score = max(0, with_bonus if uncurved >= MINIMUM_SCORE_FOR_EXTRA_CREDIT else uncurved)
-    return HeaderReport(url, https, findings, score, grade_for(score), max(0, uncurved))
+    return HeaderReport(auto.url, https, findings, report.score, report.grade, report.uncurved, report.tests,
+                        scan.auto_chain, report.algorithm)
+
+
+def grade_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]], *, url: str, cert_ok: bool = True,
+                  html: str | None = None) -> HeaderReport:
+    """Grade one response's headers (names in any case, repeats as pairs) and optional page HTML."""
+    return report_for_scan(single_response_scan(headers, url=url, cert_ok=cert_ok, html=html))

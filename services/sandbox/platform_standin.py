@@ -39,6 +39,15 @@ HOME_PAGE = (
     '<p><a href="/api/health">Service health</a></p><footer>Sandbox stand-in of the brokerage web platform.'
     "</footer></body></html>"
 )
+# For the security-header report: an old address that moved (308, as an apex → www redirect does)
+# and a listings page that loads a third-party map script without an integrity attribute.
+MOVED = {"/moved": "/"}
+LISTINGS_PAGE = (
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Listings · Harbor Point Realty</title>'
+    '<script src="/_next/static/chunks/main.js" defer></script>'
+    '<script src="https://unpkg.com/leaflet@1.9.4/dist/leaflet.js" defer></script></head>'
+    "<body><h1>Homes for sale</h1><div id=\"map\"></div></body></html>"
+)
 Mode = Literal["healthy", "unhealthy", "malformed", "slow"]
 
 
@@ -350,6 +359,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._respond(status, "application/json; charset=utf-8", body)
         elif path == "/":
             self._respond(200, "text/html; charset=utf-8", HOME_PAGE.encode())
+        elif path in MOVED:
+            self._respond(308, "text/plain; charset=utf-8", b"Permanent Redirect", location=MOVED[path])
+        elif path == "/listings":
+            self._respond(200, "text/html; charset=utf-8", LISTINGS_PAGE.encode())
         else:
             page = "<!DOCTYPE html><html><head><title>404: This page could not be found</title></head></html>"
             self._respond(404, "text/html; charset=utf-8", page.encode())
@@ -361,9 +374,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._head_only = True
         self.do_GET()
 
-    def _respond(self, status: int, content_type: str, body: bytes) -> None:
+    def _respond(self, status: int, content_type: str, body: bytes, location: str = "") -> None:
         faults = self.server.standin.faults
         self.send_response(faults.status or status)
+        if location:
+            self.send_header("Location", location)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         for name, value in SECURITY_HEADERS:

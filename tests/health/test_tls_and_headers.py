@@ -125,7 +125,9 @@ def test_a_strict_policy_earns_the_bonuses_and_a_plain_http_site_loses_hsts() ->
 
     plain = grade_headers(SEED_HEADERS, url="http://127.0.0.1:8000/")
     assert plain.finding("Strict-Transport-Security").code == "hsts-not-implemented-no-https"
-    assert (plain.score, plain.grade) == (60, "C+")
+    # 100 - 20 (CSP) - 20 (no https: no HSTS) - 20 (http does not redirect to https) = 40, D+.
+    assert plain.test("redirection").result == "redirection-missing"
+    assert (plain.score, plain.grade) == (40, "D+")
 
 
 def test_missing_and_weak_headers_are_each_explained() -> None:
@@ -165,8 +167,10 @@ async def test_headers_check_up_then_degraded_by_a_dropped_header_then_down(pg_d
     try:
         res = await run_check(HeadersCheck(), env, ctx)
         assert res.status is Status.UP, res.detail
-        assert res.detail.startswith("Observatory grade C+ (60)")  # plain http: no HSTS credit
-        assert len(res.parts) == 6
+        # Plain http: no HSTS and no redirect to https (each -20), as the Observatory grades it.
+        assert res.detail.startswith("Observatory grade D+ (40, v1.6.3 algorithm 5)")
+        assert len([p for p in res.parts if p.verdict not in ("test", "hop")]) == 6
+        assert len([p for p in res.parts if p.verdict == "test"]) == 10
 
         server.drop_header("X-Frame-Options")
         res = await run_check(HeadersCheck(), env, ctx)
@@ -182,10 +186,10 @@ async def test_headers_check_up_then_degraded_by_a_dropped_header_then_down(pg_d
             server.drop_header(name)
         server.override_header("Referrer-Policy", "unsafe-url")
         res = await run_check(HeadersCheck(), env, ctx)
-        # 100 - 25 (no CSP) - 20 (no XFO) - 20 (no https) - 5 (XCTO) - 5 (referrer) = 25: D-, the lowest
-        # the header tests can give; under 40 counts as down.
-        assert res.status is Status.DOWN and res.detail.startswith("Observatory grade D- (25)")
-        assert "5 headers missing or weak" in res.detail
+        # 100 - 25 (no CSP) - 20 (no XFO) - 20 (no https) - 20 (no redirect to https) - 5 (XCTO) - 5 (referrer)
+        # = 5: F. A weak grade is degraded, not down: the site answers.
+        assert res.status is Status.DEGRADED and res.detail.startswith("Observatory grade F (5, ")
+        assert "Content-Security-Policy missing" in res.detail
 
         server.stop()
         res = await run_check(HeadersCheck(), env, ctx)

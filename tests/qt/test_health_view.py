@@ -107,7 +107,14 @@ def test_board_follows_production_down_and_up_with_one_notification_per_transiti
         # Security headers of production: all six as the seed's; a dropped header shows as missing.
         session.select_environment("production")
         await wait_for(lambda: view.headers_model.rowCount() == 6, timeout=15)
-        assert "grade <b>C+</b>" in view.headers_title.text()
+        # Plain http: graded D+ (40) by the Observatory's algorithm 5, with its ten tests and their rules.
+        assert "grade <b>D+</b>, score 40 · algorithm 5 (Observatory v1.6.3)" in view.headers_title.text()
+        assert view.tests_model.rowCount() == 10
+        results = {r[1]: r[2] for r in view.tests_model.rows}
+        assert results["redirection-missing"] == "-20" and results["x-frame-options-implemented-via-csp"] == "+5"
+        assert view.tests_model.rows[0][2].startswith("-")  # deductions first
+        assert view.tests_model.link(0).startswith("https://github.com/mdn/mdn-http-observatory/blob/22e088df")
+        assert "no redirects" in view.chain_label.text()
         prod.drop_header("Permissions-Policy")
         await wait_for(lambda: any(r[0] == "Permissions-Policy" and r[1] == "MISSING"
                                    for r in view.headers_model.rows), timeout=15)
@@ -169,3 +176,30 @@ def test_last_known_state_is_shown_with_its_age_after_a_restart(qtbot, qloop, tm
         qloop.run_until_complete(offline_restart())
     finally:
         prod.stop()
+
+
+def test_observatory_tests_model_shows_results_scores_and_rule_links(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QAbstractItemModelTester
+
+    from services.health.security_headers import grade_headers
+    from views.health.models import ObservatoryTestsModel
+
+    page = '<html><head><script src="https://unpkg.com/x.js"></script></head></html>'
+    report = grade_headers([("X-Frame-Options", "DENY"), ("Content-Type", "text/html")],
+                           url="https://www.harborpoint.example/", html=page)
+    model = ObservatoryTestsModel()
+    QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+    model.set_report(report)
+    assert model.rowCount() == 10
+    rows = {r[1]: r for r in model.rows}
+    sri = rows["sri-not-implemented-but-external-scripts-loaded-securely"]
+    assert sri[2] == "-5" and "https://unpkg.com/x.js (no integrity)" in sri[3]
+    assert sri[4] == "subresource-integrity.js"
+    assert rows["x-frame-options-sameorigin-or-deny"][2] == "+5"
+    row = model.rows.index(sri)
+    assert model.data(model.index(row, 4), Qt.ItemDataRole.ToolTipRole).endswith(
+        "/src/analyzer/tests/subresource-integrity.js")
+    assert "third-party script" in model.data(model.index(row, 1), Qt.ItemDataRole.ToolTipRole)
+    model.set_report(None)
+    assert model.rowCount() == 0 and model.link(0) == ""

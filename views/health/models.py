@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from services.health import CHECK_LABELS, CheckResult, CheckState, Incident, Status
+from services.health.observatory.model import OBSERVATORY_COMMIT, describe
 from services.health.poller import utc_age
 from services.health.security_headers import HeaderReport
 
@@ -257,3 +258,40 @@ class HeadersModel(RowsModel):
                  "not scored" if f.modifier is None else f"{f.modifier:+d} ({f.code})",
                  f.received or "(missing)", f.expected, f.explanation) for f in findings]
         self.set_rows(rows, [VERDICT_STATUS.get(f.verdict, Status.UNKNOWN) for f in findings])
+
+
+def _score(modifier: int) -> str:
+    return "0" if modifier == 0 else f"{modifier:+d}"
+
+
+class ObservatoryTestsModel(RowsModel):
+    """The Observatory's ten tests: result name, score modifier, what was seen, and the rule's link."""
+
+    headers = ("Test", "Result", "Score", "What was seen", f"Rule ({OBSERVATORY_COMMIT[:7]})")
+    status_column = 2
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.links: list[str] = []
+
+    def set_report(self, report: HeaderReport | None) -> None:
+        # Deductions first, then bonuses, then the rest, each in the Observatory's order.
+        tests = sorted(report.tests if report else (), key=lambda t: 0 if t.modifier < 0 else 1 if t.modifier > 0 else 2)
+        self.links = [t.rule_url for t in tests]
+        rows = [(t.title, t.result, _score(t.modifier),
+                 (t.seen or "—") + (f"  ⚠ {t.note}" if t.note else ""),
+                 t.rule_url.rsplit("/", 1)[-1])
+                for t in tests]
+        statuses: list[Status | None] = [Status.UP if t.modifier > 0 else Status.DEGRADED if t.modifier < 0
+                                         else Status.UNKNOWN for t in tests]
+        self.set_rows(rows, statuses)
+
+    def link(self, row: int) -> str:
+        return self.links[row] if 0 <= row < len(self.links) else ""
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and index.isValid() and index.column() == 4:
+            return self.link(index.row())
+        if role == Qt.ItemDataRole.ToolTipRole and index.isValid() and index.column() == 1 and self.rows:
+            return describe(str(self.rows[index.row()][1]))
+        return super().data(index, role)

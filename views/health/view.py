@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -30,6 +31,7 @@ from console.session import Session
 from services.health import CHECK_LABELS, CheckState, Status, Transition, all_checks
 from services.health.checks.headers import report_from_result
 from services.health.history import WINDOWS, HealthHistory, LatencyPoint
+from services.health.observatory import OBSERVATORY_VERSION, Hop
 from services.health.poller import interval_of
 from views.base import OpsView, heading
 from views.health.latency_chart import LatencyChart
@@ -38,6 +40,7 @@ from views.health.models import (
     Cell,
     HeadersModel,
     IncidentsModel,
+    ObservatoryTestsModel,
     PartsModel,
     ResultsModel,
 )
@@ -55,6 +58,15 @@ def _table(model: object, *, stretch_last: bool = True) -> QTableView:
     table.verticalHeader().hide()
     table.setWordWrap(False)
     return table
+
+
+def _chain_text(chain: tuple[Hop, ...]) -> str:
+    if not chain:
+        return ""
+    if len(chain) == 1:
+        return f"Graded page: {chain[0].url} ({chain[0].status}), no redirects."
+    steps = " → ".join(f"{h.url} ({h.status})" for h in chain)
+    return f"Redirects followed ({len(chain) - 1}): {steps}. The last page is the one graded."
 
 
 def _uptime(value: float | None) -> str:
@@ -127,10 +139,27 @@ class HealthView(OpsView):
         self.headers_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in enumerate((170, 120, 260, 220, 220)):
             self.headers_table.setColumnWidth(column, width)
+        self.chain_label = QLabel("")
+        self.chain_label.setWordWrap(True)
+        self.chain_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.tests_model = ObservatoryTestsModel(self)
+        self.tests_table = _table(self.tests_model)
+        self.tests_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate((195, 372, 46, 265, 160)):
+            self.tests_table.setColumnWidth(column, width)
+        self.tests_table.doubleClicked.connect(self._open_rule)
+        self.tests_table.verticalHeader().setDefaultSectionSize(22)
+        self.tests_table.setMinimumHeight(22 * 10 + 30)
         headers_tab = QWidget()
         hdl = QVBoxLayout(headers_tab)
         hdl.addWidget(self.headers_title)
-        hdl.addWidget(self.headers_table)
+        hdl.addWidget(self.chain_label)
+        header_split = QSplitter(Qt.Orientation.Vertical)
+        header_split.addWidget(self.tests_table)
+        header_split.addWidget(self.headers_table)
+        header_split.setStretchFactor(0, 5)
+        header_split.setStretchFactor(1, 2)
+        hdl.addWidget(header_split)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(history_tab, "Check history")
@@ -301,25 +330,39 @@ class HealthView(OpsView):
             self._show_headers(state)
         else:
             self.headers_title.setText(f"Security headers of {env}: not checked (no app URL is set)")
+            self.chain_label.setText("")
             self.headers_model.set_report(None)
+            self.tests_model.set_report(None)
 
     def _show_headers(self, state: CheckState) -> None:
         res = state.last
         report = report_from_result(res) if res is not None else None
-        if res is None or report is None:
+        if res is None or report is None or not report.tests:
             self.headers_title.setText(f"Security headers of {state.env}: "
                                        + (res.detail if res is not None else "not checked yet"))
+            self.chain_label.setText(_chain_text(report.chain) if report is not None else "")
             self.headers_model.set_report(None)
+            self.tests_model.set_report(None)
             return
-        url = self.session.ctx.environment(state.env).app_url if self.session.ready else ""
+        url = report.url or (self.session.ctx.environment(state.env).app_url if self.session.ready else "")
         bonus = "" if report.score == report.uncurved else f" (before bonuses {report.uncurved})"
         problems = len(report.problems)
+        deductions = report.deductions
         self.headers_title.setText(
-            f"<b>{state.env}</b> ({url}): Mozilla Observatory grade <b>{report.grade}</b>, score {report.score}"
-            f"{bonus} — header tests only. "
-            + ("Every header is at least as strict as the seed's policy." if not problems
-               else f"{problems} header{'s' if problems > 1 else ''} missing or weaker than the seed's policy."))
+            f"<b>{state.env}</b> ({url}): Mozilla HTTP Observatory grade <b>{report.grade}</b>, score "
+            f"{report.score}{bonus} · algorithm {report.algorithm} (Observatory v{OBSERVATORY_VERSION}) — "
+            f"{len(deductions)} deduction{'' if len(deductions) == 1 else 's'}"
+            + (f" ({', '.join(f'{t.title} {t.modifier:+d}' for t in deductions)})" if deductions else "")
+            + ". " + ("Every header is at least as strict as the seed's policy." if not problems
+                      else f"{problems} header{'s' if problems > 1 else ''} missing or weaker than the seed's policy."))
+        self.chain_label.setText(_chain_text(report.chain) + " Double-click a test to open its rule.")
+        self.tests_model.set_report(report)
         self.headers_model.set_report(report)
+
+    def _open_rule(self, index: QModelIndex) -> None:
+        link = self.tests_model.link(index.row())
+        if link:
+            QDesktopServices.openUrl(QUrl(link))
 
     async def check_now(self) -> None:
         poller = self.monitor.poller
