@@ -171,19 +171,26 @@ class MainWindow(QMainWindow):
             self._slots[key].layout().addWidget(view)  # type: ignore[union-attr]
             for table in view.findChildren(QAbstractItemView):
                 table.setTabKeyNavigation(False)  # Tab moves on to the next control, never trapped in cells
-            view.layout_done.connect(functools.partial(self.order_tabs, view))
         return self.views[key]
 
-    def order_tabs(self, view: OpsView) -> None:
+    def focus_order(self) -> list[QWidget]:
         """Tab follows the screen's reading order: sidebar, environment, the screen's controls top to
-        bottom and left to right, then the jobs panel."""
-        chain = view.focus_chain()
-        previous: QWidget = self.env_switcher
-        for widget in chain:
-            QWidget.setTabOrder(previous, widget)
-            previous = widget
-        QWidget.setTabOrder(previous, self.jobs_panel.table)
-        QWidget.setTabOrder(self.jobs_panel.table, self.jobs_panel.cancel_button)
+        bottom and left to right (as they are now: a load may add some), then the jobs panel."""
+        chain: list[QWidget] = [self.sidebar, self.env_switcher, *self.current_view().focus_chain()]
+        if self.jobs_dock.isVisible():
+            chain += [w for w in (self.jobs_panel.table, self.jobs_panel.cancel_button) if w.isEnabled()]
+        return chain
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        chain = self.focus_order()
+        widget: QWidget | None = self.focusWidget()
+        while widget is not None and widget not in chain:
+            widget = widget.parentWidget()  # e.g. the line edit inside an editable combo box
+        if widget is None:
+            return super().focusNextPrevChild(next)
+        target = chain[(chain.index(widget) + (1 if next else -1)) % len(chain)]
+        target.setFocus(Qt.FocusReason.TabFocusReason if next else Qt.FocusReason.BacktabFocusReason)
+        return True
 
     def refresh_current(self) -> None:
         self.current_view().reload()

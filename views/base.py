@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from console.session import Session
 
@@ -42,8 +42,6 @@ class LoadedFlag:
 class OpsView(QWidget):
     key = "base"
     title = "View"
-    # Emitted at the first show, once the layout has placed the controls (the window orders Tab then).
-    layout_done = Signal()
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,25 +106,31 @@ class OpsView(QWidget):
 
     def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         super().showEvent(event)
-        if not self._laid_out:
-            self._laid_out = True
-            self.layout_done.emit()
         if not self.loaded.is_set():
             self.reload()
-
-    _laid_out = False
 
     def focus_chain(self) -> list[QWidget]:
         """The view's controls that take Tab focus, in reading order: top to bottom, then left to
         right (controls on one line within a few pixels of each other count as one line)."""
         widgets = [w for w in self.findChildren(QWidget)
-                   if w.focusPolicy() & Qt.FocusPolicy.TabFocus and w.focusProxy() is None]
+                   if w.focusPolicy() & Qt.FocusPolicy.TabFocus and w.focusProxy() is None
+                   and w.isVisible() and w.isEnabled()]
 
-        def where(w: QWidget) -> tuple[int, int]:
-            pos = w.mapTo(self, QPoint(0, 0))
-            return pos.y() // 12, pos.x()
+        return sorted(widgets, key=self.reading_position)
 
-        return sorted(widgets, key=where)
+    def reading_position(self, w: QWidget) -> tuple[int, int]:
+        """Where ``w`` sits on the screen as laid out (line, x), ignoring how far a scroll area inside
+        the view is scrolled (focusing a control scrolls it, which must not change the order)."""
+        x = y = 0
+        node: QWidget | None = w
+        while node is not None and node is not self:
+            parent = node.parentWidget()
+            scrolled = parent is not None and isinstance(parent.parentWidget(), QAbstractScrollArea) \
+                and parent is parent.parentWidget().viewport()  # type: ignore[union-attr]
+            if not scrolled:
+                x, y = x + node.x(), y + node.y()
+            node = parent
+        return y // 12, x
 
     def filter_widget(self) -> QWidget | None:
         """Where Ctrl+F goes: the view's filter field, when it has one."""
