@@ -17,7 +17,6 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
-
 TEARDOWN_S = 20.0
 
 

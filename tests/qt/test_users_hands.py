@@ -139,7 +139,7 @@ def test_cancel_a_backup_stuck_on_frozen_storage(qtbot, qloop, scratch_db: str, 
         make_client(loc).create_bucket(Bucket="frozen")
         env = make_env("staging", ws.EnvironmentKind.STAGING, scratch_db, s3.endpoint_url, "frozen")
         ctx, _path, _secrets = build(tmp_path, [env], app_dirs)
-        session, window = make_window(qtbot, ctx)
+        _session, window = make_window(qtbot, ctx)
         model = window.jobs_panel.model
         QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
         assert s3._proc is not None
@@ -191,7 +191,7 @@ def test_a_failed_backup_shows_where_it_matters(qtbot, qloop, scratch_db: str, t
     make_client(loc).create_bucket(Bucket="gone")
     env = make_env("production", ws.EnvironmentKind.PRODUCTION, scratch_db, s3.endpoint_url, "gone")
     ctx, _path, _secrets = build(tmp_path, [env], app_dirs)
-    session, window = make_window(qtbot, ctx)
+    _session, window = make_window(qtbot, ctx)
     model = window.jobs_panel.model
 
     async def scenario() -> None:
@@ -257,7 +257,7 @@ def test_tab_reaches_every_control_in_reading_order_and_shortcuts(qtbot, qloop, 
     from services.app_context import build_context
 
     ctx = build_context(w, tmp_path / "ws.toml")
-    session, window = make_window(qtbot, ctx)
+    _session, window = make_window(qtbot, ctx)
     window.activateWindow()
 
     async def scenario() -> None:
