@@ -28,7 +28,6 @@ from services.health import (
     HealthPoller,
     Status,
     Transition,
-    summarize,
 )
 
 log = logging.getLogger(__name__)
@@ -167,7 +166,7 @@ class HealthMonitor(QObject):
         prod = self.session.ctx.workspace.production() if self.session.ready else None
         if prod is None or tr.env != prod.name or self.poller is None:
             return
-        status, text = self.poller.environment_status(prod.name)
+        status, text = self.poller.site_status(prod.name)  # the site, never Sentry or a provider's API
         down = status is Status.DOWN
         if self._production_down is None:
             # The first confirmed state after start: announce only an outage (a healthy start is quiet).
@@ -185,7 +184,7 @@ class HealthMonitor(QObject):
     def _update_light(self, env: str) -> None:
         if self.poller is None:
             return
-        status, text = self.poller.environment_status(env)
+        status, text = self.poller.site_status(env)
         self.session.set_light(env, status.value, text)
         prod = self.session.ctx.workspace.production() if self.session.ready else None
         if self.tray is not None and prod is not None and env == prod.name:
@@ -211,9 +210,3 @@ class HealthMonitor(QObject):
             self.tray.showMessage(title, text, icon, 15000)
         log.info("health notification: %s — %s", title, text)
         self.notified.emit(note)
-
-    def production_summary(self) -> tuple[Status, str]:
-        prod = self.session.ctx.workspace.production() if self.session.ready else None
-        if prod is None or self.poller is None:
-            return Status.UNKNOWN, "no production environment"
-        return summarize(prod.name, self.poller.env_states(prod.name))

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QFont
 
 from console.async_bridge import TaskRegistry
 from services.errors import ErrorReport, OperationCancelled
@@ -42,6 +43,7 @@ class Job:
     error: ErrorReport | None = None
     task: asyncio.Task[Any] | None = field(default=None, repr=False)
     kind: str = ""  # what it does, for views that ask "is a backup of X running?" ("backup", …)
+    cancelling: bool = False  # cancel asked; the job says so at once, until its task has stopped
 
     def progress_text(self) -> str:
         s = self.snapshot
@@ -114,7 +116,9 @@ class JobManager(QObject):
     def cancel(self, job_id: int) -> bool:
         for job in self.jobs:
             if job.id == job_id and job.task is not None and not job.task.done():
+                job.cancelling = True
                 job.task.cancel()
+                self.changed.emit(job.id)
                 return True
         return False
 
@@ -153,6 +157,10 @@ class JobsModel(QAbstractTableModel):
             return self.COLUMNS[section]
         return None
 
+    @staticmethod
+    def _stalled(job: Job) -> bool:
+        return bool(job.snapshot and job.snapshot.message.startswith("stalled"))
+
     def job_at(self, row: int) -> Job | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
@@ -169,6 +177,8 @@ class JobsModel(QAbstractTableModel):
             if col == 2:
                 if job.state == JobState.FAILED and job.error:
                     return f"failed: {job.error.sentence}"
+                if job.state == JobState.RUNNING and job.cancelling:
+                    return "cancelling…"
                 if job.state == JobState.RUNNING and job.snapshot and job.snapshot.message:
                     return job.snapshot.message
                 return job.state.value
@@ -180,6 +190,17 @@ class JobsModel(QAbstractTableModel):
                 return job.speed_text()
             if col == 5:
                 return job.eta_text()
+        if role == Qt.ItemDataRole.ForegroundRole and col == 2:
+            if job.state == JobState.FAILED:
+                return QColor("#d93025")
+            if job.state == JobState.RUNNING and (job.cancelling or self._stalled(job)):
+                return QColor("#b06000")
+            if job.state == JobState.DONE:
+                return QColor("#1e8e3e")
+        if role == Qt.ItemDataRole.FontRole and col == 2 and job.state == JobState.FAILED:
+            font = QFont()
+            font.setBold(True)
+            return font
         if role == Qt.ItemDataRole.ToolTipRole and job.error:
             return job.error.sentence
         if role == Qt.ItemDataRole.UserRole:

@@ -7,8 +7,9 @@ import importlib
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDockWidget,
     QHBoxLayout,
@@ -127,10 +128,19 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction("&Preferences…", self.open_preferences)
         file_menu.addSeparator()
-        file_menu.addAction("&Quit", self.close)
+        quit_action = file_menu.addAction("&Quit", self.close)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         view_menu = self.menuBar().addMenu("&View")
+        refresh = view_menu.addAction("&Refresh", self.refresh_current)
+        refresh.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        find = view_menu.addAction("&Filter…", self.focus_filter)
+        find.setShortcut(QKeySequence("Ctrl+F"))
+        view_menu.addSeparator()
         for index, spec in enumerate(VIEW_SPECS):
-            view_menu.addAction(spec.title, functools.partial(self.sidebar.setCurrentRow, index))
+            action = view_menu.addAction(spec.title, functools.partial(self.show_view, spec.key))
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+        view_menu.addSeparator()
         view_menu.addAction("Jobs panel", lambda: self.jobs_dock.setVisible(not self.jobs_dock.isVisible()))
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("&About", self.show_about)
@@ -159,7 +169,38 @@ class MainWindow(QMainWindow):
             view = spec.load()(self.session)
             self.views[key] = view
             self._slots[key].layout().addWidget(view)  # type: ignore[union-attr]
+            for table in view.findChildren(QAbstractItemView):
+                table.setTabKeyNavigation(False)  # Tab moves on to the next control, never trapped in cells
         return self.views[key]
+
+    def focus_order(self) -> list[QWidget]:
+        """Tab follows the screen's reading order: sidebar, environment, the screen's controls top to
+        bottom and left to right (as they are now: a load may add some), then the jobs panel."""
+        chain: list[QWidget] = [self.sidebar, self.env_switcher, *self.current_view().focus_chain()]
+        if self.jobs_dock.isVisible():
+            chain += [w for w in (self.jobs_panel.table, self.jobs_panel.cancel_button) if w.isEnabled()]
+        return chain
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        chain = self.focus_order()
+        widget: QWidget | None = self.focusWidget()
+        while widget is not None and widget not in chain:
+            widget = widget.parentWidget()  # e.g. the line edit inside an editable combo box
+        if widget is None:
+            return super().focusNextPrevChild(next)
+        target = chain[(chain.index(widget) + (1 if next else -1)) % len(chain)]
+        target.setFocus(Qt.FocusReason.TabFocusReason if next else Qt.FocusReason.BacktabFocusReason)
+        return True
+
+    def refresh_current(self) -> None:
+        self.current_view().reload()
+
+    def focus_filter(self) -> None:
+        target = self.current_view().filter_widget()
+        if target is not None:
+            target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            if hasattr(target, "selectAll"):
+                target.selectAll()
 
     def _on_row(self, row: int) -> None:
         key = VIEW_KEYS[row]

@@ -200,11 +200,15 @@ class MultipartWriter:
                 resp = self.store.client.upload_part(Bucket=self.store.bucket, Key=self.key,
                                                      UploadId=self.upload_id, PartNumber=number, Body=body)
                 self._parts[number] = str(resp["ETag"])
+                if attempt and self.control.message.startswith("stalled"):
+                    self.control.note("dumping")  # the storage answers again
                 return
             except Exception as exc:
                 last = exc
                 log.warning("upload of part %d failed (attempt %d of %d): %s", number, attempt + 1,
                             PART_ATTEMPTS, type(exc).__name__)
+                if attempt + 1 < PART_ATTEMPTS:
+                    self.control.note(f"stalled — retrying part {number} ({attempt + 2} of {PART_ATTEMPTS})")
                 time.sleep(min(0.25 * 2**attempt, 2.0))
         failure = self.store._fail(last or RuntimeError("unknown"))
         raise ConnectionFailure(
@@ -508,10 +512,12 @@ def dump_to_store(store: BackupStore, request: BackupRequest, control: Control, 
             excluded_schemas=tuple(request.exclude_schemas), tables=table_stats,
             notes=tuple(notes + ([request.note] if request.note else []) + cleaned), extra={"roles": roles, "role": conn.user, "host": f"{conn.host}:{conn.port}"})
         control.note("writing the manifest")
-        if control.cancelled:  # the archive is complete but nobody wants it: leave nothing behind
+        try:
+            control.commit_point()
+        except OperationCancelled:  # the archive is complete but nobody wants it: leave nothing behind
             with contextlib.suppress(Exception):
                 store.delete_keys([key])
-            raise OperationCancelled()
+            raise
         # Last: only now is the backup listed as good. Past this line a cancel comes too late (see run_blocking).
         store.put_json(store.manifest_key(backup_id), manifest.to_json())
         return manifest

@@ -497,8 +497,7 @@ def run_restore_pipeline(spool: Path, tools: PgTools, conn: PgConn, plan: Plan, 
             if wrong:
                 raise IntegrityError("Row counts after the restore differ from the manifest, so it was rolled back: "
                                      + "; ".join(wrong[:5]), hint="The target is unchanged; verify the backup")
-            control.check()
-            control.disown(psql)  # from here a cancel comes too late: COMMIT must not be cut off halfway
+            control.commit_point(psql)  # from here a cancel comes too late: COMMIT must not be cut off halfway
             if plan.transactional:
                 sink.write(b"COMMIT;\n")
             sink.close()

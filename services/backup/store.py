@@ -61,7 +61,8 @@ class BackupStore:
         return mf.verification_key(self.prefix, self.environment, backup_id)
 
     def _fail(self, exc: BaseException) -> ConnectionFailure:
-        return classify(exc, target=self.location.label, bucket=self.bucket)
+        # Named as what it is to the user: the backup storage (the endpoint in brackets of the sentence).
+        return classify(exc, target=f"Backup storage at {self.location.label}", bucket=self.bucket)
 
     # --- objects ----------------------------------------------------------------------------------
     def list_objects(self, prefix: str | None = None) -> Iterator[ListedObject]:

@@ -18,6 +18,12 @@ from services.errors import OperationCancelled
 from services.progress import Progress
 
 T = TypeVar("T")
+# After a cancel, how long the loop waits for the worker to clean up before it lets go: a worker stuck
+# on a frozen storage endpoint finishes its clean-up (abort the upload) in the background, and the
+# next run's clean-up removes whatever it could not.
+CANCEL_GRACE_S = 1.5
+# No byte moved for this long: the job says it is stalled (the worker may be retrying a request).
+STALL_AFTER_S = 8.0
 
 
 class Control:
@@ -25,6 +31,7 @@ class Control:
         self._cancel = threading.Event()
         self._procs: list[subprocess.Popen[bytes]] = []
         self._lock = threading.Lock()
+        self.committed = False  # past the point of no return: a cancel comes too late
         self.done = 0
         self.total: int | None = None
         self.message = ""
@@ -38,8 +45,8 @@ class Control:
             raise OperationCancelled()
 
     def cancel(self) -> None:
-        self._cancel.set()
         with self._lock:
+            self._cancel.set()
             procs = list(self._procs)
         for proc in procs:
             with contextlib.suppress(OSError):
@@ -53,11 +60,18 @@ class Control:
                 proc.kill()
         return proc
 
-    def disown(self, proc: subprocess.Popen[bytes]) -> None:
-        """Past the point of no return (COMMIT sent): a cancel must not kill it any more."""
+    def commit_point(self, *keep: subprocess.Popen[bytes]) -> None:
+        """Pass the point of no return (write the manifest, send COMMIT), or raise if cancelled first.
+
+        Atomic with ``cancel``: either the cancel came first and this raises, or the work goes on to the
+        end and reports done (``keep``'s processes are no longer killed by a cancel)."""
         with self._lock:
-            if proc in self._procs:
-                self._procs.remove(proc)
+            if self._cancel.is_set():
+                raise OperationCancelled()
+            self.committed = True
+            for proc in keep:
+                if proc in self._procs:
+                    self._procs.remove(proc)
 
     def note(self, message: str) -> None:
         self.message = message
@@ -67,18 +81,27 @@ async def run_blocking(work: Callable[[Control], T], progress: Progress | None =
                        control: Control | None = None) -> T:
     """Run ``work(control)`` in a thread; mirror its counters into ``progress``; cancel cleanly."""
     control = control or Control()
-    future = asyncio.get_running_loop().run_in_executor(None, work, control)
+    loop = asyncio.get_running_loop()
+    future = loop.run_in_executor(None, work, control)
     shown: tuple[str, int | None] = ("", None)
+    moved_at, last_done = loop.time(), control.done
     try:
         while True:
             done, _ = await asyncio.wait({future}, timeout=0.2)
             if progress is not None:
-                if (control.message, control.total) != shown:
-                    shown = (control.message, control.total)
+                now = loop.time()
+                if control.done != last_done:
+                    moved_at, last_done = now, control.done
+                message = control.message
+                if not done and now - moved_at > STALL_AFTER_S and not message.startswith("stalled"):
+                    # Nothing moved: say so in the job's row, not only in the log.
+                    message = f"stalled — no data moved for {now - moved_at:.0f} s ({message or 'waiting'})"
+                if (message, control.total) != shown:
+                    shown = (message, control.total)
                     if control.total is not None:
                         progress.set_total(control.total)
-                    if control.message:
-                        progress.note(control.message)
+                    if message:
+                        progress.note(message)
                 progress.update(control.done)
                 if done and future.exception() is None:
                     progress.set_total(max(control.done, 1))  # finished: 100 %, emitted past the throttle
@@ -86,9 +109,17 @@ async def run_blocking(work: Callable[[Control], T], progress: Progress | None =
                 return future.result()
     except asyncio.CancelledError:
         control.cancel()
-        # Let the worker clean up (abort the upload, roll back) before the cancel propagates.
+        if progress is not None:
+            progress.note("cancelling…")
+        # Let the worker clean up (abort the upload, roll back) before the cancel propagates; past the
+        # point of no return, wait for it to finish: it will report done. Otherwise wait a moment only:
+        # a worker stuck on a frozen endpoint cleans up in the background (it can no longer write a
+        # manifest or COMMIT: the cancel came first).
         with contextlib.suppress(BaseException):
-            await asyncio.shield(future)
+            if control.committed:
+                await asyncio.shield(future)
+            else:
+                await asyncio.wait_for(asyncio.shield(future), CANCEL_GRACE_S)
         if future.done() and not future.cancelled() and future.exception() is None:
             # The work got past its point of no return (a backup's manifest written, a COMMIT sent)
             # before it saw the cancel: it is done, and saying "cancelled" would be untrue.

@@ -292,6 +292,18 @@ class HealthPoller:
         """The environment's confirmed state (worst of its checks) and a sentence saying why."""
         return summarize(env, self.env_states(env))
 
+    def site_status(self, env: str) -> tuple[Status, str]:
+        """Whether the site is up: the platform's /api/health and reachability only (the checks of the
+        platform's parts when no app URL is configured), never Sentry or the monitoring API."""
+        states = self.env_states(env)
+        site = [s for s in states if s.check in SITE_CHECKS]
+        return summarize(env, site or [s for s in states if s.check not in SERVICE_CHECKS])
+
+    def service_lines(self, env: str) -> list[tuple[str, Status, str]]:
+        """Application errors and provider API trouble, each as a line of its own (check, state, detail)."""
+        return [(s.check, s.confirmed, s.last.detail if s.last else "") for s in self.env_states(env)
+                if s.check in SERVICE_CHECKS and s.confirmed is not Status.UP and s.last is not None]
+
     def env_states(self, env: str) -> list[CheckState]:
         return [self.states[(env, name)] for name in self.checks if (env, name) in self.states]
 
@@ -311,20 +323,30 @@ async def _stop_pairs(pairs: list[_Pair]) -> None:
         tasks = list(pending)
 
 
+# What says whether the site is up: the platform's own /api/health (which also fails when the site
+# cannot be reached). Application errors (Sentry) and the monitoring provider's API are lines of their
+# own: they never make the site "down" or fire a site alert.
+SITE_CHECKS: tuple[str, ...] = ("platform",)
+SERVICE_CHECKS: tuple[str, ...] = ("sentry", "betterstack")
+
+
 def summarize(env: str, states: list[CheckState]) -> tuple[Status, str]:
+    """The worst confirmed state of ``states`` and one plain sentence saying why (without the
+    environment's name: callers show it beside the sentence)."""
     known = [s for s in states if s.confirmed is not Status.UNKNOWN]
     pending = [s for s in states if s.retrying or (s.confirmed is Status.UNKNOWN and s.last is not None)]
     if not known:
-        return Status.UNKNOWN, f"{env}: not checked yet" if not pending else f"{env}: first results being confirmed"
+        return Status.UNKNOWN, "not checked yet" if not pending else "first results are being confirmed"
     status = worst([s.confirmed for s in known])
     if status is Status.UP:
         if pending:
-            return status, f"{env}: confirmed checks up; {len(pending)} being checked again"
-        return status, f"{env}: all checks up"
+            names = ", ".join(CHECK_LABELS.get(s.check, s.check) for s in pending)
+            return status, f"up; {names} being checked again"
+        return status, "all checks up"
     bad = [s for s in known if s.confirmed is status]
     reasons = "; ".join(f"{CHECK_LABELS.get(s.check, s.check)} — {s.last.detail if s.last else status.value}"
                         for s in bad)
-    return status, f"{env} {status.value}: {reasons}"
+    return status, f"{status.words}: {reasons}"
 
 
 def utc_age(when: datetime, now: datetime | None = None) -> str:

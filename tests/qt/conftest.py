@@ -17,6 +17,8 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
+TEARDOWN_S = 20.0
+
 
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
@@ -28,11 +30,17 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
         pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
         for task in pending:
             task.cancel()
+        stuck: set[asyncio.Task[object]] = set()
         if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
+            # Bounded: a task that swallows its cancel fails the test by name instead of hanging the run.
+            _done, stuck = loop.run_until_complete(asyncio.wait(pending, timeout=TEARDOWN_S))
+        if not stuck:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
         asyncio.set_event_loop(None)
+        if stuck:
+            names = ", ".join(f"{t.get_name()} ({t.get_coro()!r})" for t in stuck)
+            raise AssertionError(f"tasks did not stop within {TEARDOWN_S:.0f} s of being cancelled: {names}")
 
 
 async def wait_for(predicate, timeout: float = 30.0, step: float = 0.02) -> None:  # type: ignore[no-untyped-def]

@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
 from console.jobs import Job
 from console.production_guard import authorize_in_ui
 from console.session import Session
+from console.widgets import FlowLayout
+from services.backup.attempts import FailedAttempt, last_failed_attempt
 from services.backup.catalog import Catalog, CatalogEntry, list_backups
 from services.backup.dump_stream import clean_up_unfinished, create_backup
 from services.backup.manifest import Verification
@@ -54,6 +56,7 @@ class BackupsView(OpsView):
         self.catalog: Catalog | None = None
         self.last_plan: RetentionPlan | None = None
         self.last_job: Job | None = None
+        self.failed_attempt: FailedAttempt | None = None
         self._listening = False
         self._restore_env = ""
 
@@ -116,6 +119,7 @@ class BackupsView(OpsView):
         self.restore_what.setToolTip("Table contents only: the restored tables are emptied and refilled in the same "
                                      "transaction; their definitions, grants and policies stay as they are")
         self.restore_schemas = QLineEdit()
+        self.restore_schemas.setMinimumWidth(200)
         self.restore_schemas.setPlaceholderText("all schemas (or e.g. public, app)")
         self.restore_schemas.setToolTip("Restore only these schemas (comma-separated). On Supabase the managed "
                                         "schemas (auth, storage, …) are left alone unless named here")
@@ -128,21 +132,15 @@ class BackupsView(OpsView):
         filters.addWidget(self.filter_edit, 1)
         filters.addWidget(QLabel("Show:"))
         filters.addWidget(self.state_filter)
-        actions = QHBoxLayout()
-        for b in (self.backup_button, self.verify_button, self.test_restore_button):
+        # Two wrapping rows: what acts on the catalog, then the restore with its target beside its button.
+        actions = FlowLayout()
+        for b in (self.backup_button, self.verify_button, self.test_restore_button, self.prune_button,
+                  self.cleanup_button):
             actions.addWidget(b)
-        actions.addWidget(QLabel("into"))
-        actions.addWidget(self.restore_target)
-        actions.addWidget(self.restore_button)
-        actions.addWidget(self.prune_button)
-        actions.addWidget(self.cleanup_button)
-        restore_row = QHBoxLayout()
-        restore_row.addWidget(QLabel("Restore:"))
-        restore_row.addWidget(self.restore_what)
-        restore_row.addWidget(QLabel("of"))
-        restore_row.addWidget(self.restore_schemas, 1)
-        restore_row.addWidget(self.restore_strategy)
-        actions.addStretch(1)
+        restore_row = FlowLayout()
+        for w in (QLabel("Restore"), self.restore_what, QLabel("of"), self.restore_schemas, self.restore_strategy,
+                  QLabel("into"), self.restore_target, self.restore_button):
+            restore_row.addWidget(w)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(self.details)
@@ -171,9 +169,18 @@ class BackupsView(OpsView):
         self._apply_guards()
 
     # --- state ----------------------------------------------------------------------------------------
-    @property
-    def env_name(self) -> str:
-        return self.session.current_env
+    def clear(self) -> None:
+        # Another environment: nothing of this one's catalog, outcome or retention preview stays.
+        self.catalog = None
+        self.last_plan = None
+        self.failed_attempt = None
+        self.model.set_rows([])
+        self.details.clear()
+        self.outcome.clear()
+        self.outcome.hide()
+        self.schedule_label.setText("")
+        self.freshness.setText("Loading the catalog…")
+        self._apply_guards()
 
     def selected(self) -> CatalogEntry | None:
         rows = self.table.selectionModel().selectedRows()
@@ -208,7 +215,8 @@ class BackupsView(OpsView):
         if not self.session.ready or not self.env_name:
             return
         ctx = self.session.ctx
-        env = ctx.workspace.environment(self.env_name)
+        self.data_env = self.env_name
+        env = ctx.workspace.environment(self.data_env)
         # A reload (after any job) keeps what the user chose; a new environment gets a safe default.
         chosen = self.restore_target.currentText().strip() if self._restore_env == env.name else ""
         self._restore_env = env.name
@@ -222,6 +230,7 @@ class BackupsView(OpsView):
                                    "the environment's settings.")
             self._apply_guards()
             return
+        self.failed_attempt = await last_failed_attempt(ctx, env.name)
         try:
             catalog = await list_backups(ctx, env.name, offline_ok=True)
         except OpsError as exc:
@@ -258,6 +267,11 @@ class BackupsView(OpsView):
         text = f'<span style="color:{colour}; font-size:16pt">●</span> <b>{word}</b> — {f.sentence}'
         if catalog.from_cache:
             text += f" <i>(last known state from {catalog.listed_at:%Y-%m-%d %H:%M} UTC: {catalog.offline_reason})</i>"
+        failed = self.failed_attempt
+        if failed is not None and (f.last_good_at is None or failed.at > f.last_good_at):
+            # Until a later backup succeeds, the header says so in red, whatever the older backup's age.
+            text = (f'<span style="color:#d93025; font-size:16pt">●</span> <b style="color:#d93025">BACKUP FAILED</b>'
+                    f" — {html.escape(failed.sentence())}.<br>{text}")
         counts = f" · {len(catalog.good())} good of {len(catalog.entries)} listed"
         running = [j for j in self.session.jobs.running() if j.kind == "backup" and j.environment == self.env_name]
         if running:

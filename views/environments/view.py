@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from console.production_guard import authorize_in_ui, open_and_wait
 from console.session import Session
+from console.widgets import FlowLayout
 from services import env_export, env_import, environment_edits
 from services.connection_checks import CheckResult, run_checks, services_of
 from services.credentials import SECRET_NAMES
@@ -95,12 +96,10 @@ class EnvironmentsView(OpsView):
         self.test_all_button.clicked.connect(lambda: self.session.spawn(self.test_connections(), name="checks"))
         self.change_buttons = [self.add_button, self.duplicate_button, self.remove_button, self.import_button]
 
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()
         for button in (self.add_button, self.duplicate_button, self.remove_button, self.import_button,
-                       self.export_button):
+                       self.export_button, self.test_all_button):
             buttons.addWidget(button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.test_all_button)
 
         # Settings tab
         self.editor = SettingsEditor()
@@ -147,7 +146,7 @@ class EnvironmentsView(OpsView):
         # Connections tab
         self.checks_model = ChecksModel(self)
         self.checks_table = _table(self.checks_model)
-        self.check_buttons_row = QHBoxLayout()
+        self.check_buttons_row = FlowLayout()  # one button per service: wraps on a small screen
         self.check_buttons: dict[str, QPushButton] = {}
         connections_tab = QWidget()
         connections_layout = QVBoxLayout(connections_tab)
@@ -195,10 +194,6 @@ class EnvironmentsView(OpsView):
         layout.addWidget(split, 1)
 
     # --- state ---------------------------------------------------------------------------------
-    @property
-    def env_name(self) -> str:
-        return self.session.current_env
-
     def _env(self) -> Environment | None:
         if not self.session.ready:
             return None
@@ -330,7 +325,6 @@ class EnvironmentsView(OpsView):
                 self.test_connections([s]), name=f"check {s}"))
             self.check_buttons[service.service] = button
             self.check_buttons_row.addWidget(button)
-        self.check_buttons_row.addStretch(1)
 
     async def _authorize(self, action: str, consequences: Sequence[str], *, env_name: str | None = None,
                          new_kind: EnvironmentKind | None = None, ask: bool = False) -> Authorization | None:
@@ -535,8 +529,8 @@ class EnvironmentsView(OpsView):
                             if results else f"{name}: nothing is configured to test.")
         self.env_model.set_rows([self._row(env, self._secret_names.get(env.name, []))
                                  for env in self.session.ctx.workspace.environments.values()])
-        light = "up" if results and not failed else ("down" if failed else "unknown")
-        self.session.set_light(name, light, self.status.text())
+        # A connection test says whether this console can reach each part; it never changes the health
+        # lights, which follow the platform's own checks.
         return results
 
     async def compare(self, other: str | None = None) -> int:

@@ -197,7 +197,7 @@ class HealthView(OpsView):
         await self.monitor.ready()
         if self._board_for is not self.monitor.poller:
             self._rebuild_board()
-        env = self.session.current_env
+        env = self.env_name
         await self._first_results(env)
         if self.selected is None or self.selected[0] != env:
             self.selected = (env, "platform") if env else None
@@ -249,7 +249,7 @@ class HealthView(OpsView):
         lines = []
         for env in self.session.ctx.workspace.environments:
             status, text = poller.environment_status(env)
-            lines.append(f"<b>{env}</b>: {status.words.upper()} — {text.split(': ', 1)[-1]}")
+            lines.append(f"<b>{env}</b>: {status.words.upper()} — {text}")
         self.summary.setText("<br>".join(lines))
 
     # --- signals from the monitor -------------------------------------------------------------------
@@ -260,7 +260,7 @@ class HealthView(OpsView):
             self._summary_timer.start()  # many results arrive together: one summary for all
         if self.selected == (state.env, state.check) and self.isVisible():
             self._spawn_detail()
-        if state.check == "headers" and state.env == self.session.current_env:
+        if state.check == "headers" and state.env == self.env_name:
             self._show_headers(state)
 
     def _on_transition(self, _tr: Transition) -> None:
@@ -324,7 +324,7 @@ class HealthView(OpsView):
 
     async def load_headers(self) -> None:
         poller = self.monitor.poller
-        env = self.session.current_env
+        env = self.env_name
         state = poller.states.get((env, "headers")) if poller else None
         if state is not None:
             self._show_headers(state)
@@ -367,7 +367,7 @@ class HealthView(OpsView):
     async def check_now(self) -> None:
         poller = self.monitor.poller
         if poller is not None:
-            await poller.run_round(self.session.current_env or None)
+            await poller.run_round(self.env_name or None)
 
     # Exposed for tests and the overview.
     @property

@@ -3,6 +3,7 @@ backup run (and was it verified), what does this month cost, did a deployment fa
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -26,17 +27,18 @@ class Card(QFrame):
         font.setBold(True)
         self.headline.setFont(font)
         self.detail = QLabel("")
+        self.detail.setTextFormat(Qt.TextFormat.RichText)
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         for widget in (self.title, self.headline, self.detail):
             layout.addWidget(widget)
         layout.addStretch(1)
 
-    def show_state(self, state: str, headline: str, detail: str) -> None:
+    def show_state(self, state: str, headline: str, detail: str, *, rich: bool = False) -> None:
         colour = STATE_COLOURS.get(state, STATE_COLOURS["unknown"])
         self.state = state
-        self.headline.setText(f"<span style='color:{colour}'>●</span> {headline}")
-        self.detail.setText(detail)
+        self.headline.setText(f"<span style='color:{colour}'>●</span> {html.escape(headline)}")
+        self.detail.setText(detail if rich else html.escape(detail))
 
 
 class OverviewView(OpsView):
@@ -83,7 +85,22 @@ class OverviewView(OpsView):
             elif light is None or light.state == "unknown":
                 card.show_state("unknown", "Not checked yet", f"{name}: waiting for the first health check.")
             else:
-                card.show_state(light.state, light.state.capitalize(), f"{name}: {light.text}")
+                detail = html.escape(f"{name}: {light.text}")
+                extra = self._service_lines(name)
+                if extra:  # application errors, the monitoring API: their own lines, never the site's state
+                    detail += "<br><small>" + "<br>".join(extra) + "</small>"
+                card.show_state(light.state, light.state.capitalize(), detail, rich=True)
+
+    def _service_lines(self, env: str) -> list[str]:
+        from console.health_monitor import monitor_for
+        from services.health_names import CHECK_LABELS
+
+        monitor = monitor_for(self.session)
+        poller = monitor.poller if monitor is not None else None
+        if poller is None:
+            return []
+        return [f"{CHECK_LABELS.get(check, check)}: {html.escape(detail)}"
+                for check, _status, detail in poller.service_lines(env)]
 
     async def load(self) -> None:
         import asyncio
@@ -99,16 +116,27 @@ class OverviewView(OpsView):
         await asyncio.gather(self._load_backup(prod), self._load_deployments(prod))
 
     async def _load_backup(self, env: str) -> None:
+        from services.backup.attempts import last_failed_attempt
         from services.backup.catalog import list_backups
         from services.errors import OpsError
 
         card = self.cards["backup"]
+        failed = await last_failed_attempt(self.session.ctx, env)
         try:
             catalog = await list_backups(self.session.ctx, env, offline_ok=True)
         except OpsError as exc:
-            card.show_state("unknown", "Unknown", exc.sentence())
+            if failed is not None:
+                card.show_state("down", "Last attempt failed", f"{failed.sentence()[:1].upper()}{failed.sentence()[1:]}. "
+                                                               f"The catalog could not be read: {exc.sentence()}")
+            else:
+                card.show_state("unknown", "Unknown", exc.sentence())
             return
         fresh = catalog.freshness
+        if failed is not None and (fresh.last_good_at is None or failed.at > fresh.last_good_at):
+            sentence = failed.sentence()
+            card.show_state("down", "Last attempt failed",
+                            f"{sentence[:1].upper()}{sentence[1:]}. Before it: {fresh.sentence}")
+            return
         state = "up" if fresh.level == "fresh" else "down"
         headline = {"fresh": "On time", "stale": "Overdue", "none": "None yet"}.get(fresh.level, fresh.level)
         note = fresh.sentence
