@@ -113,6 +113,9 @@ async def open_context(session, args: argparse.Namespace, window) -> None:  # ty
 
     path = ws_mod.resolve_workspace_path(args.workspace)
     explicit = bool(args.workspace or os.environ.get(ws_mod.WORKSPACE_ENV_VAR))
+    if not args.sandbox and explicit and not await asyncio.to_thread(path.exists):
+        offer_new_workspace(session, window, path, args)
+        return
     if not args.sandbox and (explicit or path.exists()):
         try:
             workspace = await asyncio.to_thread(ws_mod.load, path)
@@ -125,6 +128,35 @@ async def open_context(session, args: argparse.Namespace, window) -> None:  # ty
             session.errors.report(exc, "workspace")
             return
     await start_sandbox(session, window)
+
+
+def offer_new_workspace(session, window, path: Path, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    """A workspace path that does not exist yet: one banner offering to create it there, or the sandbox."""
+    import html
+
+    from services import workspace as ws_mod
+    from services.app_context import build_context
+
+    session.set_context(build_context(ws_mod.Workspace(name="(no workspace yet)"), path))
+
+    async def create(profile: ws_mod.Profile) -> None:
+        import asyncio
+
+        workspace = ws_mod.Workspace(name=path.stem or "Realtor platform", profile=profile)
+        await asyncio.to_thread(ws_mod.save, workspace, path)
+        window.workspace_banner.show_text(
+            f"Created the workspace <b>{html.escape(str(path))}</b> with the <b>{profile.value}</b> profile"
+            + (" (it changes nothing; set profile = \"admin\" in the file to administer)." if profile is
+               ws_mod.Profile.VIEWER else ". Add environments in Environments, or import a .env file."))
+        session.set_context(build_context(workspace, path, secrets_from_env=args.secrets_from_env))
+
+    window.workspace_banner.show_text(
+        f"<b>There is no workspace at {html.escape(str(path))} yet.</b> Create one there, or open the sandbox "
+        "to look around first (nothing is written until you choose).",
+        actions=[("Create an admin workspace here", lambda: session.spawn(create(ws_mod.Profile.ADMIN), name="create workspace")),
+                 ("Create a read-only (viewer) workspace", lambda: session.spawn(create(ws_mod.Profile.VIEWER),
+                                                                                  name="create workspace")),
+                 ("Open the sandbox", lambda: session.spawn(start_sandbox(session, window), name="sandbox"))])
 
 
 async def start_sandbox(session, window) -> None:  # type: ignore[no-untyped-def]
@@ -148,6 +180,22 @@ async def start_sandbox(session, window) -> None:  # type: ignore[no-untyped-def
         # A new sandbox has no backup yet: take one, as a job, so every view has something real to show.
         session.jobs.start("Sandbox: first backup of production", sandbox_first_backup(session),
                            environment="production", kind="backup")
+    session.spawn(watch_sandbox(session, runtime), name="sandbox:watch")
+
+
+SANDBOX_CHECK_S = 10.0
+
+
+async def watch_sandbox(session, runtime, every_s: float = SANDBOX_CHECK_S) -> None:  # type: ignore[no-untyped-def]
+    """Keep the SANDBOX banner true: a part that stops answering is shown unavailable, and back again."""
+    import asyncio
+
+    while not session.tasks.closing:
+        await asyncio.sleep(every_s)
+        parts = await asyncio.to_thread(runtime.check_parts)
+        if [(p.name, p.available) for p in parts] != [(p.name, p.available) for p in runtime.parts]:
+            runtime.parts = parts
+            session.sandbox_status.emit(parts)
 
 
 def sandbox_first_backup(session):  # type: ignore[no-untyped-def]

@@ -35,17 +35,27 @@ class UnlockDialog(QDialog):
     """Consequences, then (when needed) the typed name and a reason. OK stays disabled until they hold."""
 
     def __init__(self, env_name: str, action: str, consequences: Sequence[str], *, expected: str | None,
-                 needs_reason: bool, production: bool, parent: QWidget | None = None) -> None:
+                 needs_reason: bool, production: bool, parent: QWidget | None = None,
+                 heading: str | None = None, warning: str | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("unlockDialog")
         self.expected = expected
         self.needs_reason = needs_reason
-        self.setWindowTitle(f"Unlock {env_name} for one action" if production else f"Confirm: {action}")
+        self.setWindowTitle(heading or (f"Unlock {env_name} for one action" if production else f"Confirm: {action}"))
         self.setModal(True)
+        self.setMinimumWidth(600)  # wide enough for the reason's hint and a long target name
         layout = QVBoxLayout(self)
-        head = QLabel(f"<b>{html.escape(action)}</b> on <b>{html.escape(env_name)}</b>"
+        if warning:  # what the user may not expect (a backup of another environment), highlighted first
+            note = QLabel(warning)
+            note.setObjectName("unlockWarning")
+            note.setWordWrap(True)
+            note.setStyleSheet("background: #fef7e0; border: 1px solid #f9ab00; border-radius: 4px; padding: 6px;")
+            layout.addWidget(note)
+        sentence = html.escape(heading) if heading else f"<b>{html.escape(action)}</b> on <b>{html.escape(env_name)}</b>"
+        head = QLabel(sentence.rstrip(".")
                       + (" — a <b>production</b> environment, read-only until unlocked for this one action."
                          if production else "."))
+        head.setObjectName("unlockHeading")
         head.setWordWrap(True)
         layout.addWidget(head)
         if consequences:
@@ -132,7 +142,8 @@ def current_unlock_dialog() -> UnlockDialog | None:
 
 async def authorize_in_ui(session: Session, env_name: str, action: str, *, consequences: Sequence[str],
                           target_name: str | None = None, parent: QWidget | None = None,
-                          new_kind: EnvironmentKind | None = None) -> Authorization | None:
+                          new_kind: EnvironmentKind | None = None, heading: str | None = None,
+                          warning: str | None = None) -> Authorization | None:
     """Ask for permission for one action; None when the user cancels. Raises GuardRefusedError for a
     viewer. The outcome of a refusal or cancellation is recorded in the audit log.
 
@@ -152,7 +163,7 @@ async def authorize_in_ui(session: Session, env_name: str, action: str, *, conse
     if expected is None and not consequences:
         return guard.authorize(ctx.workspace, env, action)
     dialog = UnlockDialog(env_name, action, consequences, expected=expected, needs_reason=production,
-                          production=production, parent=parent)
+                          production=production, parent=parent, heading=heading, warning=warning)
     result = await open_and_wait(dialog)
     typed, reason = dialog.name_edit.text(), dialog.reason_edit.text()
     dialog.deleteLater()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -134,11 +136,26 @@ class Banner(QFrame):
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.label, 1)
+        self.action_buttons: list[QPushButton] = []
         self.hide()
 
-    def show_text(self, text: str) -> None:
+    def show_text(self, text: str, actions: list[tuple[str, Callable[[], object]]] | None = None) -> None:
+        """Show ``text``, with a button per action (each one hides the banner's buttons once used)."""
         self.label.setText(text)
+        for button in self.action_buttons:
+            button.deleteLater()
+        self.action_buttons = []
+        for title, callback in actions or ():
+            button = QPushButton(title)
+            button.clicked.connect(lambda _=False, cb=callback: self._run(cb))
+            self.layout().addWidget(button)  # type: ignore[union-attr]
+            self.action_buttons.append(button)
         self.show()
+
+    def _run(self, callback: Callable[[], object]) -> None:
+        for button in self.action_buttons:
+            button.hide()  # one choice: the buttons go once one is used
+        callback()
 
 
 class ErrorBar(Banner):

@@ -45,6 +45,18 @@ def test_full_sandbox_starts_and_stops(tmp_path: Path) -> None:
         listed = {row["name"]: row for row in json.loads(out.stdout)}
         assert {"VERCEL_TOKEN", "AWS_SECRET_ACCESS_KEY"} <= set(listed["staging"]["secrets"])
         assert all(p.available for p in runtime.parts if p.name != "Redis"), runtime.endpoints()
+        # The banner's truth: a part that stops answering is shown unavailable (issue 11: it said
+        # "S3: running" while S3 was down), and running again once it answers.
+        assert all(p.available for p in runtime.check_parts() if p.name != "Redis")
+        assert runtime.s3 is not None
+        s3_port = runtime.s3.port
+        runtime.s3.stop()
+        checked = {p.name: p for p in runtime.check_parts()}
+        assert not checked["S3 endpoint"].available
+        assert f":{s3_port}" in checked["S3 endpoint"].status and "stopped answering" in checked["S3 endpoint"].status
+        assert checked["PostgreSQL"].available
+        runtime.s3.start()
+        assert {p.name: p for p in runtime.check_parts()}["S3 endpoint"].available
     finally:
         runtime.stop()
     with socket.socket() as s:

@@ -67,6 +67,14 @@ class SandboxPart:
         return f"unavailable: {self.error.sentence() if self.error else 'not started'}"
 
 
+def _answers(host: str, port: int, timeout: float = 0.3) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -161,6 +169,27 @@ class SandboxRuntime:
         self.parts.append(self._outcome("Platform stand-ins", self._start_platforms))
         ws.save(self.workspace, self.workspace_path)
         return self.parts
+
+    def check_parts(self) -> list[SandboxPart]:
+        """The parts as they are now (blocking, about a second at most): a part that was running and no
+        longer answers on its port is shown unavailable, and one that answers again is running again."""
+        ports: dict[str, tuple[str, int] | None] = {
+            "PostgreSQL": (self.postgres.host, int(self.postgres.port or 0)) if self.postgres else None,
+            "S3 endpoint": (self.s3.host, self.s3.port) if self.s3 else None,
+            "Redis": ("127.0.0.1", self.redis.port) if self.redis else None,
+        }
+        checked = []
+        for part in self.parts:
+            where = ports.get(part.name)
+            if where is None or not where[1] or (part.error is not None and not part.endpoint):
+                checked.append(part)  # never started (its reason stays), or not a single port to ask
+                continue
+            if _answers(*where):
+                checked.append(SandboxPart(part.name, True, part.endpoint))
+            else:
+                checked.append(SandboxPart(part.name, False, part.endpoint, SandboxPartUnavailable(
+                    f"the sandbox's {part.name} stopped answering on {where[0]}:{where[1]}")))
+        return checked
 
     def _outcome(self, name: str, fn: Callable[[], str]) -> SandboxPart:
         try:

@@ -46,7 +46,7 @@ def test_shell_views_environments_jobs_and_errors(qtbot, qloop, tmp_path: Path) 
         # Views: by the API and by clicking the sidebar.
         for key in VIEW_KEYS:
             view = window.show_view(key)
-            assert view.isVisible() and view.parent() is window.stack.currentWidget()
+            assert view.isVisible() and window.stack.currentWidget().isAncestorOf(view)
         item = window.sidebar.item(VIEW_KEYS.index("backups"))
         rect = window.sidebar.visualItemRect(item)
         qtbot.mouseClick(window.sidebar.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())

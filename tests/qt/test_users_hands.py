@@ -337,3 +337,79 @@ def test_jobs_model_contract(qtbot, qloop) -> None:  # type: ignore[no-untyped-d
         assert model.index(1, 2).data() == "done"
 
     qloop.run_until_complete(scenario())
+
+
+def test_every_screen_fits_a_small_laptop(qtbot, qloop, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                          app_dirs: dict[str, Path]) -> None:
+    """1024×640: no screen forces the window wider or taller (rows of buttons wrap, tables scroll), and
+    the jobs panel keeps at least three rows. Screenshots of every screen at 1024×640 and 1920×1080."""
+    from services.app_context import build_context
+
+    w = ws.Workspace(name="Small screen", profile=ws.Profile.ADMIN)
+    for kind in (ws.EnvironmentKind.DEVELOPMENT, ws.EnvironmentKind.STAGING, ws.EnvironmentKind.PRODUCTION):
+        w.environments[kind.value] = ws.seed_environment(kind.value, kind)
+    session, window = make_window(qtbot, build_context(w, tmp_path / "ws.toml"))
+
+    async def scenario() -> None:
+        for key in VIEW_KEYS:
+            view = window.show_view(key)
+            await wait_for(view.loaded.is_set, timeout=30)
+            for size in ((1024, 640), (1920, 1080)):
+                window.resize(*size)
+                await asyncio.sleep(0.15)
+                hint = window.minimumSizeHint()
+                assert hint.width() <= 1024 and hint.height() <= 640, f"{key} needs at least {hint.width()}×{hint.height()}"
+                assert (window.width(), window.height()) == size, f"{key} forced the window to {window.size()}"
+                shot(window, f"{key}-{size[0]}x{size[1]}.png")
+            rows = window.jobs_panel.table.verticalHeader().defaultSectionSize()
+            assert window.jobs_panel.table.height() >= 3 * rows, key
+            if key == "environments":
+                assert window.views[key].test_all_button.text().startswith("Test all ")
+                assert session.current_env in window.views[key].test_all_button.text()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_viewer_and_another_environments_backup_in_the_restore_dialog(qtbot, qloop, scratch_db: str,  # type: ignore[no-untyped-def]
+                                                                      s3_location, s3_bucket: str, tmp_path: Path,
+                                                                      app_dirs: dict[str, Path]) -> None:
+    from console.production_guard import current_unlock_dialog
+
+    with psycopg.connect(scratch_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (id int)")
+    stg = make_env("staging", ws.EnvironmentKind.STAGING, scratch_db, s3_location.endpoint_url, s3_bucket)
+    dev = make_env("development", ws.EnvironmentKind.DEVELOPMENT, scratch_db, s3_location.endpoint_url, s3_bucket)
+    ctx, _path, _secrets = build(tmp_path, [stg, dev], app_dirs)
+    _session, window = make_window(qtbot, ctx)
+
+    async def scenario() -> None:
+        window.env_switcher.setCurrentText("staging")
+        view = window.show_view("backups")
+        await wait_for(view.loaded.is_set)
+        job = await view.back_up_now()
+        await wait_for(lambda: job.state != JobState.RUNNING, timeout=120)
+        assert job.state == JobState.DONE, job.error
+        await wait_for(lambda: view.model.rowCount() == 1, timeout=30)
+        view.table.selectRow(0)
+        view.restore_target.setCurrentText("development")
+        task = asyncio.ensure_future(view.restore_selected())
+        await wait_for(lambda: current_unlock_dialog() is not None)
+        dialog = current_unlock_dialog()
+        assert dialog is not None
+        warning = dialog.findChild(QWidget, "unlockWarning")
+        assert warning is not None and "another environment: staging" in warning.text()
+        assert f"{job.result.created_at:%Y-%m-%d %H:%M}" in warning.text() and "ago" in warning.text()
+        assert dialog.windowTitle() == "Restore a backup of staging into development"
+        assert dialog.width() >= 600
+        shot(dialog, "backups-restore-from-another-environment.png")
+        QTest.keyClick(dialog, Qt.Key.Key_Escape)  # Escape cancels, nothing restored
+        assert await asyncio.wait_for(task, 10) is None
+
+        # A viewer: the restore options are disabled like the buttons.
+        ctx.workspace.profile = ws.Profile.VIEWER
+        view._apply_guards()
+        for option in (view.restore_what, view.restore_schemas, view.restore_strategy, view.restore_target):
+            assert not option.isEnabled()
+        assert not view.backup_button.isEnabled()
+
+    qloop.run_until_complete(scenario())

@@ -47,6 +47,23 @@ from views.base import OpsView, heading
 VIEWER_TIP = "Your workspace profile is 'viewer': backups can be looked at, not changed"
 
 
+def restore_wording(entry: CatalogEntry, env: str, target: str, target_env: str) -> tuple[str, str | None]:
+    """The restore dialog's heading (a sentence) and, for a backup of another environment, the warning
+    that says so with the backup's date and age."""
+    from services.health.poller import utc_age
+
+    heading = f"Restore a backup of {env} into {target}"
+    if entry.manifest is None or target_env == env:
+        return heading, None
+    when = entry.manifest.created_at
+    source_db = entry.manifest.database
+    warning = (f"<b>This backup comes from another environment: {html.escape(env)}</b> (database "
+               f"{html.escape(source_db)}), taken {when:%Y-%m-%d %H:%M} UTC, {utc_age(when)}. Its data will replace "
+               f"{html.escape(target)}'s.")
+    into = target_env if target == target_env else f"{target} on {target_env}'s server"
+    return f"Restore a backup of {env} into {into}", warning
+
+
 class BackupsView(OpsView):
     key = "backups"
     title = "Backups"
@@ -63,7 +80,9 @@ class BackupsView(OpsView):
         self.freshness = QLabel("Loading the catalog…")
         self.freshness.setTextFormat(Qt.TextFormat.RichText)
         self.freshness.setAccessibleName("Backup freshness")
+        self.freshness.setWordWrap(True)
         self.schedule_label = QLabel("")
+        self.schedule_label.setWordWrap(True)
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter (id, state, trigger…)")
         self.state_filter = QComboBox()
@@ -202,6 +221,10 @@ class BackupsView(OpsView):
                 button.setToolTip("Select a good backup first")
             else:
                 button.setToolTip(button.property("usableTip") or "")
+        for option in (self.restore_what, self.restore_schemas, self.restore_strategy, self.restore_target):
+            option.setEnabled(bool(admin))  # a viewer restores nothing: the options look it too
+            if not admin:
+                option.setToolTip(VIEWER_TIP)
         self.prune_button.setToolTip("Shows what the retention policy would delete and why; deletes nothing")
         leftovers = [e for e in (self.catalog.entries if self.catalog else ()) if e.state in ("unfinished", "orphaned")]
         self.cleanup_button.setEnabled(bool(admin and leftovers))
@@ -384,8 +407,9 @@ class BackupsView(OpsView):
         elif production:
             consequences.append(f"write database <b>{shown}</b> on <b style='color:#d93025'>production's server</b> "
                                 "(the platform does not read it, but it shares the server's disk and CPU)")
+        heading, warning = restore_wording(entry, env, target, target_env.name)
         auth = await authorize_in_ui(self.session, target_env.name, "backup restore", consequences=consequences,
-                                     target_name=target, parent=self)
+                                     target_name=target, parent=self, heading=heading, warning=warning)
         if auth is None:
             return None
 

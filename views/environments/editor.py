@@ -157,6 +157,10 @@ class SettingsEditor(QWidget):
         for widget in [*self.inputs.values(), *self.flags.values()]:
             if isinstance(widget, QLineEdit):
                 widget.setReadOnly(read_only)
+                # A read-only field looks read-only (greyed, no frame to type into), not just refuses keys.
+                widget.setFrame(not read_only)
+                widget.setStyleSheet("QLineEdit { background: palette(window); color: palette(dark); }"
+                                     if read_only else "")
             else:
                 widget.setEnabled(not read_only)
 

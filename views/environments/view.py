@@ -315,6 +315,7 @@ class EnvironmentsView(OpsView):
         env = self._env()
         if env is None:
             return
+        self.test_all_button.setText(f"Test all {env.name} connections")
         self.check_buttons_row.addWidget(QLabel("Test:"))
         for service in services_of(env, self._secret_names.get(env.name, [])):
             if not service.configured:

@@ -60,7 +60,13 @@ class LatencyChart(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), QColor("#ffffff"))
         metrics = painter.fontMetrics()
-        left, top, right, bottom = 56.0, 24.0, 12.0, 30.0
+        line = float(metrics.height())
+        known_ms = [p.high or p.latency_ms or 0.0 for p in self.points if p.latency_ms is not None]
+        widest = max((metrics.horizontalAdvance(_axis_label(nice_ceiling(max(known_ms) * 1.1 if known_ms else 1.0) * i / 4,
+                                                            nice_ceiling(max(known_ms) * 1.1 if known_ms else 1.0)))
+                      for i in range(5)), default=40)
+        # Margins from the font: axis labels and the title are never cut, whatever the font size.
+        left, top, right, bottom = widest + 12.0, line + 8, 12.0, line + 12
         plot = QRectF(left, top, max(10.0, self.width() - left - right), max(10.0, self.height() - top - bottom))
         painter.setPen(QColor("#202124"))
         painter.drawText(QRectF(left, 2, plot.width(), top - 4), Qt.AlignmentFlag.AlignLeft, self.title)
@@ -89,9 +95,8 @@ class LatencyChart(QWidget):
             painter.setPen(grid)
             painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             painter.setPen(QColor("#5f6368"))
-            label = f"{value:.0f} ms" if y_max >= 10 else f"{value:.1f} ms"
-            painter.drawText(QRectF(0, y - 8, left - 6, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             label)
+            painter.drawText(QRectF(0, y - line / 2, left - 6, line),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, _axis_label(value, y_max))
         painter.setPen(QColor("#5f6368"))
         fmt = "%H:%M:%S" if span < 3600 else "%H:%M" if span <= 2 * 86400 else "%m-%d"
         for i in range(4):
@@ -100,7 +105,8 @@ class LatencyChart(QWidget):
             x = plot.left() + plot.width() * i / 3
             text = when.strftime(fmt)
             width = metrics.horizontalAdvance(text)
-            painter.drawText(QPointF(min(max(x - width / 2, plot.left()), plot.right() - width), plot.bottom() + 16), text)
+            painter.drawText(QPointF(min(max(x - width / 2, plot.left()), plot.right() - width),
+                                     plot.bottom() + 4 + metrics.ascent()), text)
         # The latency line.
         if len(known) > 1:
             path = QPainterPath(QPointF(x_of(known[0].at), y_of(known[0].latency_ms or 0.0)))
@@ -130,3 +136,7 @@ class LatencyChart(QWidget):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(plot)
         painter.end()
+
+
+def _axis_label(value: float, y_max: float) -> str:
+    return f"{value:.0f} ms" if y_max >= 10 else f"{value:.1f} ms"

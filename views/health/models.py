@@ -72,10 +72,7 @@ class Cell:
         state = self.state
         if state is None or state.last is None:
             return "… checking"
-        words = self.status.words.upper()
-        if state.retrying:
-            # Not confirmed yet: the poller checks again before the change counts.
-            words = f"{state.last.status.words.upper()}? (confirming)"
+        words = state_words(state)
         if self.stale(now):
             return f"{words} · last known {utc_age(state.last.checked_at, now)}"
         latency = _ms(state.last.latency_ms)
@@ -89,6 +86,17 @@ class Cell:
         last = self.state.last
         since = f"\nIn this state since {self.state.since:%Y-%m-%d %H:%M} UTC" if self.state.since else ""
         return f"{last.detail}\nChecked {last.checked_at:%Y-%m-%d %H:%M:%S} UTC{since}"
+
+
+def state_words(state: CheckState | None) -> str:
+    """A check's state in the words the board and its drill-down both use."""
+    if state is None or state.last is None:
+        return "not checked yet"
+    if state.retrying:
+        # Not confirmed yet: the poller checks again before the change counts.
+        return f"{state.last.status.words.upper()}? (confirming)"
+    status = state.confirmed if state.confirmed is not Status.UNKNOWN else state.last.status
+    return status.words.upper()
 
 
 class BoardModel(QAbstractTableModel):

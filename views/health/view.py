@@ -43,6 +43,7 @@ from views.health.models import (
     ObservatoryTestsModel,
     PartsModel,
     ResultsModel,
+    state_words,
 )
 
 CHART_SPAN = timedelta(hours=24)
@@ -101,7 +102,9 @@ class HealthView(OpsView):
         self.board.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         # Stretched, not sized to contents: with ResizeToContents every result would make Qt ask
         # every cell for its size. Full texts are in the tooltips.
-        self.board.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # Columns as wide as their words (the board scrolls sideways on a small screen; nothing is cut).
+        self.board.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.board.horizontalHeader().setStretchLastSection(True)
         self.board.horizontalHeader().setMinimumSectionSize(96)
         self.board.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.board.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -303,9 +306,9 @@ class HealthView(OpsView):
                     points: list[LatencyPoint]) -> None:
         label = CHECK_LABELS.get(check, check)
         state = self.monitor.poller.states.get((env, check)) if self.monitor.poller else None
-        now_words = "not checked yet"
+        now_words = state_words(state)  # the board's words, so the two never disagree
         if state is not None and state.last is not None:
-            now_words = f"{state.confirmed.words.upper()} — {state.last.detail}"
+            now_words += f" — {state.last.detail}"
         self.detail_title.setText(f"<b>{env} · {label}</b>: {now_words}")
         self.uptime_label.setText("Uptime: " + ",  ".join(f"{name} {_uptime(uptimes.get(name))}" for name in WINDOWS)
                                   + f"  ·  {len(recent)} recent results")
