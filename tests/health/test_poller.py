@@ -113,3 +113,28 @@ async def test_a_failing_callback_does_not_stop_polling() -> None:
         await _until(lambda: check.calls >= 5)
     finally:
         await poller.stop()
+
+
+async def test_the_site_state_follows_the_platform_not_sentry_or_the_monitoring_api() -> None:
+    """Issue 11: "production site: degraded" came from Sentry's unresolved issues, and a Sentry time-out
+    fired "production is down". The site state is the platform's /api/health; the rest are own lines."""
+    env = bare_env("production", ws.EnvironmentKind.PRODUCTION)
+    env.health.retries = 0
+    poller = HealthPoller([env], CheckContext(secrets()), checks={
+        "platform": Scripted("platform", []), "sentry": Scripted("sentry", []),
+        "betterstack": Scripted("betterstack", []), "database": Scripted("database", [])})
+    await poller.observe(result("production", "platform", Status.UP, "200 ok"))
+    await poller.observe(result("production", "database", Status.UP, "ok"))
+    await poller.observe(result("production", "sentry", Status.DEGRADED, "12 unresolved issues"))
+    await poller.observe(result("production", "betterstack", Status.DOWN, "No answer within 10 s"))
+    status, text = poller.site_status("production")
+    assert status is Status.UP and "production" not in text  # one plain sentence, the name beside it
+    lines = {check: (state, detail) for check, state, detail in poller.service_lines("production")}
+    assert lines == {"sentry": (Status.DEGRADED, "12 unresolved issues"),
+                     "betterstack": (Status.DOWN, "No answer within 10 s")}
+    overall, _ = poller.environment_status("production")
+    assert overall is Status.DOWN  # the Health board still shows every check as it is
+
+    await poller.observe(result("production", "platform", Status.DOWN, "503 from /api/health"))
+    status, text = poller.site_status("production")
+    assert status is Status.DOWN and "503 from /api/health" in text and "Sentry" not in text

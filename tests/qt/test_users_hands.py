@@ -413,3 +413,26 @@ def test_viewer_and_another_environments_backup_in_the_restore_dialog(qtbot, qlo
         assert not view.backup_button.isEnabled()
 
     qloop.run_until_complete(scenario())
+
+
+def test_a_connection_test_never_changes_the_health_lights(qtbot, qloop, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                           app_dirs: dict[str, Path]) -> None:
+    from services.app_context import build_context
+
+    w = ws.Workspace(name="Lights", profile=ws.Profile.ADMIN)
+    env = ws.seed_environment("staging", ws.EnvironmentKind.STAGING)
+    env.database = ws.DatabaseSettings(host="127.0.0.1", port=1, name="nothing", user="postgres", sslmode="disable")
+    w.environments["staging"] = env
+    session, window = make_window(qtbot, build_context(w, tmp_path / "ws.toml"))
+
+    async def scenario() -> None:
+        view = window.show_view("environments")
+        await wait_for(view.loaded.is_set, timeout=30)
+        session.set_light("staging", "up", "all checks up")
+        results = await view.test_connections()
+        assert any(r.state == "failed" for r in results)  # the test itself failed…
+        assert "staging" in view.status.text()
+        light = session.lights["staging"]
+        assert (light.state, light.text) == ("up", "all checks up")  # …and the health light is the poller's
+
+    qloop.run_until_complete(scenario())
