@@ -21,6 +21,13 @@ log = logging.getLogger("realtor_ops.console")
 VIEW_KEYS = ("overview", "environments", "deployments", "backups", "health", "costs")  # as console.window
 
 
+def _size(text: str) -> tuple[int, int]:
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit() or not (320 <= int(width) <= 8000 and 240 <= int(height) <= 8000):
+        raise argparse.ArgumentTypeError(f"not a window size: {text!r} (e.g. 1024x640)")
+    return int(width), int(height)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="realtor-console",
@@ -37,6 +44,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--screenshot", metavar="FILE",
                         help="with --view: wait until the view's data is loaded, save a PNG of the window, exit")
     parser.add_argument("--screenshot-timeout", type=float, default=90.0, help=argparse.SUPPRESS)
+    parser.add_argument("--size", metavar="WxH", type=_size, help="window size, e.g. 1024x640 (with --screenshot)")
     return parser.parse_args(argv)
 
 
@@ -277,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors.install_hooks()
     session = Session(errors)
     window = MainWindow(session)
+    if args.size:
+        window.resize(*args.size)
     if args.view:
         window.show_view(args.view)
     window.show()

@@ -2,7 +2,7 @@
 
 The loop is always ``qasync.QSelectorEventLoop``: qasync's default on Windows is a Proactor loop,
 which psycopg's async mode refuses. Blocking work (boto3, keyring, subprocess waits) goes through
-``run_blocking`` so the Qt thread never waits on it.
+``asyncio.to_thread`` so the Qt thread never waits on it.
 """
 
 from __future__ import annotations
@@ -40,13 +40,6 @@ def make_loop(app: QApplication) -> asyncio.AbstractEventLoop:
     loop.set_default_executor(ThreadPoolExecutor(max_workers=8, thread_name_prefix="ops-worker"))
     asyncio.set_event_loop(loop)
     return loop
-
-
-async def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
 
 
 class TaskRegistry:

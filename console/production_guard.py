@@ -156,7 +156,7 @@ async def authorize_in_ui(session: Session, env_name: str, action: str, *, conse
     else:
         env = ctx.environment(env_name)
     if not guard.can_change(ctx.workspace):
-        ctx.audit.record(environment=env_name, action=action, outcome="refused: viewer profile")
+        await ctx.audit.arecord(environment=env_name, action=action, outcome="refused: viewer profile")
         guard.authorize(ctx.workspace, env, action)  # raises GuardRefusedError with the sentence
     production = guard.needs_unlock(env)
     expected = target_name or (env.name if production else None)
@@ -169,7 +169,7 @@ async def authorize_in_ui(session: Session, env_name: str, action: str, *, conse
     dialog.deleteLater()
     if result != QDialog.DialogCode.Accepted:
         if production:
-            ctx.audit.record(environment=env_name, action=action, outcome="cancelled at the unlock dialog")
+            await ctx.audit.arecord(environment=env_name, action=action, outcome="cancelled at the unlock dialog")
         return None
     return guard.authorize(ctx.workspace, env, action, confirm=typed if expected else None, reason=reason,
                            target_name=target_name)

@@ -44,10 +44,6 @@ class AppContext:
     # Set when the workspace file could not be read; the console shows it and does not overwrite.
     load_error: WorkspaceFileError | ConfigError | None = None
 
-    @property
-    def read_only_file(self) -> bool:
-        return self.load_error is not None
-
     def save_workspace(self) -> None:
         if self.load_error is not None:
             raise ConfigError(

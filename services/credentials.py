@@ -263,9 +263,6 @@ class CredentialStore:
     async def aset(self, environment: str, name: str, value: str) -> None:
         await asyncio.to_thread(self.set, environment, name, value)
 
-    async def adelete(self, environment: str, name: str) -> None:
-        await asyncio.to_thread(self.delete, environment, name)
-
     async def anames(self, environment: str) -> list[str]:
         return await asyncio.to_thread(self.names, environment)
 

@@ -172,10 +172,6 @@ class HealthHistory:
                            " WHERE env = ? AND check_name = ? AND bucket = ?",
                            (lat, lat, lat, lat, lat, res.env, res.check, bucket))
 
-    def record_transition(self, tr: Transition) -> None:
-        """Open, escalate or close the check's incident for a change of its confirmed state."""
-        self.record_batch([tr])
-
     def _transition(self, db: sqlite3.Connection, tr: Transition) -> None:
         ts = _ts(tr.at)
         db.execute("INSERT INTO confirmed VALUES (?, ?, ?, ?) ON CONFLICT (env, check_name)"

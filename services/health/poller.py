@@ -122,21 +122,6 @@ class HealthPoller:
         await self.flush()
         await self.ctx.aclose()
 
-    async def reconfigure(self, environments: Iterable[Environment]) -> None:
-        """Environments were added, edited or removed: restart the pairs with the new settings."""
-        running = self.running
-        if running:
-            pairs = list(self._pairs.values())
-            self._pairs.clear()
-            await _stop_pairs(pairs)
-        self._envs = list(environments)
-        names = {(e.name, c.name) for e, c in planned(self._envs, self.checks)}
-        for key in [k for k in self.states if k not in names]:
-            del self.states[key]
-        if running:
-            await self.ctx.aprepare(self._envs)
-            self._start_pairs()
-
     def _start_pairs(self) -> None:
         pairs = planned(self._envs, self.checks)
         # The first runs are spread over up to a second (as Uptime Kuma staggers its monitors), so a

@@ -2,7 +2,7 @@
 
 The wheel's own ``PostgresServer`` listens on a Unix socket only, so this module drives ``initdb`` and
 ``postgres`` from the wheel's bin directories itself. Blocking calls (``start``/``stop``) are plain sync
-methods; async callers use ``astart``/``astop`` (``asyncio.to_thread``).
+methods; async callers run them with ``asyncio.to_thread``.
 
 How the server is made to die with us (it must never outlive the app):
 
@@ -23,7 +23,6 @@ the data dir's parents get the others-may-traverse bit (``o+x``, not listing) wh
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import importlib.util
@@ -174,12 +173,6 @@ class EmbeddedPostgres:
             if self._atexit_registered:
                 atexit.unregister(self.stop)
                 self._atexit_registered = False
-
-    async def astart(self) -> None:
-        await asyncio.to_thread(self.start)
-
-    async def astop(self) -> None:
-        await asyncio.to_thread(self.stop)
 
     def __enter__(self) -> EmbeddedPostgres:
         self.start()

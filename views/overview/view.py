@@ -140,6 +140,8 @@ class OverviewView(OpsView):
         state = "up" if fresh.level == "fresh" else "down"
         headline = {"fresh": "On time", "stale": "Overdue", "none": "None yet"}.get(fresh.level, fresh.level)
         note = fresh.sentence
+        if any(j.kind == "backup" and j.environment == env for j in self.session.jobs.running()):
+            note += " — a backup is running now (see Jobs)"
         if catalog.from_cache:
             note += f" (last known: {catalog.offline_reason})"
         card.show_state(state, headline, note)
