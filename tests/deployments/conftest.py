@@ -4,6 +4,7 @@ at a real PostgreSQL database."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from openapi_schema_validator import OAS30Validator
 
 from services import workspace as ws
 from services.app_context import AppContext, AppPaths
@@ -20,8 +22,9 @@ from services.guard import Authorization, authorize
 from services.log_setup import MASKER
 from services.sandbox.provider_standins import cloudflare, github, vercel
 from services.sandbox.provider_standins.catalog import sandbox_identities
-from services.sandbox.provider_standins.server import StandinServer
+from services.sandbox.provider_standins.server import Exchange, StandinServer
 from tests.providers.conftest import Standins
+from tests.providers.spec_validation import SpecValidator, load_spec
 
 # Vercel's spec answers GET /v1/projects/{id}/promote/aliases with oneOf[{type: object}, {aliases, pagination}]:
 # every object is valid under both, so a strict oneOf check rejects any answer. The body is checked against
@@ -46,6 +49,33 @@ def standins() -> Iterator[Standins]:
         group.finish()
 
 
+def _contents_paths_as_one_segment(validate: SpecValidator) -> Any:
+    """GitHub's ``/repos/{owner}/{repo}/contents/{path}`` takes a path with slashes; the OpenAPI path
+    matcher stops ``{path}`` at the first slash, so the exchange is validated with it escaped.
+
+    A folder listing (a JSON array) is checked against ``content-directory`` directly: the operation's
+    ``discriminator`` on ``type`` cannot apply to an array, so the generic check rejects every listing.
+    """
+
+    def check(exchange: Exchange) -> None:
+        req = exchange.request
+        head, sep, tail = req.full_path.partition("/contents/")
+        if sep and "/" in tail:
+            req = dataclasses.replace(req, full_path=head + sep + tail.replace("/", "%2F"))
+            exchange = dataclasses.replace(exchange, request=req)
+        response = exchange.response
+        if sep and response is not None and response.status == 200 and isinstance(response.body, list):
+            data, _ = load_spec("github")
+            schema = {"$ref": "#/components/schemas/content-directory", "components": data["components"]}
+            problems = [e.message[:200] for e in OAS30Validator(schema).iter_errors(response.body)]
+            validate.checked.append(f"GET {req.full_path} -> 200 (content-directory)")
+            validate.violations.extend(f"GET {req.full_path} -> 200: {p}" for p in problems)
+            return
+        validate(exchange)
+
+    return check
+
+
 @dataclass
 class DeployWorld:
     ctx: AppContext
@@ -66,7 +96,8 @@ class DeployWorld:
 def make_world(tmp: Path, app_dirs: dict[str, Path], group: Standins, *, database_dsn: str | None = None,
                profile: ws.Profile = ws.Profile.ADMIN, vercel_kwargs: dict[str, Any] | None = None) -> DeployWorld:
     v, _ = group.start("vercel", **(vercel_kwargs or {}))
-    g, _ = group.start("github")
+    g, g_validator = group.start("github")
+    g.request_validator = _contents_paths_as_one_segment(g_validator)
     c, _ = group.start("cloudflare")
     api_base = {"vercel": v.base_url, "github": g.base_url, "cloudflare": c.base_url}
     workspace = ws.Workspace(name="Deploy tests", profile=profile)
