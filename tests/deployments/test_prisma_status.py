@@ -41,7 +41,7 @@ def insert(dsn: str, rows: list[tuple[str, str, int, bool, bool]]) -> None:
     """(name, checksum, minutes after T0, finished, rolled back)."""
     with psycopg.connect(dsn) as conn:
         conn.execute(PRISMA_MIGRATIONS_DDL)
-        for i, (name, checksum, minutes, finished, rolled) in enumerate(rows):
+        for name, checksum, minutes, finished, rolled in rows:
             started = T0 + timedelta(minutes=minutes)
             conn.execute(
                 'INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, logs, rolled_back_at,'
@@ -141,7 +141,7 @@ def test_local_folder_errors_name_the_problem(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         read_local_folder(tmp_path / "nope")
     (tmp_path / "20260101_x").mkdir()
-    with pytest.raises(ConfigError, match="'20260101_x' has no migration.sql"):
+    with pytest.raises(ConfigError, match=r"'20260101_x' has no migration\.sql"):
         read_local_folder(tmp_path)
 
 
