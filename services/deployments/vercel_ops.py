@@ -55,6 +55,7 @@ class ListRequest:
     until: int | None = None
     state: str | None = None
     branch: str | None = None
+    any_target: bool = False  # every target of the project, not only the environment's
 
 
 async def list_page(ctx: Any, request: ListRequest, progress: Progress | None = None) -> DeploymentPage:
@@ -69,7 +70,8 @@ async def list_page(ctx: Any, request: ListRequest, progress: Progress | None = 
     target = common.vercel_target(env)
     async with await common.vercel(ctx, env) as client:
         page, production = await asyncio.gather(
-            vd.deployments_page(client, project, target=target, limit=request.limit, until=request.until,
+            vd.deployments_page(client, project, target=None if request.any_target else target,
+                                limit=request.limit, until=request.until,
                                 state=state, branch=request.branch or None),
             vd.production_state(client, project),
         )
@@ -330,6 +332,10 @@ async def _follow_alias_job(client: Any, project: str, kind: str, to_id: str, be
             raise OpsError(f"The {kind} to {to_id} did not finish within {timeout_s:.0f} s",
                            hint="Vercel may still complete it; look at the project in a minute")
         await asyncio.sleep(poll_s)
+
+
+async def deployment(ctx: Any, env_name: str, deployment_id: str) -> VercelDeployment:
+    return await _deployment(ctx, ctx.workspace.environment(env_name), deployment_id)
 
 
 async def _deployment(ctx: Any, env: Any, deployment_id: str) -> VercelDeployment:
