@@ -13,6 +13,7 @@ from cli.main import run
 from services import workspace as ws
 from services.app_context import AppPaths
 from services.audit_log import AuditLog
+from services.sandbox import migration_story
 from services.sandbox.realtor_schema import MIGRATIONS, install_realtor_schema_sync
 from tests.deployments.conftest import DeployWorld, make_world
 from tests.providers.conftest import Standins
@@ -128,6 +129,7 @@ def test_migrations_status_exit_codes(scratch_db: str, tmp_path: Path, app_dirs:
                                       standins: Standins, monkeypatch: pytest.MonkeyPatch,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     install_realtor_schema_sync(scratch_db, rows_scale=0.02)
+    migration_story.apply_story(scratch_db, "production")
     w = make_world(tmp_path, app_dirs, standins, database_dsn=scratch_db)
     for key, value in w.secrets.items():
         monkeypatch.setenv(key, value)

@@ -148,6 +148,7 @@ def test_local_folder_errors_name_the_problem(tmp_path: Path) -> None:
 async def test_sandbox_story_from_the_repository_on_github(scratch_db: str, tmp_path: Path,
                                                            app_dirs: dict[str, Path], standins: Standins) -> None:
     install_realtor_schema_sync(scratch_db, rows_scale=0.02)
+    migration_story.apply_story(scratch_db, "production")
     world = make_world(tmp_path, app_dirs, standins, database_dsn=scratch_db)
     status = await migration_status(world.ctx, MigrationsRequest("production"))
     assert status.pending == (migration_story.PENDING,)

@@ -20,6 +20,8 @@ from console.session import Session
 from console.window import MainWindow
 from services.deployments.vercel_ops import DeploymentPage, DeploymentRow
 from services.providers.vercel_client import VercelDeployment
+from services.sandbox import migration_story
+from services.sandbox.platform_standin import PlatformStandin
 from services.sandbox.realtor_schema import install_realtor_schema_sync
 from tests.deployments.conftest import DeployStandins, make_world
 from tests.qt.conftest import wait_for
@@ -65,6 +67,7 @@ def test_model_pages_under_the_model_tester(qtbot) -> None:  # type: ignore[no-u
 def test_deployments_view(qtbot, qloop, scratch_db: str, tmp_path: Path,  # type: ignore[no-untyped-def]
                           app_dirs: dict[str, Path]) -> None:
     install_realtor_schema_sync(scratch_db, rows_scale=0.02)
+    migration_story.apply_story(scratch_db, "production")
     group = DeployStandins()
     world = make_world(tmp_path, app_dirs, group, database_dsn=scratch_db, vercel_kwargs={"extra_deployments": 300})
     data = world.vercel.data
@@ -112,6 +115,8 @@ def test_deployments_view(qtbot, qloop, scratch_db: str, tmp_path: Path,  # type
         await wait_for(lambda: tab.inspection is not None and tab.inspection.deployment.id == building.uid, 20)
         assert tab.inspection.building and tab._follow is not None
         first = tab.log.lines_shown
+        await wait_for(lambda: tab.log.lines_shown >= first + 4, 30)
+        assert tab.inspection.deployment.state == "BUILDING" or not tab._follow.done()
         shot(window, "deployments-inspect-live-build.png")
         outcome = await tab._follow
         assert outcome.deployment.state == "ERROR" and tab.log.lines_shown > first
@@ -131,7 +136,7 @@ def test_deployments_view(qtbot, qloop, scratch_db: str, tmp_path: Path,  # type
         dialog = current_unlock_dialog()
         said = " ".join(label.text() for label in dialog.findChildren(QLabel))
         assert "auto-assignment" in said and "cron jobs" in said and "Custom aliases" in said
-        assert "not rolled back" in said
+        assert "not rolled back" in said and migration_story.RECENT in said, "the migration that stays applied"
         dialog.name_edit.setText("production")
         dialog.reason_edit.setText("RSVP form breaks checkout")
         shot(dialog, "deployments-rollback-dialog.png")
@@ -159,7 +164,6 @@ def test_deployments_view(qtbot, qloop, scratch_db: str, tmp_path: Path,  # type
         assert "Security grade of the candidate" in said and "Security grade of production now" in said
         dialog.name_edit.setText("production")
         dialog.reason_edit.setText("undo")
-        shot(dialog, "deployments-promote-dialog.png")
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
         job = await task
         await wait_for(lambda: job.state != JobState.RUNNING, 30)
@@ -181,6 +185,8 @@ def test_deployments_view(qtbot, qloop, scratch_db: str, tmp_path: Path,  # type
         assert runs.log_button.isEnabled()
         await runs.show_log()
         assert "exit code 1" in runs.log.toPlainText()
+        view.tabs.setCurrentWidget(runs)
+        shot(window, "deployments-actions.png")
 
         # Migrations: pending on production, so "Back up now" is offered with the last backup's age.
         mig = view.migrations
@@ -188,6 +194,30 @@ def test_deployments_view(qtbot, qloop, scratch_db: str, tmp_path: Path,  # type
         view.tabs.setCurrentWidget(mig)
         assert mig.backup_button.isVisible() and "will run at the next deploy" in mig.backup_note.text()
         shot(window, "deployments-migrations.png")
+
+        # In the sandbox every deployment answers at the platform stand-in: the promote dialog shows both grades.
+        platform = PlatformStandin().start()
+        try:
+            platform.force("healthy")
+            world.ctx.workspace.sandbox = True
+            world.ctx.workspace.environment("production").app_url = platform.url
+            view.tabs.setCurrentWidget(tab)
+            older = next(i for i, r in enumerate(tab.model.rows()) if not r.current and r.deployment.state == "READY")
+            tab.table.selectRow(older)
+            task = session.spawn(tab.promote_selected())
+            await wait_for(lambda: current_unlock_dialog() is not None, 30)
+            dialog = current_unlock_dialog()
+            said = " ".join(label.text() for label in dialog.findChildren(QLabel))
+            assert said.count("/api/health healthy") == 2 and "worse than production" not in said
+            assert tab.last_comparison is not None and not tab.last_comparison.worse
+            dialog.name_edit.setText("production")
+            shot(dialog, "deployments-promote-dialog.png")
+            dialog.reject()
+            assert await task is None
+            assert data.production_id == before, "cancelled: nothing changed"
+        finally:
+            platform.stop()
+            world.ctx.workspace.sandbox = False
 
         # A viewer changes nothing.
         world.ctx.workspace.profile = type(world.ctx.workspace.profile)("viewer")

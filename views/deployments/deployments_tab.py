@@ -104,7 +104,7 @@ class DeploymentsTab(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((90, 90, 70, 300, 150, 110, 50, 60)):
+        for col, width in enumerate((95, 85, 65, 320, 120, 105, 45, 55)):
             self.table.setColumnWidth(col, width)
 
         self.summary = QLabel("Select a deployment to inspect it.")
