@@ -34,6 +34,7 @@ class DeploymentsModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[DeploymentRow] = []
+        self._text: list[tuple[str, ...]] = []  # the display strings, made once per row (paint asks often)
         self._ids: set[str] = set()
         self.next_until: int | None = None
         self.exhausted = True
@@ -44,7 +45,7 @@ class DeploymentsModel(QAbstractTableModel):
     # -- filling -----------------------------------------------------------------------------------
     def reset(self, page: DeploymentPage | None) -> None:
         self.beginResetModel()
-        self._rows, self._ids = [], set()
+        self._rows, self._text, self._ids = [], [], set()
         self._now = datetime.now(UTC)
         self.exhausted = page is None
         self.next_until = None
@@ -60,6 +61,7 @@ class DeploymentsModel(QAbstractTableModel):
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
             self._rows.extend(fresh)
+            self._text.extend(self._display(r) for r in fresh)
             self._ids.update(r.id for r in fresh)
             self.endInsertRows()
         self.next_until = page.next_until
@@ -73,6 +75,13 @@ class DeploymentsModel(QAbstractTableModel):
 
     def rows(self) -> list[DeploymentRow]:
         return list(self._rows)
+
+    def _display(self, r: DeploymentRow) -> tuple[str, ...]:
+        d = r.deployment
+        mark = "● live" if r.current else ("↩ rolled back" if r.rolled_back_from else "")
+        build = f"{d.duration_s:.0f} s" if d.duration_s is not None else ("…" if d.state == "BUILDING" else "—")
+        return (mark, d.state, d.commit_sha[:7] or "—", d.commit_message.split("\n", 1)[0], d.branch or "—",
+                d.commit_author or d.creator or "—", age_text(d.created_at, self._now), build, d.url)
 
     # -- paging ------------------------------------------------------------------------------------
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:
@@ -105,10 +114,7 @@ class DeploymentsModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return r
         if role == Qt.ItemDataRole.DisplayRole:
-            mark = "● live" if r.current else ("↩ rolled back" if r.rolled_back_from else "")
-            build = f"{d.duration_s:.0f} s" if d.duration_s is not None else ("…" if d.state == "BUILDING" else "—")
-            return (mark, d.state, d.commit_sha[:7] or "—", d.commit_message.split("\n", 1)[0], d.branch or "—",
-                    d.commit_author or d.creator or "—", age_text(d.created_at, self._now), build, d.url)[col]
+            return self._text[index.row()][col]
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == 1:
                 return QColor(STATE_COLOURS.get(d.state, "#202124"))
