@@ -88,6 +88,8 @@ def _row(d: VercelDeployment, production: vd.ProductionState | None) -> Deployme
 
 async def list_deployments(ctx: Any, request: ListRequest) -> tuple[DeploymentRow, ...]:
     """Up to ``limit`` deployments (any number: pages of 100 followed with ``until``)."""
+    if request.limit < 1:
+        raise ConfigError(f"--limit must be at least 1, not {request.limit}")
     rows: list[DeploymentRow] = []
     until = request.until
     while len(rows) < request.limit:

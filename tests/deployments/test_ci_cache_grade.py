@@ -27,6 +27,13 @@ async def test_runs_with_jobs_and_the_ordering_risk(world: DeployWorld) -> None:
     assert "workflow_dispatch:" in info.reason and info.path == ".github/workflows/deploy.yml"
     with pytest.raises(GuardRefusedError, match="no workflow_dispatch"):
         await ci.dispatch(world.ctx, "staging", "develop", world.auth("staging", "ci dispatch"))
+    assert not world.audit_lines(), "a refused dispatch sent nothing and changed nothing"
+    data = world.github.data
+    data.files[".github/workflows/deploy.yml"] = data.files[".github/workflows/deploy.yml"].replace(
+        b"on:\n", b"on:\n  workflow_dispatch:\n", 1)
+    started = await ci.dispatch(world.ctx, "staging", "develop", world.auth("staging", "ci dispatch"))
+    assert started.run_id == data.runs[0].id and data.runs[0].event == "workflow_dispatch"
+    assert [e.action for e in world.audit_lines()] == ["ci dispatch"]
 
 
 def test_workflow_reading() -> None:

@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSplitter,
     QTreeWidget,
@@ -61,11 +62,14 @@ class RunsTab(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.force_button = QPushButton("Force-cancel")
         self.dispatch_button = QPushButton("Run workflow")
+        self.dispatch_ref = QLineEdit("main")
+        self.dispatch_ref.setAccessibleName("Branch to run the workflow on")
+        self.dispatch_ref.setMaximumWidth(160)
         self.dispatch_note = QLabel("")
         self.dispatch_note.setWordWrap(True)
         buttons = QHBoxLayout()
         for b in (self.log_button, self.rerun_button, self.rerun_failed_button, self.cancel_button,
-                  self.force_button, self.dispatch_button):
+                  self.force_button, self.dispatch_ref, self.dispatch_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -80,6 +84,7 @@ class RunsTab(QWidget):
         self.rerun_failed_button.clicked.connect(lambda: spawn(self.rerun(failed_only=True), name="rerun failed"))
         self.cancel_button.clicked.connect(lambda: spawn(self.cancel(force=False), name="cancel run"))
         self.force_button.clicked.connect(lambda: spawn(self.cancel(force=True), name="force-cancel run"))
+        self.dispatch_button.clicked.connect(lambda: spawn(self.dispatch(), name="run workflow"))
         self._apply_guards()
 
     async def load(self, env_name: str) -> None:
@@ -198,4 +203,21 @@ class RunsTab(QWidget):
             return await ci.cancel(ctx, ci.RunRequest(env, run.run.id), auth, force=force)
 
         self.last_job = self.session.jobs.start(f"Cancel #{run.run.run_number}", work, environment=env, kind="ci")
+        return self.last_job
+
+    async def dispatch(self) -> Job | None:
+        ref = self.dispatch_ref.text().strip()
+        if not ref or self.workflow is None or not self.workflow.dispatchable:
+            return None
+        ctx, env = self.session.ctx, self.env_name
+        auth = await authorize_in_ui(self.session, env, "ci dispatch", parent=self, consequences=[
+            f"run {html.escape(self.workflow.path)} on <b>{html.escape(ref)}</b>: it builds, deploys and migrates "
+            "as a push would"])
+        if auth is None:
+            return None
+
+        async def work(progress: Progress) -> Any:
+            return await ci.dispatch(ctx, env, ref, auth)
+
+        self.last_job = self.session.jobs.start(f"Run the deploy workflow on {ref}", work, environment=env, kind="ci")
         return self.last_job
