@@ -56,6 +56,8 @@ class ListRequest:
     state: str | None = None
     branch: str | None = None
     any_target: bool = False  # every target of the project, not only the environment's
+    # The project's state from the first page: later pages reuse it instead of asking again.
+    known_production: vd.ProductionState | None = None
 
 
 async def list_page(ctx: Any, request: ListRequest, progress: Progress | None = None) -> DeploymentPage:
@@ -69,12 +71,13 @@ async def list_page(ctx: Any, request: ListRequest, progress: Progress | None = 
         raise ConfigError(f"A page holds 1 to 100 deployments, not {request.limit}")
     target = common.vercel_target(env)
     async with await common.vercel(ctx, env) as client:
-        page, production = await asyncio.gather(
-            vd.deployments_page(client, project, target=None if request.any_target else target,
-                                limit=request.limit, until=request.until,
-                                state=state, branch=request.branch or None),
-            vd.production_state(client, project),
-        )
+        listing = vd.deployments_page(client, project, target=None if request.any_target else target,
+                                      limit=request.limit, until=request.until, state=state,
+                                      branch=request.branch or None)
+        if request.known_production is not None:
+            page, production = await listing, request.known_production
+        else:
+            page, production = await asyncio.gather(listing, vd.production_state(client, project))
     return DeploymentPage(env.name, target, tuple(_row(d, production) for d in page.deployments),
                           page.next_until, production)
 

@@ -160,7 +160,8 @@ class DeploymentsTab(QWidget):
     def request(self, until: int | None = None) -> ops.ListRequest:
         return ops.ListRequest(self.env_name, limit=PAGE, until=until,
                                state=str(self.state_filter.currentData() or "") or None,
-                               branch=self.branch_filter.text().strip() or None)
+                               branch=self.branch_filter.text().strip() or None,
+                               known_production=self.production if until is not None else None)
 
     async def load(self, env_name: str) -> None:
         self.stop_following()
