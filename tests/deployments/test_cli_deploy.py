@@ -145,3 +145,38 @@ def test_migrations_status_exit_codes(scratch_db: str, tmp_path: Path, app_dirs:
     text = capsys.readouterr().out
     assert "Database schema is up to date!" in text
     assert cli(w, "migrations", "status", "--env", "production", "--migrations-dir", str(tmp_path / "no")) == 2
+
+
+def test_inspect_follows_a_build_grade_and_job_log(cli_world: DeployWorld, capsys: pytest.CaptureFixture[str]) -> None:
+    data = cli_world.vercel.data
+    data.lines_per_poll = 6
+    building = next(d for d in data.deployments if d.state == "BUILDING")
+    building.finish_as = "ERROR"
+    assert cli(cli_world, "deploy", "inspect", building.uid, "--env", "staging", "--logs") == 1
+    captured = capsys.readouterr()
+    assert "BUILDING" in captured.out and f"{building.uid}  ERROR" in captured.out
+    assert "exited with 1" in captured.err, "stderr lines of the build go to stderr"
+    # Grade: in a sandbox workspace a deployment answers at the platform stand-in.
+    from services.sandbox.platform_standin import PlatformStandin
+
+    platform = PlatformStandin().start()
+    try:
+        platform.force("healthy")
+        workspace = ws.load(cli_world.path)
+        workspace.sandbox = True
+        workspace.environments["production"].app_url = platform.url
+        ws.save(workspace, cli_world.path)
+        assert cli(cli_world, "--json", "deploy", "grade", data.production_id, "--env", "production") == 0
+        graded = json.loads(capsys.readouterr().out)
+        assert graded["grade"] and graded["health"]["state"] == "healthy" and graded["url"] == platform.url
+        platform.force("unhealthy")
+        assert cli(cli_world, "deploy", "grade", data.production_id, "--env", "production") == 1
+        assert "unhealthy" in capsys.readouterr().out
+    finally:
+        platform.stop()
+    failed_run = next(r for r in cli_world.github.data.runs if r.conclusion == "failure")
+    job = next(j for j in failed_run.jobs if j.conclusion == "failure")
+    assert cli(cli_world, "ci", "log", str(job.id), "--env", "production") == 0
+    assert "exit code 1" in capsys.readouterr().out
+    assert cli(cli_world, "cache", "purge", "--env", "staging", "--url", "https://elsewhere.example/x") == 2
+    assert "not in zone" in capsys.readouterr().err
