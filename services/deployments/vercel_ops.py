@@ -254,7 +254,10 @@ async def rollback(ctx: Any, request: RollbackRequest, auth: Authorization,
         raise GuardRefusedError(f"Deployment {target.id} is {target.state.lower()}, not ready: it cannot serve "
                                 "production")
     notes = await rollback_caveats(ctx, env, target)
-    description = auth.reason or "Instant rollback from the Realtor Ops Console"
+    # The reason travels to Vercel: a secret pasted into it is masked first, as in the audit log.
+    masker = getattr(ctx, "masker", None)
+    reason = masker(auth.reason) if masker is not None and auth.reason else auth.reason
+    description = reason or "Instant rollback from the Realtor Ops Console"
 
     async def change() -> AliasJob:
         async with await common.vercel(ctx, env) as client:

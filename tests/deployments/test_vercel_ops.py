@@ -201,3 +201,35 @@ async def test_guards_viewer_and_wrong_unlock(world: DeployWorld) -> None:
         await ops.rollback(world.ctx, ops.RollbackRequest("production"), ok)
     assert world.vercel.data.alias_job is None and not world.audit_lines()
     assert h.PROJECT_ID
+
+
+async def test_flaky_network_during_a_rollback(world: DeployWorld) -> None:
+    data = world.vercel.data
+    before = data.production_id
+    project_path = f"/v9/projects/{h.PROJECT_ID}"
+    # A 500 on the rollback POST is not retried (it may have been acted on): one failed audit line.
+    world.vercel.inject(status=500, path=f"/v1/projects/{h.PROJECT_ID}/rollback/", method="POST")
+    with pytest.raises(ConnectionFailure, match=r"server error \(500\)"):
+        await ops.rollback(world.ctx, ops.RollbackRequest("production", poll_s=0.01),
+                           world.auth("production", "deploy rollback"))
+    assert data.production_id == before and data.alias_job is None
+    posts = [s for m, p, s in world.vercel.log if m == "POST"]
+    assert posts == [500]
+    # Dropped connections while following the alias job are retried (GETs are idempotent).
+    world.vercel.inject(drop=True, path=project_path, method="GET", times=2)
+    job = await ops.rollback(world.ctx, ops.RollbackRequest("production", poll_s=0.01),
+                             world.auth("production", "deploy rollback"))
+    assert job.status == "succeeded" and data.production_id == job.to_deployment_id
+    assert [None, None] == [s for m, p, s in world.vercel.log if p == project_path and s is None]
+    assert [e.outcome.split(":")[0] for e in reversed(world.audit_lines())] == ["failed", "succeeded"]
+
+
+async def test_a_secret_in_the_reason_does_not_reach_vercel(world: DeployWorld) -> None:
+    from services.sandbox.provider_standins import vercel
+
+    world.ctx.masker.add(vercel.TOKEN)
+    reason = f"token {vercel.TOKEN} leaked in the build"
+    await ops.rollback(world.ctx, ops.RollbackRequest("production", poll_s=0.01),
+                       world.auth("production", "deploy rollback", reason=reason))
+    assert vercel.TOKEN not in (world.vercel.data.rollback_description or "")
+    assert vercel.TOKEN not in world.audit_lines()[0].reason
