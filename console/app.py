@@ -92,6 +92,8 @@ WARM_MODULES = (
     "services.providers.factory", "services.object_storage", "services.sandbox.runtime",
     "services.backup.catalog", "services.deployment_summary", "services.health.poller",
     "services.connection_checks", "services.drift", "services.env_import", "anyio._backends._asyncio",
+    "services.deployments.ci", "services.deployments.migrations", "services.deployments.grade",
+    "services.deployments.cache_purge", "views.deployments.view",
 )
 
 

@@ -1,5 +1,6 @@
-"""What the broker's first screen says about deployments: the current production one and any
-deployment that failed in the last day (Vercel's list, newest first)."""
+"""What the broker's first screen says about deployments: the current production one, any deployment
+that failed in the last day, and whether production is rolled back. The same service as the
+Deployments screen (``services.deployments.vercel_ops``)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.providers.factory import client_for
-from services.providers.vercel_client import VercelClient, VercelDeployment
+from services.deployments.vercel_ops import ListRequest, deployment, list_page
+from services.providers.factory import TOKEN_SECRETS
+from services.providers.vercel_client import VercelDeployment
 
 
 @dataclass(frozen=True)
@@ -17,23 +19,26 @@ class DeploymentSummary:
     current: VercelDeployment | None
     failed_last_day: tuple[VercelDeployment, ...]
     sentence: str
+    rolled_back: bool = False
 
 
 async def deployment_summary(ctx: Any, env_name: str, *, now: datetime | None = None) -> DeploymentSummary:
     env = ctx.workspace.environment(env_name)
-    project = env.providers.vercel_project_id
-    client = await client_for(ctx, env, "vercel") if project else None
-    if client is None:
+    token = await ctx.credentials.aget(env.name, TOKEN_SECRETS["vercel"]) if env.providers.vercel_project_id else None
+    if not token:
         return DeploymentSummary(False, None, (), "Vercel is not configured for this environment")
-    assert isinstance(client, VercelClient)
     now = now or datetime.now(UTC)
-    async with client:
-        page = await client.list_deployments(project, limit=50, mark_current=True)
+    page = await list_page(ctx, ListRequest(env_name, limit=50, any_target=True))
     day_ago = now - timedelta(days=1)
-    failed = tuple(d for d in page.deployments if d.state == "ERROR" and d.created_at >= day_ago)
-    current = next((d for d in page.deployments if d.is_current_production), None)
+    failed = tuple(r.deployment for r in page.rows if r.deployment.state == "ERROR" and r.deployment.created_at >= day_ago)
+    current = next((r.deployment for r in page.rows if r.current), None)
+    if current is None and page.production and page.production.current_deployment_id:
+        current = await deployment(ctx, env_name, page.production.current_deployment_id)
+    rolled_back = bool(page.production and page.production.rolled_back)
     if failed:
         sentence = f"{len(failed)} deployment{'s' if len(failed) > 1 else ''} failed in the last 24 h"
     else:
         sentence = "No failed deployment in the last 24 h"
-    return DeploymentSummary(True, current, failed, sentence)
+    if rolled_back:
+        sentence += "; production is rolled back, so new deployments do not go live until one is promoted"
+    return DeploymentSummary(True, current, failed, sentence, rolled_back)

@@ -225,6 +225,7 @@ class SandboxRuntime:
     # --- parts ----------------------------------------------------------------------------------
     def _start_postgres(self) -> str:
         from services.sandbox.embedded_postgres import EmbeddedPostgres
+        from services.sandbox.migration_story import apply_story
         from services.sandbox.realtor_schema import install_realtor_schema_sync
 
         pg = EmbeddedPostgres(self.root / "pgdata", bin_dir=self.pg_bin_dir)
@@ -235,6 +236,7 @@ class SandboxRuntime:
             dbname = f"realtor_{name}"
             pg.ensure_database(dbname)
             install_realtor_schema_sync(pg.dsn(dbname), rows_scale=scale)
+            apply_story(pg.dsn(dbname), name)
             env = self.workspace.environments[name]
             env.database = ws.DatabaseSettings(host=pg.host, port=int(pg.port or 0), name=dbname, user="postgres",
                                                sslmode="disable")

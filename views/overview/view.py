@@ -162,5 +162,6 @@ class OverviewView(OpsView):
         current = summary.current
         live = (f"Live: {current.commit_sha[:7]} “{current.commit_message[:60]}” by {current.commit_author}"
                 if current else "No current production deployment found")
-        card.show_state("down" if summary.failed_last_day else "up",
-                        "Failures" if summary.failed_last_day else "OK", f"{summary.sentence}. {live}.")
+        headline = "Rolled back" if summary.rolled_back else "Failures" if summary.failed_last_day else "OK"
+        card.show_state("down" if summary.failed_last_day or summary.rolled_back else "up", headline,
+                        f"{summary.sentence}. {live}.")

@@ -137,8 +137,10 @@ class CloudflareStandin:
         body = request.json()
         if not isinstance(body, dict) or not body:
             raise StandinError(400, "Request body is invalid.", code="1012")
-        if len(body.get("files", ())) > 30:
-            raise StandinError(400, "Only 30 files can be purged at a time", code="1012")
+        # The Pro plan's limits: 100 URLs, and 100 tags/hosts/prefixes, per request.
+        for key in ("files", "tags", "hosts", "prefixes"):
+            if len(body.get(key, ())) > 100:
+                raise StandinError(400, f"Only 100 {key} can be purged per request", code="1012")
         with self.data.lock:
             self.data.purges.append({"zone": zone, **body})
         return _ok({"id": zone})

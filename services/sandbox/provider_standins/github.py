@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -12,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from services.sandbox.provider_standins import history as h
+from services.sandbox.provider_standins.blobs import BlobServer
 from services.sandbox.provider_standins.server import (
     StandinError,
     StandinRequest,
@@ -99,6 +102,9 @@ class GitHubData:
     runs: list[Run] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_number: int = 0
+    files: dict[str, bytes] = field(default_factory=dict)  # repository path -> contents (main branch)
+    blobs: BlobServer = field(default_factory=BlobServer)
+    cancel_hangs: bool = False  # cancel is accepted but the run keeps going (force-cancel stops it)
 
     @classmethod
     def build(cls, now: datetime | None = None) -> GitHubData:
@@ -129,13 +135,116 @@ class GitHubData:
                 )
             )
         data.next_number = 401 + len(commits)
+        data.files = _repository_files()
         return data
+
+    def find_job(self, job_id: str) -> tuple[Run, Job]:
+        for run in self.runs:
+            for job in run.jobs:
+                if str(job.id) == job_id:
+                    return run, job
+        raise StandinError(404, "Not Found")
 
     def find(self, run_id: str) -> Run:
         for run in self.runs:
             if str(run.id) == run_id:
                 return run
         raise StandinError(404, "Not Found")
+
+
+WORKFLOW_YAML = """name: Deploy Realtor Platform
+
+on:
+  push:
+    branches: [main, develop]
+  pull_request:
+    branches: [main]
+
+env:
+  NODE_VERSION: '18'
+
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: npm ci
+      - run: npm test
+
+  security-scan:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: npm audit --audit-level high
+
+  build-and-deploy:
+    needs: [test, security-scan]
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: npx vercel deploy --prebuilt --prod --token=${{ secrets.VERCEL_TOKEN }}
+
+  database-migration:
+    needs: build-and-deploy
+    runs-on: ubuntu-latest
+    if: github.ref == 'refs/heads/main'
+    steps:
+      - uses: actions/checkout@v4
+      - run: npx prisma migrate deploy
+        env:
+          DATABASE_URL: ${{ secrets.DATABASE_URL }}
+
+  notify:
+    needs: [build-and-deploy, database-migration]
+    runs-on: ubuntu-latest
+    if: always()
+    steps:
+      - run: echo "Deployment finished"
+"""
+
+
+def _repository_files() -> dict[str, bytes]:
+    from services.sandbox.migration_story import repository_migrations
+
+    files = {h.WORKFLOW_FILE: WORKFLOW_YAML.encode()}
+    for name, sql in repository_migrations():
+        files[f"prisma/migrations/{name}/migration.sql"] = sql.encode()
+    files["prisma/migrations/migration_lock.toml"] = b'provider = "postgresql"\n'
+    return files
+
+
+def _job_log(run: Run, job: Job) -> str:
+    c = run.commit
+    lines = [
+        "Requested labels: ubuntu-latest",
+        f"Job defined at: {h.REPOSITORY}/{h.WORKFLOW_FILE}@refs/heads/{c.branch}",
+        "Current runner version: '2.321.0'",
+        f"##[group]Run actions/checkout@v4 ({c.sha[:7]})",
+        "##[endgroup]",
+    ]
+    if job.name == "test":
+        lines += ["> realtor-platform@1.4.2 test", "> jest --ci"]
+        if job.conclusion == "failure":
+            lines += ["FAIL src/search/geohash.test.ts", "  ● geohash index › finds listings near a point",
+                      "    expect(received).toHaveLength(expected)", "Tests: 1 failed, 212 passed, 213 total",
+                      "##[error]Process completed with exit code 1."]
+        else:
+            lines += ["Tests: 213 passed, 213 total"]
+    elif job.name == "build-and-deploy":
+        lines += ["Vercel CLI 37.4.2", "Building..."]
+        if job.conclusion == "failure":
+            lines += ["Failed to compile.", "Type error: Property 'rsvp' does not exist on type 'OpenHouse'.",
+                      'Error: Command "npm run build" exited with 1', "##[error]Process completed with exit code 1."]
+        else:
+            lines += ["Production: https://realtor-platform.com [2m]"]
+    elif job.name == "database-migration":
+        lines += ["Prisma schema loaded from prisma/schema.prisma", "7 migrations found in prisma/migrations",
+                  "No pending migrations to apply."]
+    else:
+        lines += [f"{job.name}: done"]
+    status = job.conclusion or job.status
+    lines.append(f"Cleaning up orphan processes (job {status})")
+    return "\n".join(lines) + "\n"
 
 
 def _api(request: StandinRequest, path: str) -> str:
@@ -456,6 +565,8 @@ class GitHubStandin:
             run = self.data.find(request.path_params["run_id"])
             if run.status == "completed":
                 raise StandinError(409, "Cannot cancel a workflow run that is completed.")
+            if self.data.cancel_hangs:
+                return StandinResponse(202, {})  # accepted; an always() step keeps the run going
             run.status, run.conclusion = "completed", "cancelled"
             now = datetime.now(UTC).replace(microsecond=0)
             run.updated_at = now
@@ -463,6 +574,100 @@ class GitHubStandin:
                 if job.status != "completed":
                     job.status, job.conclusion, job.completed_at = "completed", "cancelled", now
         return StandinResponse(202, {})
+
+
+def _extra_handlers(api: GitHubStandin) -> None:
+    data = api.data
+
+    def get_job(request: StandinRequest) -> StandinResponse:
+        api._check(request)
+        with data.lock:
+            run, job = data.find_job(request.path_params["job_id"])
+            return StandinResponse(200, _job_json(request, run, job))
+
+    def job_logs(request: StandinRequest) -> StandinResponse:
+        api._check(request)
+        with data.lock:
+            run, job = data.find_job(request.path_params["job_id"])
+            text = _job_log(run, job)
+        url = data.blobs.publish(text.encode(), name=f"joblogs-{job.id}")
+        return StandinResponse(302, None, {"Location": url})
+
+    def force_cancel(request: StandinRequest) -> StandinResponse:
+        api._check(request)
+        with data.lock:
+            run = data.find(request.path_params["run_id"])
+            if run.status == "completed":
+                raise StandinError(409, "Cannot force cancel a workflow run that is completed.")
+            now = datetime.now(UTC).replace(microsecond=0)
+            run.status, run.conclusion, run.updated_at = "completed", "cancelled", now
+            for job in run.jobs:
+                if job.status != "completed":
+                    job.status, job.conclusion, job.completed_at = "completed", "cancelled", now
+        return StandinResponse(202, {})
+
+    def rerun_job(request: StandinRequest) -> StandinResponse:
+        api._check(request)
+        with data.lock:
+            run, job = data.find_job(request.path_params["job_id"])
+            if run.status != "completed":
+                raise StandinError(403, "This job's workflow run is still running and cannot be re-run.")
+            run.run_attempt += 1
+            run.status, run.conclusion = "queued", None
+            job.status, job.conclusion, job.completed_at = "queued", None, None
+        return StandinResponse(201, {})
+
+    def contents(request: StandinRequest) -> StandinResponse:
+        api._check(request)
+        parts = [request.path_params[k] for k in ("p1", "p2", "p3", "p4") if k in request.path_params]
+        path = "/".join(parts).strip("/")
+        repo_url = _api(request, f"/repos/{h.REPOSITORY}/contents")
+
+        def item(p: str, kind: str, blob: bytes | None) -> dict[str, Any]:
+            sha = hashlib.sha1(blob or p.encode(), usedforsecurity=False).hexdigest()
+            html = f"https://github.com/{h.REPOSITORY}/{'blob' if kind == 'file' else 'tree'}/main/{p}"
+            git = _api(request, f"/repos/{h.REPOSITORY}/git/{'blobs' if kind == 'file' else 'trees'}/{sha}")
+            return {
+                "type": kind, "size": len(blob or b""), "name": p.rsplit("/", 1)[-1], "path": p, "sha": sha,
+                "url": f"{repo_url}/{p}?ref=main", "git_url": git, "html_url": html,
+                "download_url": f"https://raw.githubusercontent.com/{h.REPOSITORY}/main/{p}" if kind == "file"
+                else None,
+                "_links": {"git": git, "html": html, "self": f"{repo_url}/{p}?ref=main"},
+            }
+
+        with data.lock:
+            files = dict(data.files)
+        if path in files:
+            body = item(path, "file", files[path])
+            body["encoding"] = "base64"
+            raw = base64.b64encode(files[path]).decode()
+            body["content"] = "\n".join(raw[i:i + 60] for i in range(0, len(raw), 60)) + "\n"
+            return StandinResponse(200, body)
+        prefix = path + "/"
+        children: dict[str, str] = {}
+        for name in files:
+            if name.startswith(prefix):
+                rest = name[len(prefix):]
+                child = rest.split("/", 1)[0]
+                children[child] = "dir" if "/" in rest else "file"
+        if not children:
+            raise StandinError(404, "Not Found")
+        listing = [item(f"{path}/{c}", kind, files.get(f"{path}/{c}")) for c, kind in sorted(children.items())]
+        return StandinResponse(200, listing)
+
+    api.get_job = get_job  # type: ignore[attr-defined]
+    api.job_logs = job_logs  # type: ignore[attr-defined]
+    api.force_cancel = force_cancel  # type: ignore[attr-defined]
+    api.rerun_job = rerun_job  # type: ignore[attr-defined]
+    api.contents = contents  # type: ignore[attr-defined]
+
+
+class GitHubStandinServer(StandinServer):
+    """The GitHub stand-in plus its download host (logs are served from another origin, as GitHub's are)."""
+
+    def stop(self) -> None:
+        super().stop()
+        self.data.blobs.stop()
 
 
 def _error_body(status: int, message: str, code: str) -> Any:
@@ -477,8 +682,11 @@ def create(*, tokens: TokenPolicy | None = None, now: datetime | None = None, po
     """A GitHub stand-in (not started). Its ``data`` attribute holds the runs."""
     data = GitHubData.build(now)
     api = GitHubStandin(data)
+    _extra_handlers(api)
     prefix = "/repos/{owner}/{repo}/actions"
-    return StandinServer(
+    contents = "/repos/{owner}/{repo}/contents/"
+    x: Any = api
+    return GitHubStandinServer(
         "github",
         routes(
             ("GET", "/rate_limit", api.rate_limit, False),
@@ -491,6 +699,14 @@ def create(*, tokens: TokenPolicy | None = None, now: datetime | None = None, po
             ("POST", prefix + "/runs/{run_id}/rerun", api.rerun),
             ("POST", prefix + "/runs/{run_id}/rerun-failed-jobs", api.rerun),
             ("POST", prefix + "/runs/{run_id}/cancel", api.cancel),
+            ("POST", prefix + "/runs/{run_id}/force-cancel", x.force_cancel),
+            ("GET", prefix + "/jobs/{job_id}", x.get_job),
+            ("GET", prefix + "/jobs/{job_id}/logs", x.job_logs),
+            ("POST", prefix + "/jobs/{job_id}/rerun", x.rerun_job),
+            ("GET", contents + "{p1}", x.contents),
+            ("GET", contents + "{p1}/{p2}", x.contents),
+            ("GET", contents + "{p1}/{p2}/{p3}", x.contents),
+            ("GET", contents + "{p1}/{p2}/{p3}/{p4}", x.contents),
         ),
         tokens=tokens or TokenPolicy("bearer", {TOKEN}, {REVOKED_TOKEN}, {LIMITED_TOKEN}),
         error_body=_error_body,

@@ -101,6 +101,19 @@ class VercelDeploymentRecord:
     building_at: int
     ready: int | None
     promoted: bool = False
+    finish_as: str = "READY"  # what a building deployment becomes when its log has streamed out
+    shown_lines: int = 0  # build log lines streamed so far (a building deployment reveals more per poll)
+
+
+@dataclass
+class AliasJob:
+    type: str  # promote, rollback
+    from_id: str
+    to_id: str
+    requested_at: int
+    status: str = "pending"
+    polls: int = 0
+    aliases: dict[str, str] = field(default_factory=dict)  # alias -> status
 
 
 @dataclass
@@ -110,9 +123,14 @@ class VercelData:
     production_id: str = ""
     rollback_description: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    alias_job: AliasJob | None = None  # the project's lastAliasRequest
+    auto_assign: bool = True  # off after a rollback until a promote
+    fail_aliases: set[str] = field(default_factory=set)  # aliases the next promote/rollback fails to move
+    job_steps: int = 2  # polls of the project a promote/rollback takes (pending, in-progress, done)
+    lines_per_poll: int = 3  # build log lines a building deployment adds per events request
 
     @classmethod
-    def build(cls, now: datetime | None = None) -> VercelData:
+    def build(cls, now: datetime | None = None, *, extra: int = 0) -> VercelData:
         now = now or datetime.now(UTC)
         data = cls(now=now)
         for commit in h.commits(now):
@@ -139,13 +157,74 @@ class VercelData:
             )
             data.deployments.append(record)
         data.production_id = next(d.uid for d in data.deployments if d.promoted)
+        data.deployments.extend(_older_deployments(data.deployments[-1].created, extra))
         return data
+
+    def progress_alias_job(self) -> None:
+        """One poll of the project moves the job one step: pending → in-progress → succeeded/failed."""
+        job = self.alias_job
+        if job is None or job.status in ("succeeded", "failed", "skipped"):
+            return
+        job.polls += 1
+        if job.polls < self.job_steps:
+            job.status = "in-progress"
+            return
+        failed = [a for a in job.aliases if a in self.fail_aliases]
+        for alias in job.aliases:
+            job.aliases[alias] = "failed" if alias in failed else "completed"
+        if failed:
+            job.status = "failed"
+            self.fail_aliases.clear()
+            return
+        job.status = "succeeded"
+        self.production_id = job.to_id
+        self.find(job.to_id).promoted = True
+        if job.type == "rollback":
+            self.auto_assign = False
+        else:
+            self.auto_assign = True
+            self.rollback_description = None
+
+    def advance_build(self, record: VercelDeploymentRecord) -> None:
+        """A building deployment streams a few more log lines per events request, then finishes."""
+        if record.state not in ("BUILDING", "QUEUED", "INITIALIZING"):
+            return
+        record.state = "BUILDING"
+        record.shown_lines += self.lines_per_poll
+        total = len(_BUILD_LOG) + len(_BUILD_FAIL if record.finish_as == "ERROR" else _BUILD_OK)
+        if record.shown_lines >= total:
+            record.shown_lines = total
+            record.state = record.finish_as
+            record.ready = h.millis(datetime.now(UTC))
+            if record.state == "READY" and record.target == "production" and self.auto_assign:
+                record.promoted = True
+                self.production_id = record.uid
 
     def find(self, id_or_url: str) -> VercelDeploymentRecord:
         for record in self.deployments:
             if id_or_url in (record.uid, record.url):
                 return record
         raise StandinError(404, "The deployment was not found", code="not_found")
+
+
+def _older_deployments(before_ms: int, count: int) -> list[VercelDeploymentRecord]:
+    """``count`` older deployments (for long histories: benchmarks, paging), one every 40 minutes."""
+    out = []
+    authors = h.AUTHORS
+    for i in range(count):
+        name, login, email = authors[i % len(authors)]
+        branch = ("main", "develop", "feature/listing-import")[i % 3]
+        created = before_ms - (i + 1) * 40 * 60_000
+        sha = h.stable_id("", "older", i, length=40).lower()
+        commit = h.Commit(1000 + i, sha, branch, name, login, email, f"chore: maintenance change #{count - i}",
+                          "ok", datetime.fromtimestamp(created / 1000, UTC))
+        state = "ERROR" if i % 17 == 5 else "READY"
+        out.append(VercelDeploymentRecord(
+            commit=commit, uid=h.stable_id("dpl_", "older", i, length=28),
+            url=f"{h.PROJECT_NAME}-{h.stable_id('', 'ourl', i, length=9).lower()}-{h.TEAM_SLUG}.vercel.app",
+            state=state, target=commit.target, created=created, building_at=created + 6000,
+            ready=created + 131_000, promoted=state == "READY" and commit.target == "production"))
+    return out
 
 
 def _creator(record: VercelDeploymentRecord) -> dict[str, Any]:
@@ -259,6 +338,9 @@ def _full_deployment(record: VercelDeploymentRecord, data: VercelData) -> dict[s
     return body
 
 
+_PRODUCTION_ALIASES = ("realtor-platform.com", "www.realtor-platform.com")
+
+
 def _aliases(record: VercelDeploymentRecord) -> list[str]:
     if record.target == "production" and record.state == "READY":
         return ["realtor-platform.com", "www.realtor-platform.com"]
@@ -300,6 +382,15 @@ def _project(data: VercelData) -> dict[str, Any]:
             }
         },
     }
+    job = data.alias_job
+    if job is not None:
+        body["lastAliasRequest"] = {
+            "fromDeploymentId": job.from_id,
+            "toDeploymentId": job.to_id,
+            "jobStatus": job.status,
+            "requestedAt": job.requested_at,
+            "type": job.type,
+        }
     if data.rollback_description is not None:
         body["rollbackDescription"] = {
             "userId": USER_ID,
@@ -327,6 +418,7 @@ class VercelStandin:
         self._scope(request)
         self._project_ref(request.path_params["idOrName"])
         with self.data.lock:
+            self.data.progress_alias_job()
             return _project(self.data)
 
     def list_projects(self, request: StandinRequest) -> Any:
@@ -343,11 +435,18 @@ class VercelStandin:
         limit = max(1, min(100, request.int_arg("limit", 20)))
         until = request.int_arg("until", 1 << 62)
         target = request.arg("target")
+        state = request.arg("state")
+        states = {x.strip().upper() for x in state.split(",")} if state else None
+        branch = request.arg("branch")
+        wanted_target = None if target == "preview" else target
         with self.data.lock:
             rows = [
                 d
                 for d in self.data.deployments
-                if d.created < until and (target is None or d.target == target)
+                if d.created < until
+                and (target is None or d.target == wanted_target)
+                and (states is None or d.state in states)
+                and (branch is None or d.commit.branch == branch)
             ]
             page = rows[:limit]
             items = [_list_item(d, self.data) for d in page]
@@ -370,12 +469,17 @@ class VercelStandin:
         self._scope(request)
         with self.data.lock:
             record = self.data.find(request.path_params["idOrUrl"])
-        lines = [(line, "stdout") for line in _BUILD_LOG]
-        if record.state == "ERROR":
-            lines += [(line, "stderr") for line in _BUILD_FAIL]
-        elif record.state == "READY":
-            lines += [(line, "stdout") for line in _BUILD_OK]
-        events = []
+            self.data.advance_build(record)
+            lines = [(line, "stdout") for line in _BUILD_LOG]
+            if record.state == "ERROR" or (record.finish_as == "ERROR" and record.state == "BUILDING"):
+                lines += [(line, "stderr") for line in _BUILD_FAIL]
+            else:
+                lines += [(line, "stdout") for line in _BUILD_OK]
+            if record.state in ("BUILDING", "QUEUED", "INITIALIZING"):
+                lines = lines[: record.shown_lines]
+            elif record.state == "CANCELED":
+                lines = [*lines[:max(record.shown_lines, 6)], ("The deployment was canceled", "stderr")]
+        events: list[dict[str, Any]] = []
         for i, (text, kind) in enumerate(lines):
             text = text.format(repo=h.REPOSITORY, branch=record.commit.branch, short=record.commit.sha[:7])
             at = record.building_at + i * 9000
@@ -388,6 +492,8 @@ class VercelStandin:
                 "created": at,
             }
             events.append({"type": kind, "created": at, "payload": payload})
+        since = request.int_arg("since", -1)
+        events = [e for e in events if int(e["created"]) > since]
         limit = request.int_arg("limit", 100)
         if request.arg("direction") == "backward":
             events.reverse()
@@ -400,16 +506,30 @@ class VercelStandin:
             record = self.data.find(request.path_params["deploymentId"])
             if record.state != "READY":
                 raise StandinError(400, "Only a deployment that is ready can be promoted", code="not_ready")
+            if record.target != "production":
+                raise StandinError(
+                    400, "Only a production deployment can be promoted; redeploy a preview", code="not_production"
+                )
             if record.uid == self.data.production_id:
                 raise StandinError(
                     409,
                     "This deployment is already the current production deployment",
                     code="already_promoted",
                 )
-            record.promoted = True
-            self.data.production_id = record.uid
-            self.data.rollback_description = None
-        return StandinResponse(201, None)
+            self._busy()
+            self._start_job("promote", record)
+        return StandinResponse(202, None)
+
+    def _busy(self) -> None:
+        job = self.data.alias_job
+        if job is not None and job.status in ("pending", "in-progress"):
+            raise StandinError(409, "Another promote or rollback is in progress", code="alias_job_in_progress")
+
+    def _start_job(self, kind: str, record: VercelDeploymentRecord) -> None:
+        aliases = {a: "pending" for a in _PRODUCTION_ALIASES}
+        self.data.alias_job = AliasJob(
+            kind, self.data.production_id, record.uid, h.millis(datetime.now(UTC)), aliases=aliases
+        )
 
     def rollback(self, request: StandinRequest) -> Any:
         self._scope(request)
@@ -418,7 +538,7 @@ class VercelStandin:
             record = self.data.find(request.path_params["deploymentId"])
             if record.state != "READY" or not record.promoted:
                 raise StandinError(
-                    400,
+                    422,
                     "Only a deployment that has served production can be the rollback target",
                     code="invalid_rollback_target",
                 )
@@ -428,9 +548,91 @@ class VercelStandin:
                     "This deployment is already the current production deployment",
                     code="already_current",
                 )
-            self.data.production_id = record.uid
-            self.data.rollback_description = request.arg("description") or "Instant rollback"
+            self._busy()
+            self._start_job("rollback", record)
+            self.data.rollback_description = (request.arg("description") or "Instant rollback")[:250]
         return StandinResponse(201, None)
+
+    def alias_status(self, request: StandinRequest) -> Any:
+        self._scope(request)
+        self._project_ref(request.path_params["projectId"])
+        failed_only = request.arg("failedOnly") == "true"
+        with self.data.lock:
+            job = self.data.alias_job
+            items = [] if job is None else [
+                {"alias": a, "status": st, "id": h.stable_id("alias_", a, job.requested_at, length=16)}
+                for a, st in job.aliases.items()
+                if not failed_only or st == "failed"
+            ]
+        return {"aliases": items, "pagination": {"count": len(items), "next": None, "prev": None}}
+
+    def deployment_aliases(self, request: StandinRequest) -> Any:
+        self._scope(request)
+        with self.data.lock:
+            record = self.data.find(request.path_params["id"])
+            names = list(_PRODUCTION_ALIASES) if record.uid == self.data.production_id else []
+            if record.target == "staging" and record.state == "READY":
+                names = ["staging-realtor-app.vercel.app"]
+            names.append(record.url.replace(f"-{h.TEAM_SLUG}.vercel.app", f"-git-{h.TEAM_SLUG}.vercel.app"))
+        created = datetime.fromtimestamp(record.created / 1000, UTC).isoformat().replace("+00:00", "Z")
+        return {
+            "aliases": [
+                {"uid": h.stable_id("", "alias", record.uid, n, length=24), "alias": n, "created": created,
+                 "redirect": None}
+                for n in names
+            ]
+        }
+
+    def checks(self, request: StandinRequest) -> Any:
+        self._scope(request)
+        with self.data.lock:
+            record = self.data.find(request.path_params["deploymentId"])
+        done = record.state in ("READY", "ERROR", "CANCELED")
+        conclusion = "succeeded" if record.state == "READY" else "failed" if record.state == "ERROR" else "canceled"
+        items = []
+        for i, name in enumerate(("Vercel Speed Insights", "E2E smoke (Playwright)")):
+            check: dict[str, Any] = {
+                "id": h.stable_id("check_", record.uid, name, length=16),
+                "name": name,
+                "integrationId": h.stable_id("oac_", name, length=20),
+                "status": "completed" if done else "running",
+                "blocking": i == 1,
+                "rerequestable": True,
+                "createdAt": record.created + 1000,
+                "updatedAt": record.ready or record.created + 2000,
+                "path": "/",
+            }
+            if done:
+                check["conclusion"] = conclusion if i == 1 else "neutral"
+                check["completedAt"] = record.ready or record.created
+            items.append(check)
+        return {"checks": items}
+
+    def create_deployment(self, request: StandinRequest) -> Any:
+        """POST /v13/deployments with ``deploymentId``: a redeploy (or the rebuild that promotes a preview)."""
+        self._scope(request)
+        body = request.json() or {}
+        source_id = body.get("deploymentId")
+        if not isinstance(source_id, str) or not body.get("name"):
+            raise StandinError(400, "Only redeploys (name + deploymentId) are supported by the sandbox",
+                               code="bad_request")
+        now = datetime.now(UTC)
+        with self.data.lock:
+            source = self.data.find(source_id)
+            n = len(self.data.deployments)
+            target = body.get("target", source.target)
+            record = VercelDeploymentRecord(
+                commit=source.commit,
+                uid=h.stable_id("dpl_", "redeploy", source.uid, n, length=28),
+                url=f"{h.PROJECT_NAME}-{h.stable_id('', 'rurl', source.uid, n, length=9).lower()}-{h.TEAM_SLUG}.vercel.app",
+                state="QUEUED",
+                target=target if target in ("production", "staging") else None,
+                created=h.millis(now),
+                building_at=h.millis(now) + 1000,
+                ready=None,
+            )
+            self.data.deployments.insert(0, record)
+            return _full_deployment(record, self.data)
 
     def cancel(self, request: StandinRequest) -> Any:
         self._scope(request)
@@ -487,9 +689,11 @@ def create(
     tokens: TokenPolicy | None = None,
     now: datetime | None = None,
     port: int = 0,
+    extra_deployments: int = 0,
 ) -> StandinServer:
-    """A Vercel stand-in (not started). Its ``data`` attribute holds the state."""
-    data = VercelData.build(now)
+    """A Vercel stand-in (not started). Its ``data`` attribute holds the state; ``extra_deployments``
+    older ones make a long history."""
+    data = VercelData.build(now, extra=extra_deployments)
     api = VercelStandin(data)
     return StandinServer(
         "vercel",
@@ -503,6 +707,10 @@ def create(
             ("POST", "/v10/projects/{projectId}/promote/{deploymentId}", api.promote),
             ("POST", "/v1/projects/{projectId}/rollback/{deploymentId}", api.rollback),
             ("PATCH", "/v12/deployments/{id}/cancel", api.cancel),
+            ("GET", "/v1/projects/{projectId}/promote/aliases", api.alias_status),
+            ("GET", "/v2/deployments/{id}/aliases", api.deployment_aliases),
+            ("GET", "/v1/deployments/{deploymentId}/checks", api.checks),
+            ("POST", "/v13/deployments", api.create_deployment),
             ("GET", "/v10/projects/{idOrName}/env", api.env),
         ),
         tokens=tokens or TokenPolicy("bearer", {TOKEN}, {REVOKED_TOKEN}, {LIMITED_TOKEN}),
