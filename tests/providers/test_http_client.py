@@ -81,7 +81,8 @@ async def test_non_json_answer_is_protocol_and_the_validator_notices(standins: S
             await client.project(REF)
     assert info.value.kind is FailureKind.PROTOCOL
     assert info.value.message.startswith("Supabase sent an answer the console does not understand")
-    assert validator.violations, "a stand-in answer that breaks the spec is caught"
+    if validator.active:
+        assert validator.violations, "a stand-in answer that breaks the spec is caught"
 
 
 async def test_schema_surprise_is_protocol_and_the_validator_notices(standins: Standins) -> None:
@@ -94,9 +95,11 @@ async def test_schema_surprise_is_protocol_and_the_validator_notices(standins: S
             await client.project(REF)
     assert info.value.kind is FailureKind.PROTOCOL
     assert "field 'ref' is missing" in info.value.message
-    assert any("required" in v for v in validator.violations)
+    if validator.active:
+        assert any("required" in v for v in validator.violations)
 
 
+@pytest.mark.needs_specs("supabase")
 async def test_validator_flags_requests_outside_the_spec(standins: Standins) -> None:
     standins.expect_violations()
     server, validator = standins.start("supabase")
@@ -105,9 +108,9 @@ async def test_validator_flags_requests_outside_the_spec(standins: Standins) -> 
         await client.get_json(f"/v1/projects/{REF}", params={"include_secrets": "yes"})
         with pytest.raises(ConnectionFailure):
             await client.get_json("/v1/not-an-endpoint")
-    text = "\n".join(validator.violations)
+    text = "\n".join(validator.violations + validator.undocumented)
     assert "query parameter 'include_secrets' is not declared" in text
-    assert "request not in the spec" in text
+    assert "request not in the" in text  # "... published spec" (noted) with whole upstream files
 
 
 async def test_validator_flags_the_wrong_auth_scheme(standins: Standins) -> None:
@@ -119,7 +122,8 @@ async def test_validator_flags_the_wrong_auth_scheme(standins: Standins) -> None
         with pytest.raises(ConnectionFailure) as info:
             await client.get_json("/redis/databases")
     assert info.value.kind is FailureKind.AUTH
-    assert any("auth scheme is 'bearer', expected 'basic'" in v for v in validator.violations)
+    if validator.active:
+        assert any("auth scheme is 'bearer', expected 'basic'" in v for v in validator.violations)
 
 
 async def test_next_link_to_another_host_is_not_followed(standins: Standins) -> None:
