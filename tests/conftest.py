@@ -37,6 +37,16 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return header_lines()
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # -q hides the report header; say it anyway, once, at the top.
+    reporter = session.config.pluginmanager.getplugin("terminalreporter")
+    if reporter is not None and session.config.get_verbosity() < 0:
+        from tests.spec_location import header_lines
+
+        for line in header_lines():
+            reporter.write_line(line)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     from tests.spec_location import HOW_TO_TURN_ON, locate
 
