@@ -101,6 +101,13 @@ class CloudflareClient(ProviderClient):
         ]
         if (zone_id or zone_name) and not wanted:
             what = f"zone '{zone_name or zone_id}'"
+            if zones.skipped:
+                raise ConnectionFailure(
+                    f"Cloudflare listed zones the console could not read; {what} was not among the others",
+                    kind=FailureKind.PROTOCOL,
+                    target=self.host,
+                    detail="; ".join(zones.skipped[:5]),
+                )
             if zones.more:
                 raise ConnectionFailure(
                     f"Cloudflare's token sees more than {len(zones)} zones; {what} was not among them",
@@ -266,7 +273,7 @@ class CloudflareClient(ProviderClient):
         if failure.kind == FailureKind.PROTOCOL:  # a 400/409/...: Cloudflare's code may say more
             try:
                 body = response.json()
-            except ValueError:
+            except (ValueError, RecursionError):
                 return failure
             if isinstance(body, dict) and body.get("errors"):
                 envelope = self._envelope_failure(response, body, resource=resource, action=action)

@@ -106,10 +106,9 @@ class GitHubClient(ProviderClient):
         """GET /rate_limit (any valid token), then the repository's workflows when one is given."""
         response = await self.request("GET", "/rate_limit", resource="rate limit")
         body = self.json_of(response)
-        core = self.parse("the rate limit", lambda b: b["resources"]["core"], body)
+        note = self.parse("the rate limit", _rate_note, body)
         scopes_header = response.headers.get("x-oauth-scopes")
         scopes = tuple(s.strip() for s in scopes_header.split(",") if s.strip()) if scopes_header else ()
-        note = f"{core.get('remaining', '?')} of {core.get('limit', '?')} requests left this hour"
         subject = "api.github.com"
         if repository:
             owner, repo = split_repository(repository)
@@ -261,6 +260,14 @@ def _says_rate_limit(response: httpx.Response) -> bool:
         return "rate limit" in response.text[:500].lower()
     message = body.get("message") if isinstance(body, dict) else None
     return isinstance(message, str) and "rate limit" in message.lower()
+
+
+def _rate_note(body: dict[str, Any]) -> str:
+    core = body["resources"]["core"]
+    if not isinstance(core, dict):
+        raise TypeError("resources.core is not an object")
+    left, limit = (as_int(core.get(k)) if not isinstance(core.get(k), bool) else None for k in ("remaining", "limit"))
+    return f"{'?' if left is None else left} of {'?' if limit is None else limit} requests left this hour"
 
 
 def _obj(value: Any) -> dict[str, Any]:

@@ -509,7 +509,7 @@ class ProviderClient:
         """The provider's own error text from an error body, scrubbed and shortened ('' if none)."""
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             text = response.text.strip()
             return self.scrub(text[:200]) if text and "<" not in text[:1] else ""
         return self.scrub(_message_from_body(body)[:300])

@@ -136,16 +136,20 @@ class VercelClient(ProviderClient):
         until: int | None = None,
         page_size: int = 100,
         mark_current: bool = False,
+        max_pages: int = 20,
     ) -> VercelDeploymentPage:
         """Up to ``limit`` deployments, newest first, following ``pagination.next``.
 
-        ``until`` (ms timestamp, from a previous page's ``next_until``) reads further back.
+        ``until`` (ms timestamp, from a previous page's ``next_until``) reads further back. Odd
+        deployments are left out and named in ``skipped``; at most ``max_pages`` pages are read.
         With ``mark_current`` the project is read too and its production deployment is marked.
         """
         found: list[VercelDeployment] = []
         skipped: list[str] = []
         cursor = until
-        while len(found) < limit:
+        pages = 0
+        while len(found) < limit and pages < max_pages:
+            pages += 1
             params = self._q(
                 projectId=project_id, target=target, limit=min(page_size, limit - len(found)), until=cursor
             )

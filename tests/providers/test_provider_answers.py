@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -193,6 +194,56 @@ async def test_any_number_beyond_range_in_any_answer_is_never_a_crash(
                 assert failure.kind is FailureKind.PROTOCOL, failure
                 outcomes.append(failure)
     assert len(outcomes) == len(READS[case.name](client, ids))
+
+
+ODD_VALUES: list[Any] = [
+    None, "", "x", "\ud800", [], {}, [None], {"id": None}, True, False, 0, -1, 2**63 - 1, 1.5,
+    float("inf"), float("-inf"), "2016-12-31T23:59:60Z", "0000-01-01T00:00:00Z", "2026-13-45T99:99:99Z",
+]
+
+
+def _scramble(seed: int, rate: float, applied: list[int]) -> Rewrite:
+    """Replace a random share of the answer's values (at any depth, or the whole answer) with odd
+    ones: other types, null, out-of-range numbers, impossible dates, lone surrogates."""
+    rng = random.Random(seed)
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: rng.choice(ODD_VALUES) if rng.random() < rate else walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [rng.choice(ODD_VALUES) if rng.random() < rate else walk(v) for v in node]
+        return node
+
+    def change(body: Any) -> str:
+        applied.append(seed)
+        whole = rng.random() < 0.1
+        # json.dumps writes infinity as Infinity, which Python's (and httpx's) JSON reader accepts
+        return json.dumps(rng.choice(ODD_VALUES) if whole else walk(body))
+
+    return change
+
+
+@pytest.mark.parametrize("rate", [0.05, 0.3])
+async def test_scrambled_answers_raise_only_typed_failures(case: Any, rate: float, standins: Standins) -> None:
+    standins.expect_violations()  # scrambled answers break the spec on purpose
+    server, _ = standins.start(case.name)
+    kinds: set[str] = set()
+    applied: list[int] = []
+    async with standins.client(case.name, server) as client:
+        ids = await _ids(case.name, client)
+        for seed in range(10):
+            rewrite(server, "/", _scramble(seed, rate, applied), raw=True)
+            for read in READS[case.name](client, ids):
+                try:
+                    answer = await read()
+                except ConnectionFailure as failure:  # typed; anything else (a traceback) fails the test
+                    assert "Traceback" not in failure.message
+                    kinds.add("typed failure")
+                else:
+                    kinds.add(type(answer).__name__)
+    assert len(set(applied)) == 10, "every round's answers were scrambled"
+    if rate >= 0.3:
+        assert "typed failure" in kinds, "heavy scrambling reached the parsers"
 
 
 def test_rfc3339_leap_second_lower_case_and_long_fractions() -> None:
