@@ -14,6 +14,7 @@ from services.providers.http_client import (
     QueryParams,
     TokenCheck,
     as_float,
+    as_id,
     as_int,
     as_object,
     parse_time,
@@ -149,7 +150,7 @@ def _optional_int(value: Any) -> int | None:
 def _monitor(m: dict[str, Any]) -> BetterStackMonitor:
     a = as_object(m["attributes"])
     return BetterStackMonitor(
-        id=str(m["id"]),
+        id=as_id(m["id"]),
         name=_text(a.get("pronounceable_name")) or _text(a.get("url")) or str(m["id"]),
         url=_text(a.get("url")),
         monitor_type=_text(a.get("monitor_type")),
@@ -182,7 +183,7 @@ def _incident(i: dict[str, Any]) -> BetterStackIncident:
     a = as_object(i["attributes"])
     monitor = as_object(as_object(as_object(i.get("relationships")).get("monitor")).get("data"))
     return BetterStackIncident(
-        id=str(i["id"]),
+        id=as_id(i["id"]),
         name=_text(a.get("name")),
         url=a.get("url") if isinstance(a.get("url"), str) else None,
         cause=_text(a.get("cause")),

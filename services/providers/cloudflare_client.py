@@ -21,6 +21,7 @@ from services.providers.http_client import (
     ProviderClient,
     QueryParams,
     TokenCheck,
+    as_id,
     as_int,
     as_object,
     parse_time,
@@ -309,8 +310,8 @@ def _purge_reference(result: Any) -> str:
 def _zone(z: dict[str, Any]) -> CloudflareZone:
     account = as_object(z.get("account"))
     return CloudflareZone(
-        id=str(z["id"]),
-        name=str(z["name"]),
+        id=as_id(z["id"]),
+        name=as_id(z["name"], "name"),
         status=str(z.get("status", "")),
         paused=bool(z.get("paused", False)),
         account_id=str(account.get("id") or ""),
@@ -325,7 +326,7 @@ def _bucket(b: dict[str, Any]) -> R2Bucket:
     except (TypeError, ValueError):
         created = None  # optional: unknown rather than losing the bucket
     return R2Bucket(
-        str(b["name"]),
+        as_id(b["name"], "name"),
         created,
         location if isinstance(location, str) else None,
         storage if isinstance(storage, str) else None,

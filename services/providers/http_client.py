@@ -714,6 +714,14 @@ def parse_time(value: Any) -> datetime | None:
         raise
 
 
+def as_id(value: Any, what: str = "id") -> str:
+    """An identifier from an answer (a string or a whole number); anything else, or empty, is a
+    ValueError: an item without a usable id cannot be told apart, so a list skips it."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise ValueError(f"it has no usable {what}")
+    return str(value)
+
+
 def as_object(value: Any) -> dict[str, Any]:
     """An optional nested object of an answer: ``{}`` when it is absent, null or not an object."""
     return value if isinstance(value, dict) else {}

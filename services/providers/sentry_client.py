@@ -17,6 +17,7 @@ from services.errors import ConfigError
 from services.providers.http_client import (
     ProviderClient,
     TokenCheck,
+    as_id,
     as_int,
     as_object,
     parse_time,
@@ -148,7 +149,7 @@ def _count(value: Any) -> int:
 def _issue(i: dict[str, Any]) -> SentryIssue:
     project = as_object(i.get("project"))
     return SentryIssue(
-        id=str(i["id"]),
+        id=as_id(i["id"]),
         short_id=_text(i.get("shortId")) or "",
         title=str(i["title"]),
         culprit=_text(i.get("culprit")),

@@ -8,7 +8,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from services.providers.http_client import ItemList, ProviderClient, TokenCheck, as_int, as_object, parse_time
+from services.providers.http_client import (
+    ItemList,
+    ProviderClient,
+    TokenCheck,
+    as_id,
+    as_int,
+    as_object,
+    parse_time,
+)
 
 HEALTH_SERVICES = ("auth", "db", "pooler", "realtime", "rest", "storage")
 
@@ -108,7 +116,7 @@ def _project(p: dict[str, Any]) -> SupabaseProject:
     except (TypeError, ValueError):
         created = None
     return SupabaseProject(
-        ref=str(p["ref"]),
+        ref=as_id(p["ref"], "ref"),
         name=str(p["name"]),
         organization_id=_text(p.get("organization_id")),
         region=_text(p.get("region")),

@@ -26,7 +26,7 @@ from services.providers import (
 )
 from services.providers.factory import build_client
 from services.providers.http_client import RetryPolicy, parse_time
-from services.sandbox.provider_standins import cloudflare, sentry, supabase, upstash
+from services.sandbox.provider_standins import betterstack, cloudflare, sentry, supabase, upstash
 from services.sandbox.provider_standins import history as h
 from services.sandbox.provider_standins.server import StandinRequest, StandinResponse, StandinServer
 from services.workspace import ProviderSettings
@@ -554,3 +554,41 @@ async def test_supabase_skips_an_odd_backup_and_keeps_the_rest(standins: Standin
         after = await client.list_backups(supabase.PRODUCTION_REF)
     assert len(after.backups) == len(before.backups) - 1 and len(after.skipped) == 1
     assert ("backup" in after.skipped[0] and "inserted_at" not in after.skipped[0]) or after.skipped
+
+
+# -- what was skipped reaches the user ---------------------------------------------------------------
+
+
+async def test_health_checks_say_what_they_could_not_read(standins: Standins) -> None:
+    from services.health.checks.providers import BetterStackCheck, SentryCheck
+    from services.health.runner import run_check
+    from services.sandbox.provider_standins import sandbox_identities
+    from services.workspace import Environment, EnvironmentKind
+    from tests.health.conftest import context
+
+    standins.expect_violations()  # a null issue and a monitor without attributes break the schemas
+    sn, _ = standins.start("sentry")
+    bs, _ = standins.start("betterstack")
+    env = Environment(name="staging", kind=EnvironmentKind.STAGING)
+    env.providers = ProviderSettings(
+        **sandbox_identities("staging"), api_base={"sentry": sn.base_url, "betterstack": bs.base_url}
+    )
+    env.health.retries = 0
+    wanted = env.providers.betterstack_monitor_ids[0]
+    rewrite(sn, "/api/0/organizations", lambda body: [None, *body])
+
+    def unreadable(body: Any) -> Any:
+        for monitor in body["data"] if isinstance(body["data"], list) else ():  # not the SLA answers
+            if str(monitor["id"]) == str(wanted):
+                monitor["id"] = None
+        return body
+
+    rewrite(bs, "/api/v2/monitors", unreadable)
+    ctx = context(SENTRY_AUTH_TOKEN=sentry.TOKEN, BETTERSTACK_API_TOKEN=betterstack.TOKEN)
+    try:
+        res = await run_check(SentryCheck(), env, ctx)
+        assert res.detail.endswith("; 1 issue(s) could not be read"), res.detail
+        res = await run_check(BetterStackCheck(), env, ctx)
+        assert "not among the monitors the console could read" in " ".join(p.detail or "" for p in res.parts)
+    finally:
+        await ctx.aclose()
