@@ -3,8 +3,9 @@
 Each provider module gives it a route table and realistic data; this module does the rest:
 bearer/basic token checking (valid, revoked → 401, lacking scope → 403), provider-shaped error
 bodies, fault injection (an answer's status, a delay, a dropped connection; for the next N
-requests, optionally only on one path) and a ``request_validator`` hook that sees every exchange
-(tests plug an OpenAPI validator in there).
+requests, optionally only on one path), a ``request_validator`` hook that sees every exchange
+(tests plug an OpenAPI validator in there) and an ``answer_transform`` hook that may rewrite each
+normal answer on its way out (tests: odd but spec-valid answers built from the real ones).
 """
 
 from __future__ import annotations
