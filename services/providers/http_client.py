@@ -667,9 +667,11 @@ def from_millis(value: Any) -> datetime | None:
     """A JavaScript timestamp (ms since the epoch) as an aware datetime; None and out-of-range
     numbers are unknown (None)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not math.isfinite(value):
+        try:
+            seconds = value / 1000 if isinstance(value, float) else value // 1000 + (value % 1000) / 1000
+        except OverflowError:  # an integer of hundreds of digits (JSON allows it)
             return None
-        return from_seconds(value / 1000 if isinstance(value, float) else value // 1000 + (value % 1000) / 1000)
+        return from_seconds(seconds) if math.isfinite(seconds) else None
     return from_seconds(value)
 
 

@@ -15,7 +15,19 @@ from hypothesis import strategies as st
 
 from services.errors import ConnectionFailure, FailureKind
 from services.providers import SupabaseClient
-from services.providers.http_client import next_link, parse_link_header, parse_retry_after
+from services.providers.http_client import (
+    as_float,
+    as_id,
+    as_int,
+    from_millis,
+    from_seconds,
+    next_link,
+    parse_link_header,
+    parse_retry_after,
+    parse_time,
+    ratelimit_header_wait,
+    reset_wait,
+)
 from services.sandbox.provider_standins import supabase
 from services.sandbox.provider_standins.server import StandinServer
 from tests.providers.conftest import FAST_RETRY, Standins
@@ -208,3 +220,35 @@ async def test_self_signed_certificate_is_tls(tmp_path: Path, standins: Standins
         info.value.message
         == "The secure connection to 127.0.0.1 failed (TLS): its certificate is not trusted"
     )
+
+
+def test_wait_signals_of_the_providers() -> None:
+    now = 1_800_000_000.0
+    assert ratelimit_header_wait('"default";r=0;t=30') == 30  # Cloudflare
+    assert ratelimit_header_wait('"burst";r=5;t=2, "day";r=0;t=600') == 600  # the exhausted policy
+    assert ratelimit_header_wait('"default";r=0;t=soon') is None and ratelimit_header_wait(None) is None
+    assert reset_wait("30", now=now) == 30  # Supabase: seconds left
+    assert reset_wait(str(int(now) + 45), now=now) == 45  # Vercel, GitHub, Sentry: a Unix time
+    assert reset_wait(str(int(now * 1000) + 5000), now=now) == pytest.approx(5)  # milliseconds
+    assert reset_wait(str(int(now) - 10), now=now) == 0  # already past
+    for garbled in (None, "", "-1", "inf", "1e400", "nan", "x", [1]):
+        assert reset_wait(garbled, now=now) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                    max_leaves=8))
+def test_value_readers_raise_only_what_parsers_catch(value: object) -> None:
+    for reader in (from_millis, from_seconds, parse_time, as_int, as_float, as_id):
+        try:
+            reader(value)  # type: ignore[operator]
+        except (TypeError, ValueError):
+            pass  # a parser turns these into a typed failure or a skipped item
+
+
+def test_out_of_range_timestamps_are_unknown() -> None:
+    for value in (1.7976931348623157e308, float("inf"), 2**63 - 1, 10**400, -(10**30)):
+        assert from_millis(value) is None
+        assert from_seconds(value) is None
+    assert from_millis(0) is not None and from_millis(0).year == 1970  # type: ignore[union-attr]
