@@ -161,6 +161,7 @@ class ProviderSettings:
     cloudflare_zone_id: str = ""
     sentry_org: str = ""
     sentry_project: str = ""
+    sentry_region: str = "us"  # Sentry's data region: us (us.sentry.io) or de (de.sentry.io)
     betterstack_monitor_ids: list[str] = field(default_factory=list)
     github_repository: str = ""
     github_workflow: str = "deploy.yml"

@@ -22,9 +22,43 @@ PG_DSN = os.environ.get("REALTOR_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:
 REDIS_URL = os.environ.get("REALTOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def specs_dir() -> Path:
-    env = os.environ.get("REALTOR_PROVIDER_SPECS")
-    return Path(env) if env else REPO.parent / "shared" / "provider-apis"
+def pytest_configure(config: pytest.Config) -> None:
+    from tests.spec_location import locate
+
+    config.addinivalue_line("markers", "needs_specs(*providers): checks the contract validator itself; skipped without those specs")
+    problem = locate().problem
+    if problem:
+        raise pytest.UsageError(problem)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from tests.spec_location import header_lines
+
+    return header_lines()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # -q hides the report header; say it anyway, once, at the top.
+    reporter = session.config.pluginmanager.getplugin("terminalreporter")
+    if reporter is not None and session.config.get_verbosity() < 0:
+        from tests.spec_location import header_lines
+
+        for line in header_lines():
+            reporter.write_line(line)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from tests.spec_location import HOW_TO_TURN_ON, locate
+
+    loc = locate()
+    for item in items:
+        marker = item.get_closest_marker("needs_specs")
+        if marker is None:
+            continue
+        missing = [name for name in marker.args if not loc.has(name)] if marker.args else []
+        if not loc.on or missing:
+            why = f"no spec for {', '.join(missing)}" if loc.on else "provider contract validation is off"
+            item.add_marker(pytest.mark.skip(reason=f"{why}; {HOW_TO_TURN_ON}"))
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,20 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from services.providers.http_client import ProviderClient, QueryParams, TokenCheck, parse_time
+from services.providers.http_client import (
+    ItemList,
+    ProviderClient,
+    QueryParams,
+    TokenCheck,
+    as_float,
+    as_id,
+    as_int,
+    as_object,
+    parse_time,
+)
+
+# check_token counts every monitor, up to this many pages of 250 (Better Stack's largest page).
+COUNT_PAGES = 40
 
 T = TypeVar("T")
 
@@ -61,12 +74,14 @@ class BetterStackClient(ProviderClient):
     default_base_url = "https://uptime.betterstack.com"
 
     async def check_token(self) -> TokenCheck:
-        monitors = await self.list_monitors(max_pages=2)
-        return TokenCheck("Better Stack", "uptime monitors", note=f"{len(monitors)} monitor(s) visible")
+        monitors = await self.list_monitors(per_page=250, max_pages=COUNT_PAGES)
+        count = len(monitors) + len(monitors.skipped)
+        more = "more than " if monitors.more else ""
+        return TokenCheck("Better Stack", "uptime monitors", note=f"{more}{count} monitor(s) visible")
 
     async def list_monitors(
         self, *, per_page: int = 50, max_pages: int = 20
-    ) -> tuple[BetterStackMonitor, ...]:
+    ) -> ItemList[BetterStackMonitor]:
         return await self._paged("/api/v2/monitors", {"per_page": per_page}, max_pages, _monitor, "monitors")
 
     async def monitor_sla(
@@ -89,7 +104,8 @@ class BetterStackClient(ProviderClient):
         monitor_id: str | None = None,
         per_page: int = 50,
         max_pages: int = 10,
-    ) -> tuple[BetterStackIncident, ...]:
+    ) -> ItemList[BetterStackIncident]:
+        """Incidents, newest first; ``more`` says pages were left unread at ``max_pages``."""
         params: QueryParams = {
             "per_page": per_page,
             "resolved": False if open_only else None,
@@ -99,32 +115,55 @@ class BetterStackClient(ProviderClient):
 
     async def _paged(
         self, path: str, params: QueryParams, max_pages: int, item: Callable[[dict[str, Any]], T], what: str
-    ) -> tuple[T, ...]:
+    ) -> ItemList[T]:
         """Follow ``pagination.next`` (a full URL on the same host) up to ``max_pages`` pages."""
         out: list[T] = []
+        skipped: list[str] = []
         url: str | None = path
         query: QueryParams | None = params
-        for _ in range(max_pages):
-            if url is None:
-                break
+        pages = 0
+        while url is not None and pages < max_pages:
             body = await self.get_json(url, params=query, resource=what)
-            out += self.parse(f"the {what} list", lambda b: [item(x) for x in b["data"]], body)
-            url = self.parse(f"the {what} list", lambda b: b["pagination"]["next"], body)
+            pages += 1
+            raw = self.parse(f"the {what} list", lambda b: b["data"], body)
+            items, odd = self.parse_items(f"the {what} list", raw, item, name=what.rstrip("s"))
+            out += items
+            skipped += odd
+            nxt = as_object(self.parse(f"the {what} list", lambda b: b.get("pagination"), body)).get("next")
+            # A next link that is not a URL (a number, an object) ends the paging; a repeat too.
+            url = nxt if isinstance(nxt, str) and nxt.strip() and nxt != url else None
             query = None
-        return tuple(out)
+        return ItemList(out, skipped=skipped, more=url is not None)
+
+
+def _text(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def _optional_int(value: Any) -> int | None:
+    try:
+        return as_int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _monitor(m: dict[str, Any]) -> BetterStackMonitor:
-    a = m["attributes"]
+    a = as_object(m["attributes"])
     return BetterStackMonitor(
-        id=str(m["id"]),
-        name=str(a.get("pronounceable_name") or a.get("url") or m["id"]),
-        url=str(a.get("url", "")),
-        monitor_type=str(a.get("monitor_type", "")),
-        status=str(a.get("status", "")),
+        id=as_id(m["id"]),
+        name=_text(a.get("pronounceable_name")) or _text(a.get("url")) or str(m["id"]),
+        url=_text(a.get("url")),
+        monitor_type=_text(a.get("monitor_type")),
+        status=_text(a.get("status")),
         last_checked_at=parse_time(a.get("last_checked_at")),
-        check_frequency_s=a.get("check_frequency"),
+        check_frequency_s=_optional_int(a.get("check_frequency")),
     )
+
+
+def _required(value: float | None, name: str) -> float:
+    if value is None:
+        raise ValueError(f"{name} is not a usable number")
+    return value
 
 
 def _sla(body: dict[str, Any]) -> MonitorSla:
@@ -132,23 +171,23 @@ def _sla(body: dict[str, Any]) -> MonitorSla:
     a = d["attributes"]
     return MonitorSla(
         monitor_id=str(d["id"]),
-        availability=float(a["availability"]),
-        total_downtime_s=int(a["total_downtime"]),
-        incidents=int(a["number_of_incidents"]),
-        longest_incident_s=int(a["longest_incident"]),
-        average_incident_s=int(a["average_incident"]),
+        availability=_required(as_float(a["availability"]), "availability"),
+        total_downtime_s=_optional_int(a.get("total_downtime")) or 0,
+        incidents=_optional_int(a.get("number_of_incidents")) or 0,
+        longest_incident_s=_optional_int(a.get("longest_incident")) or 0,
+        average_incident_s=_optional_int(a.get("average_incident")) or 0,
     )
 
 
 def _incident(i: dict[str, Any]) -> BetterStackIncident:
-    a = i["attributes"]
-    monitor = ((i.get("relationships") or {}).get("monitor") or {}).get("data") or {}
+    a = as_object(i["attributes"])
+    monitor = as_object(as_object(as_object(i.get("relationships")).get("monitor")).get("data"))
     return BetterStackIncident(
-        id=str(i["id"]),
-        name=str(a.get("name", "")),
-        url=a.get("url"),
-        cause=str(a.get("cause", "")),
-        status=str(a.get("status", "")),
+        id=as_id(i["id"]),
+        name=_text(a.get("name")),
+        url=a.get("url") if isinstance(a.get("url"), str) else None,
+        cause=_text(a.get("cause")),
+        status=_text(a.get("status")),
         started_at=parse_time(a.get("started_at")),
         acknowledged_at=parse_time(a.get("acknowledged_at")),
         resolved_at=parse_time(a.get("resolved_at")),

@@ -17,11 +17,18 @@ import httpx
 from services.errors import ConnectionFailure, FailureKind
 from services.providers.http_client import (
     ActionAccepted,
+    ItemList,
     ProviderClient,
     QueryParams,
     TokenCheck,
+    as_id,
+    as_int,
+    as_object,
     parse_time,
 )
+
+# check_token(zone_id) reads every page of zones up to this many (50 a page: 10,000 zones).
+ZONE_SCAN_PAGES = 200
 
 # Cloudflare error codes whose meaning is clearer than the HTTP status they come with.
 _CODE_KINDS = {
@@ -82,13 +89,33 @@ class CloudflareClient(ProviderClient):
     default_base_url = "https://api.cloudflare.com/client/v4"
 
     async def check_token(self, *, zone_id: str | None = None, zone_name: str | None = None) -> TokenCheck:
-        """Lists zones (filtered by name when given) and finds the configured zone in them."""
-        zones = await self.list_zones(name=zone_name, max_pages=5 if zone_id and not zone_name else 1)
+        """Finds the configured zone among those the token sees (by name when given, else by id
+        through every page of zones); never concludes "cannot see" before looking everywhere."""
+        if zone_name:
+            zones = await self.list_zones(name=zone_name, max_pages=1)
+        elif zone_id:
+            zones = await self.list_zones(max_pages=ZONE_SCAN_PAGES, stop_at=zone_id)
+        else:
+            zones = await self.list_zones(max_pages=1)
         wanted = [
             z for z in zones if (not zone_id or z.id == zone_id) and (not zone_name or z.name == zone_name)
         ]
         if (zone_id or zone_name) and not wanted:
             what = f"zone '{zone_name or zone_id}'"
+            if zones.skipped:
+                raise ConnectionFailure(
+                    f"Cloudflare listed zones the console could not read; {what} was not among the others",
+                    kind=FailureKind.PROTOCOL,
+                    target=self.host,
+                    detail="; ".join(zones.skipped[:5]),
+                )
+            if zones.more:
+                raise ConnectionFailure(
+                    f"Cloudflare's token sees more than {len(zones)} zones; {what} was not among them",
+                    kind=FailureKind.PROTOCOL,
+                    target=self.host,
+                    hint="Set the zone's name in the environment's settings to look it up directly",
+                )
             raise ConnectionFailure(
                 f"Cloudflare's token cannot see {what}",
                 kind=FailureKind.PERMISSION,
@@ -97,28 +124,42 @@ class CloudflareClient(ProviderClient):
             )
         if wanted and (zone_id or zone_name):
             return TokenCheck("Cloudflare", f"zone '{wanted[0].name}'", note=wanted[0].status)
-        return TokenCheck("Cloudflare", "zones", note=f"{len(zones)} zone(s) visible")
+        count = f"{len(zones)}{'+' if zones.more else ''}"
+        return TokenCheck("Cloudflare", "zones", note=f"{count} zone(s) visible")
 
     async def list_zones(
-        self, *, name: str | None = None, per_page: int = 50, max_pages: int = 5
-    ) -> tuple[CloudflareZone, ...]:
+        self, *, name: str | None = None, per_page: int = 50, max_pages: int = 5, stop_at: str | None = None
+    ) -> ItemList[CloudflareZone]:
+        """Zones, page by page up to ``max_pages`` (``more`` when pages were left), or until the
+        zone with id ``stop_at`` is found."""
         zones: list[CloudflareZone] = []
+        skipped: list[str] = []
         page = 1
-        while page <= max_pages:
+        more = False
+        while True:
             result, info = await self._call(
                 "GET", "/zones", params={"name": name, "per_page": per_page, "page": page}, resource="zones"
             )
-            zones += self.parse("the zone list", lambda r: [_zone(z) for z in r], result)
-            total_pages = (info or {}).get("total_pages")
-            count = (info or {}).get("total_count")
-            if total_pages is not None and page >= int(total_pages):
+            items, odd = self.parse_items("the zone list", result, _zone, name="zone")
+            zones += items
+            skipped += odd
+            total_pages = _count(info, "total_pages")
+            count = _count(info, "total_count")
+            if stop_at and any(z.id == stop_at for z in items):
                 break
-            if count is not None and len(zones) >= int(count):
+            if not result:
                 break
-            if total_pages is None and count is None:
+            if total_pages is not None and page >= total_pages:
+                break
+            if count is not None and len(zones) + len(skipped) >= count:
+                break
+            if total_pages is None and count is None and len(result) < per_page:
+                break
+            if page >= max_pages:
+                more = True
                 break
             page += 1
-        return tuple(zones)
+        return ItemList(zones, skipped=skipped, more=more)
 
     async def purge_cache(
         self,
@@ -143,26 +184,34 @@ class CloudflareClient(ProviderClient):
             resource=f"zone '{zone_id}'",
             action=f"purge the cache of zone '{zone_id}'",
         )
-        reference = self.parse("the purge answer", lambda r: str(r["id"]), result)
+        # The spec allows ``result: null``: the purge was accepted, without a reference.
+        reference = self.parse("the purge answer", _purge_reference, result)
         return ActionAccepted("Cloudflare", "purge cache", zone_id, 200, reference)
 
     async def list_r2_buckets(
         self, account_id: str, *, per_page: int = 100, max_pages: int = 20
-    ) -> tuple[R2Bucket, ...]:
+    ) -> ItemList[R2Bucket]:
         buckets: list[R2Bucket] = []
+        skipped: list[str] = []
         cursor: str | None = None
-        for _ in range(max_pages):
+        more = False
+        for page in range(max_pages):
             result, info = await self._call(
                 "GET",
                 f"/accounts/{quote(account_id, safe='')}/r2/buckets",
                 params={"per_page": per_page, "cursor": cursor},
                 resource=f"R2 buckets of account '{account_id}'",
             )
-            buckets += self.parse("the bucket list", lambda r: [_bucket(b) for b in r["buckets"]], result)
-            cursor = (info or {}).get("cursor") or None
+            raw = self.parse("the bucket list", lambda r: (r or {}).get("buckets") or [], result)
+            items, odd = self.parse_items("the bucket list", raw, _bucket, name="bucket")
+            buckets += items
+            skipped += odd
+            nxt = (info or {}).get("cursor")
+            cursor = nxt if isinstance(nxt, str) and nxt and nxt != cursor else None
             if not cursor:
                 break
-        return tuple(buckets)
+            more = page == max_pages - 1
+        return ItemList(buckets, skipped=skipped, more=more)
 
     async def r2_metrics(self, account_id: str) -> R2Metrics:
         result, _ = await self._call(
@@ -198,7 +247,7 @@ class CloudflareClient(ProviderClient):
     def _envelope_failure(
         self, response: httpx.Response, body: dict[str, Any], *, resource: str = "", action: str = ""
     ) -> ConnectionFailure:
-        errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
+        errors = _errors(body.get("errors"))
         codes = [e.get("code") for e in errors if isinstance(e.get("code"), int)]
         said = (
             "; ".join(self.scrub(str(e.get("message", ""))) for e in errors if e.get("message"))
@@ -225,7 +274,7 @@ class CloudflareClient(ProviderClient):
         if failure.kind == FailureKind.PROTOCOL:  # a 400/409/...: Cloudflare's code may say more
             try:
                 body = response.json()
-            except ValueError:
+            except (ValueError, RecursionError):
                 return failure
             if isinstance(body, dict) and body.get("errors"):
                 envelope = self._envelope_failure(response, body, resource=resource, action=action)
@@ -234,11 +283,35 @@ class CloudflareClient(ProviderClient):
         return failure
 
 
+def _errors(value: Any) -> list[dict[str, Any]]:
+    """``errors`` as a list of objects, whatever shape it came in (a list, one object, a sentence)."""
+    if isinstance(value, dict):
+        value = [value]
+    elif isinstance(value, str):
+        value = [{"message": value}]
+    elif not isinstance(value, list):
+        return []
+    return [e if isinstance(e, dict) else {"message": str(e)} for e in value if e is not None]
+
+
+def _count(info: dict[str, Any] | None, key: str) -> int | None:
+    try:
+        return as_int((info or {}).get(key))
+    except (TypeError, ValueError):
+        return None
+
+
+def _purge_reference(result: Any) -> str:
+    if isinstance(result, dict) and isinstance(result.get("id"), (str, int)):
+        return str(result["id"])
+    return ""
+
+
 def _zone(z: dict[str, Any]) -> CloudflareZone:
-    account = z.get("account") or {}
+    account = as_object(z.get("account"))
     return CloudflareZone(
-        id=str(z["id"]),
-        name=str(z["name"]),
+        id=as_id(z["id"]),
+        name=as_id(z["name"], "name"),
         status=str(z.get("status", "")),
         paused=bool(z.get("paused", False)),
         account_id=str(account.get("id") or ""),
@@ -247,21 +320,31 @@ def _zone(z: dict[str, Any]) -> CloudflareZone:
 
 
 def _bucket(b: dict[str, Any]) -> R2Bucket:
+    location, storage = b.get("location"), b.get("storage_class")
+    try:
+        created = parse_time(b.get("creation_date"))
+    except (TypeError, ValueError):
+        created = None  # optional: unknown rather than losing the bucket
     return R2Bucket(
-        str(b["name"]), parse_time(b.get("creation_date")), b.get("location"), b.get("storage_class")
+        as_id(b["name"], "name"),
+        created,
+        location if isinstance(location, str) else None,
+        storage if isinstance(storage, str) else None,
     )
 
 
-def _usage(part: dict[str, Any] | None) -> R2ClassUsage:
-    part = part or {}
+def _usage(part: Any) -> R2ClassUsage:
+    part = part if isinstance(part, dict) else {}
     return R2ClassUsage(
-        int(part.get("objects", 0)), int(part.get("payloadSize", 0)), int(part.get("metadataSize", 0))
+        as_int(part.get("objects")) or 0,
+        as_int(part.get("payloadSize")) or 0,
+        as_int(part.get("metadataSize")) or 0,
     )
 
 
-def _metrics(r: dict[str, Any]) -> R2Metrics:
-    standard = r.get("standard") or {}
-    infrequent = r.get("infrequentAccess") or {}
+def _metrics(r: Any) -> R2Metrics:
+    r = as_object(r)
+    standard, infrequent = as_object(r.get("standard")), as_object(r.get("infrequentAccess"))
     return R2Metrics(
         _usage(standard.get("published")),
         _usage(standard.get("uploaded")),

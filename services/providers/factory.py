@@ -27,6 +27,8 @@ def build_client(providers: ProviderSettings, provider: str, token: str, **overr
         kwargs["team_id"] = providers.vercel_team_id or None
     if provider == "upstash":
         kwargs["email"] = providers.upstash_email
+    if provider == "sentry":
+        kwargs["region"] = providers.sentry_region
     kwargs.update(overrides)
     return CLIENTS[provider](token, **kwargs)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,7 +10,19 @@ from urllib.parse import quote
 import httpx
 
 from services.errors import ConfigError
-from services.providers.http_client import ActionAccepted, ProviderClient, TokenCheck, parse_time
+from services.providers.http_client import (
+    ActionAccepted,
+    ItemList,
+    ProviderClient,
+    TokenCheck,
+    as_int,
+    parse_retry_after,
+    parse_time,
+    reset_wait,
+)
+
+# GitHub asks to wait at least a minute after a secondary rate limit that names no time.
+SECONDARY_LIMIT_WAIT = 60.0
 
 API_VERSION = "2022-11-28"
 
@@ -43,6 +54,7 @@ class GitHubRunList:
     runs: tuple[GitHubRun, ...]
     total_count: int
     more: bool  # pages were left unread
+    skipped: tuple[str, ...] = ()  # runs left out because they did not fit (named, with why)
 
 
 @dataclass(frozen=True)
@@ -94,10 +106,9 @@ class GitHubClient(ProviderClient):
         """GET /rate_limit (any valid token), then the repository's workflows when one is given."""
         response = await self.request("GET", "/rate_limit", resource="rate limit")
         body = self.json_of(response)
-        core = self.parse("the rate limit", lambda b: b["resources"]["core"], body)
+        note = self.parse("the rate limit", _rate_note, body)
         scopes_header = response.headers.get("x-oauth-scopes")
         scopes = tuple(s.strip() for s in scopes_header.split(",") if s.strip()) if scopes_header else ()
-        note = f"{core.get('remaining', '?')} of {core.get('limit', '?')} requests left this hour"
         subject = "api.github.com"
         if repository:
             owner, repo = split_repository(repository)
@@ -128,11 +139,15 @@ class GitHubClient(ProviderClient):
             resource=f"workflow '{workflow}' of '{repository}'",
         )
         runs: list[GitHubRun] = []
+        skipped: list[str] = []
         total = 0
         for body in pages.bodies:
-            total = self.parse("the workflow runs", lambda b: int(b["total_count"]), body)
-            runs += self.parse("the workflow runs", lambda b: [_run(r) for r in b["workflow_runs"]], body)
-        return GitHubRunList(tuple(runs), total, pages.more)
+            total = self.parse("the workflow runs", lambda b: as_int(b["total_count"]) or 0, body)
+            raw = self.parse("the workflow runs", lambda b: b["workflow_runs"], body)
+            items, odd = self.parse_items("the workflow runs", raw, _run, name="run")
+            runs += items
+            skipped += odd
+        return GitHubRunList(tuple(runs), max(total, len(runs)), pages.more, tuple(skipped))
 
     async def get_run(self, repository: str, run_id: int) -> GitHubRun:
         owner, repo = split_repository(repository)
@@ -143,7 +158,8 @@ class GitHubClient(ProviderClient):
 
     async def list_run_jobs(
         self, repository: str, run_id: int, *, per_page: int = 30, max_pages: int = 5
-    ) -> tuple[GitHubJob, ...]:
+    ) -> ItemList[GitHubJob]:
+        """The run's jobs; ``more`` says pages were left unread at ``max_pages``."""
         owner, repo = split_repository(repository)
         pages = await self.link_pages(
             f"/repos/{owner}/{repo}/actions/runs/{int(run_id)}/jobs",
@@ -152,9 +168,12 @@ class GitHubClient(ProviderClient):
             resource=f"jobs of workflow run {run_id}",
         )
         jobs: list[GitHubJob] = []
+        skipped: list[str] = []
         for body in pages.bodies:
-            jobs += self.parse("the jobs", lambda b: [_job(j) for j in b["jobs"]], body)
-        return tuple(jobs)
+            items, odd = self.parse_items("the jobs", self.parse("the jobs", lambda b: b["jobs"], body), _job, name="job")
+            jobs += items
+            skipped += odd
+        return ItemList(jobs, skipped=skipped, more=pages.more)
 
     async def dispatch(
         self,
@@ -214,26 +233,50 @@ class GitHubClient(ProviderClient):
         )
         return ActionAccepted("GitHub", "cancel", str(run_id), response.status_code)
 
-    # GitHub's primary rate limit answers 403 (or 429) with X-RateLimit-Remaining: 0.
+    # GitHub answers 403 (or 429) for its rate limits: the primary one says X-RateLimit-Remaining: 0;
+    # a secondary one keeps requests remaining but says so in its message, often with Retry-After.
     def is_rate_limited(self, response: httpx.Response) -> bool:
-        return response.status_code == 403 and response.headers.get("x-ratelimit-remaining") == "0"
+        if response.status_code not in (403, 429):
+            return False
+        headers = response.headers
+        if headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers:
+            return True
+        return _says_rate_limit(response)
 
     def rate_limit_wait(self, response: httpx.Response) -> float | None:
-        wait = super().rate_limit_wait(response)
-        reset = response.headers.get("x-ratelimit-reset")
-        if (
-            wait is None
-            and reset
-            and reset.isdigit()
-            and response.headers.get("x-ratelimit-remaining") == "0"
-        ):
-            wait = max(0.0, int(reset) - time.time())
+        headers = response.headers
+        wait = parse_retry_after(headers.get("retry-after"))
+        if wait is None and headers.get("x-ratelimit-remaining") == "0":
+            wait = reset_wait(headers.get("x-ratelimit-reset"))
+        if wait is None and _says_rate_limit(response):
+            wait = SECONDARY_LIMIT_WAIT
         return wait
 
 
+def _says_rate_limit(response: httpx.Response) -> bool:
+    try:
+        body = response.json()
+    except (ValueError, RecursionError):
+        return "rate limit" in response.text[:500].lower()
+    message = body.get("message") if isinstance(body, dict) else None
+    return isinstance(message, str) and "rate limit" in message.lower()
+
+
+def _rate_note(body: dict[str, Any]) -> str:
+    core = body["resources"]["core"]
+    if not isinstance(core, dict):
+        raise TypeError("resources.core is not an object")
+    left, limit = (as_int(core.get(k)) if not isinstance(core.get(k), bool) else None for k in ("remaining", "limit"))
+    return f"{'?' if left is None else left} of {'?' if limit is None else limit} requests left this hour"
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _run(r: dict[str, Any]) -> GitHubRun:
-    actor = r.get("triggering_actor") or r.get("actor") or {}
-    head = r.get("head_commit") or {}
+    actor = _obj(r.get("triggering_actor")) or _obj(r.get("actor"))
+    head = _obj(r.get("head_commit"))
     created = parse_time(r["created_at"])
     updated = parse_time(r["updated_at"])
     if created is None or updated is None:
@@ -241,12 +284,12 @@ def _run(r: dict[str, Any]) -> GitHubRun:
     return GitHubRun(
         id=int(r["id"]),
         run_number=int(r["run_number"]),
-        run_attempt=int(r.get("run_attempt") or 1),
+        run_attempt=as_int(r.get("run_attempt")) or 1,
         workflow_name=str(r.get("name") or ""),
         title=str(r.get("display_title") or head.get("message") or ""),
         event=str(r["event"]),
         status=str(r.get("status") or ""),
-        conclusion=r.get("conclusion"),
+        conclusion=r.get("conclusion") if isinstance(r.get("conclusion"), str) else None,
         branch=str(r.get("head_branch") or ""),
         commit_sha=str(r["head_sha"]),
         actor=str(actor.get("login") or ""),
@@ -262,8 +305,8 @@ def _job(j: dict[str, Any]) -> GitHubJob:
         run_id=int(j["run_id"]),
         name=str(j["name"]),
         status=str(j["status"]),
-        conclusion=j.get("conclusion"),
+        conclusion=j.get("conclusion") if isinstance(j.get("conclusion"), str) else None,
         started_at=parse_time(j.get("started_at")),
         completed_at=parse_time(j.get("completed_at")),
-        html_url=j.get("html_url"),
+        html_url=j.get("html_url") if isinstance(j.get("html_url"), str) else None,
     )

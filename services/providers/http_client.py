@@ -13,16 +13,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import email.utils
-import json
 import math
 import random
+import re
 import socket
 import ssl
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, ClassVar, Self, TypeVar
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, ClassVar, Generic, Self, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -53,8 +53,11 @@ class RetryPolicy:
 
     ``max_attempts`` counts the first try. 429 is retried for every method (the provider did not
     act on the request) after ``Retry-After`` when that is at most ``max_retry_after`` seconds.
-    5xx answers and dropped connections are retried only for idempotent methods, with exponential
-    backoff (``backoff_base`` * 2**n, at most ``backoff_max``) plus up to ``jitter`` of it at random.
+    A 429 without ``Retry-After`` waits for the provider's own signal (``rate_limit_wait``), capped
+    the same way, else backs off. 5xx answers and dropped connections are retried only for idempotent
+    methods, with exponential backoff (``backoff_base`` * 2**n, at most ``backoff_max``) plus up to
+    ``jitter`` of it at random; a read timeout of an idempotent call is retried at most
+    ``read_timeout_retries`` times (a slow answer rarely gets faster by asking often).
     """
 
     max_attempts: int = 3
@@ -62,6 +65,7 @@ class RetryPolicy:
     backoff_max: float = 8.0
     jitter: float = 0.25
     max_retry_after: float = 60.0
+    read_timeout_retries: int = 1
 
     def backoff(self, attempt: int) -> float:
         delay = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
@@ -104,6 +108,24 @@ class LinkPages:
 
     bodies: tuple[Any, ...]
     more: bool
+
+
+class ItemList(tuple[T, ...], Generic[T]):
+    """A list answer's items (a tuple, as before) that also says what it left out.
+
+    ``skipped`` names the items that did not fit the expected shape: they are left out and the rest
+    kept, so one odd item never fails a whole list. ``more`` is True when the list stopped at its
+    page limit with pages left unread.
+    """
+
+    skipped: tuple[str, ...]
+    more: bool
+
+    def __new__(cls, items: Any = (), *, skipped: Sequence[str] = (), more: bool = False) -> ItemList[T]:
+        self = super().__new__(cls, items)
+        self.skipped = tuple(skipped)
+        self.more = more
+        return self
 
 
 def parse_link_header(value: str | None) -> tuple[LinkRel, ...]:
@@ -156,6 +178,26 @@ def next_link(response: httpx.Response, *, require_results: bool = False) -> str
                 return None
             return link.url
     return None
+
+
+def ratelimit_header_wait(value: str | None) -> float | None:
+    """The ``t`` (seconds until the quota resets) of an IETF ``RateLimit`` header such as
+    ``"default";r=0;t=30``; with several policies, the longest wait among those with ``r=0``
+    (or among all when none says so). None when absent or garbled."""
+    if not value:
+        return None
+    waits: list[tuple[bool, float]] = []
+    for item in value.split(","):
+        params = dict(p.strip().partition("=")[::2] for p in item.split(";")[1:])
+        try:
+            wait = float(params.get("t", ""))
+        except ValueError:
+            continue
+        if math.isfinite(wait) and wait >= 0:
+            waits.append((params.get("r", "").strip() == "0", wait))
+    exhausted = [w for empty, w in waits if empty]
+    chosen = exhausted or [w for _, w in waits]
+    return max(chosen) if chosen else None
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -314,7 +356,7 @@ class ProviderClient:
             )
         cleaned = _clean_params(params)
         query = httpx.QueryParams(cleaned) if cleaned else None
-        attempt = 0
+        attempt = read_timeouts = 0
         while True:
             attempt += 1
             try:
@@ -323,7 +365,9 @@ class ProviderClient:
                 )
             except httpx.HTTPError as exc:
                 failure = self._transport_failure(exc)
-                if attempt < self.retry.max_attempts and self._retry_transport(method, exc):
+                if isinstance(exc, httpx.ReadTimeout):
+                    read_timeouts += 1
+                if attempt < self.retry.max_attempts and self._retry_transport(method, exc, read_timeouts):
                     await asyncio.sleep(self.retry.backoff(attempt))
                     continue
                 raise failure from None
@@ -364,9 +408,11 @@ class ProviderClient:
         return LinkPages(bodies=tuple(bodies), more=url is not None)
 
     def json_of(self, response: httpx.Response) -> Any:
+        if not response.content.strip():
+            raise self.protocol_failure("the answer was empty")
         try:
             return response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep, a 5,000-digit number
             kind = response.headers.get("content-type", "no content type")
             raise self.protocol_failure(f"the answer was not JSON ({kind})") from None
 
@@ -374,13 +420,35 @@ class ProviderClient:
         """Run ``parser`` on a decoded body; a missing or mistyped field becomes a PROTOCOL failure."""
         try:
             return parser(body)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        except _SHAPE_ERRORS as exc:
             if isinstance(exc, KeyError):
                 reason = f"field {exc} is missing"
             else:
                 reason = f"{type(exc).__name__}: {exc}"
             shape = f"{what} did not have the expected shape ({self.scrub(reason)})"
             raise self.protocol_failure(shape) from None
+
+    def parse_items(
+        self, what: str, items: Any, parser: Callable[[Any], T], *, name: str = "item"
+    ) -> tuple[list[T], list[str]]:
+        """Parse each element of a list answer. One that does not fit (null, a missing field, a
+        value out of range) is left out and described in the second list; the rest are kept.
+        ``items`` that is not a list at all is a PROTOCOL failure."""
+        if not isinstance(items, list):
+            raise self.protocol_failure(f"{what} was not a list")
+        out: list[T] = []
+        skipped: list[str] = []
+        for index, item in enumerate(items):
+            try:
+                if item is None:
+                    raise ValueError("it is empty (null)")
+                out.append(parser(item))
+            except _SHAPE_ERRORS as exc:
+                ident = item.get("id") or item.get("uid") if isinstance(item, dict) else None
+                label = f"{name} '{self.scrub(str(ident))[:60]}'" if isinstance(ident, (str, int)) and ident != "" else f"{name} #{index + 1}"
+                reason = f"field {exc} is missing" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
+                skipped.append(f"{label} of {what} was skipped: {self.scrub(reason)[:160]}")
+        return out, skipped
 
     def protocol_failure(self, what: str) -> ConnectionFailure:
         return ConnectionFailure(
@@ -392,9 +460,11 @@ class ProviderClient:
 
     # -- retries --------------------------------------------------------------------------------
 
-    def _retry_transport(self, method: str, exc: httpx.HTTPError) -> bool:
+    def _retry_transport(self, method: str, exc: httpx.HTTPError, read_timeouts: int = 0) -> bool:
         if isinstance(exc, httpx.ConnectTimeout):
             return True  # nothing was sent yet
+        if isinstance(exc, httpx.ReadTimeout):
+            return method in IDEMPOTENT_METHODS and read_timeouts <= self.retry.read_timeout_retries
         if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
             return method in IDEMPOTENT_METHODS
         return False
@@ -421,7 +491,17 @@ class ProviderClient:
         return False
 
     def rate_limit_wait(self, response: httpx.Response) -> float | None:
-        return parse_retry_after(response.headers.get("retry-after"))
+        """Seconds the provider asks to wait: ``Retry-After``, else the IETF ``RateLimit`` header's
+        ``t`` (Cloudflare: ``"default";r=0;t=30``), else ``RateLimit-Reset``/``X-RateLimit-Reset``
+        (seconds to wait, or a Unix time). Subclasses add their own signals."""
+        headers = response.headers
+        wait = parse_retry_after(headers.get("retry-after"))
+        if wait is None:
+            wait = ratelimit_header_wait(headers.get("ratelimit"))
+        for name in ("ratelimit-reset", "x-ratelimit-reset"):
+            if wait is None:
+                wait = reset_wait(headers.get(name))
+        return wait
 
     # -- failures -------------------------------------------------------------------------------
 
@@ -429,7 +509,7 @@ class ProviderClient:
         """The provider's own error text from an error body, scrubbed and shortened ('' if none)."""
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             text = response.text.strip()
             return self.scrub(text[:200]) if text and "<" not in text[:1] else ""
         return self.scrub(_message_from_body(body)[:300])
@@ -564,23 +644,139 @@ class ProviderClient:
         )
 
 
-def from_millis(value: Any) -> datetime | None:
-    """A JavaScript timestamp (ms since the epoch) as an aware datetime; None stays None."""
+# What a parser may raise on an answer of an unexpected shape or with values out of range.
+_SHAPE_ERRORS = (
+    KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError, OSError, RecursionError
+)
+
+
+def from_seconds(value: Any) -> datetime | None:
+    """A Unix timestamp (seconds) as an aware datetime. None, and a number no calendar can hold
+    (2**63 - 1, 1e308, infinity from ``1e400``), are unknown: None."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected a timestamp, got {type(value).__name__}")
-    return datetime.fromtimestamp(value / 1000, UTC)
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def from_millis(value: Any) -> datetime | None:
+    """A JavaScript timestamp (ms since the epoch) as an aware datetime; None and out-of-range
+    numbers are unknown (None)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            seconds = value / 1000 if isinstance(value, float) else value // 1000 + (value % 1000) / 1000
+        except OverflowError:  # an integer of hundreds of digits (JSON allows it)
+            return None
+        return from_seconds(seconds) if math.isfinite(seconds) else None
+    return from_seconds(value)
+
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?([Zz]|[+-]\d{2}:?\d{2})?"
+)
 
 
 def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 / RFC 3339 string as an aware datetime (UTC when it has no offset)."""
+    """An RFC 3339 / ISO 8601 string as an aware datetime (UTC when it has no offset).
+
+    Accepts what RFC 3339 allows and ``fromisoformat`` does not: lower-case ``t``/``z``, a leap
+    second (``23:59:60``, read as ``23:59:59``), more than six fractional digits. A date the
+    calendar cannot hold (year 0) is unknown (None); text that is no date at all is a ValueError.
+    """
     if value is None or value == "":
         return None
     if not isinstance(value, str):
         raise TypeError(f"expected a date string, got {type(value).__name__}")
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    found = _RFC3339.fullmatch(value.strip())
+    if found is None:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    year, month, day, hour, minute, second = (int(found.group(i)) for i in range(1, 7))
+    if not (1 <= month <= 12 and 1 <= day <= 31 and hour <= 23 and minute <= 59 and second <= 60):
+        raise ValueError(f"'{value[:40]}' is not a valid date and time")
+    micro = int((found.group(7) or "0")[:6].ljust(6, "0"))
+    zone = found.group(8)
+    tz = UTC
+    if zone and zone not in "Zz":
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        hours, minutes = int(digits[:2]), int(digits[2:])
+        if hours > 23 or minutes > 59:
+            raise ValueError(f"'{value[:40]}' has an impossible UTC offset")
+        tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    try:
+        return datetime(year, month, day, hour, minute, min(second, 59), micro, tzinfo=tz)
+    except ValueError:
+        if year == 0:
+            return None  # RFC 3339 allows year 0000; Python's calendar starts at year 1
+        raise
+
+
+def as_id(value: Any, what: str = "id") -> str:
+    """An identifier from an answer (a string or a whole number); anything else, or empty, is a
+    ValueError: an item without a usable id cannot be told apart, so a list skips it."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise ValueError(f"it has no usable {what}")
+    return str(value)
+
+
+def as_object(value: Any) -> dict[str, Any]:
+    """An optional nested object of an answer: ``{}`` when it is absent, null or not an object."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_int(value: Any) -> int | None:
+    """A count or size from an answer: None when absent or beyond what a number can be (``1e400``
+    arrives as infinity); a string of digits is accepted. Anything else is a TypeError/ValueError."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError("expected a number, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        return as_int(float(value)) if value.strip() else None
+    raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
+def as_float(value: Any) -> float | None:
+    """Like :func:`as_int` for measures: None when absent or not finite (or beyond a float)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError("expected a number, got a boolean")
+    if isinstance(value, (int, float, str)):
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
+        return number if math.isfinite(number) else None
+    raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
+def reset_wait(value: Any, *, now: float | None = None) -> float | None:
+    """Seconds until a rate limit's reset given as a number: a Unix time in seconds or milliseconds
+    (Vercel, GitHub, Sentry), or seconds to wait when small. None when absent or garbled."""
+    if isinstance(value, str):
+        value = value.strip()
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not math.isfinite(number) or number < 0:
+        return None
+    current = time.time() if now is None else now
+    if number > 1e12:  # milliseconds since the epoch
+        return max(0.0, number / 1000 - current)
+    if number > 1e9:  # seconds since the epoch
+        return max(0.0, number - current)
+    return number
 
 
 def _clean_params(params: QueryParams | None) -> list[tuple[str, str | int | float | bool | None]]:

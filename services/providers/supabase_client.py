@@ -8,7 +8,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from services.providers.http_client import ProviderClient, TokenCheck, parse_time
+from services.providers.http_client import (
+    ItemList,
+    ProviderClient,
+    TokenCheck,
+    as_id,
+    as_int,
+    as_object,
+    parse_time,
+)
 
 HEALTH_SERVICES = ("auth", "db", "pooler", "realtime", "rest", "storage")
 
@@ -47,6 +55,7 @@ class SupabaseBackups:
     pitr_enabled: bool
     walg_enabled: bool
     backups: tuple[SupabaseBackup, ...]
+    skipped: tuple[str, ...] = ()  # backups left out because they did not fit (named, with why)
 
     @property
     def latest_completed(self) -> SupabaseBackup | None:
@@ -67,9 +76,10 @@ class SupabaseClient(ProviderClient):
         projects = await self.list_projects()
         return TokenCheck("Supabase", "projects", note=f"{len(projects)} project(s) visible")
 
-    async def list_projects(self) -> tuple[SupabaseProject, ...]:
+    async def list_projects(self) -> ItemList[SupabaseProject]:
         body = await self.get_json("/v1/projects", resource="projects")
-        return self.parse("the project list", lambda b: tuple(_project(p) for p in b), body)
+        items, skipped = self.parse_items("the project list", body, _project, name="project")
+        return ItemList(items, skipped=skipped)
 
     async def project(self, ref: str) -> SupabaseProject:
         body = await self.get_json(f"/v1/projects/{quote(ref, safe='')}", resource=f"project '{ref}'")
@@ -77,48 +87,61 @@ class SupabaseClient(ProviderClient):
 
     async def project_health(
         self, ref: str, services: Sequence[str] = HEALTH_SERVICES, *, timeout_ms: int | None = None
-    ) -> tuple[SupabaseServiceHealth, ...]:
+    ) -> ItemList[SupabaseServiceHealth]:
         body = await self.get_json(
             f"/v1/projects/{quote(ref, safe='')}/health",
             params={"services": list(services), "timeout_ms": timeout_ms},
             resource=f"health report of project '{ref}'",
         )
-        return self.parse("the health report", lambda b: tuple(_health(s) for s in b), body)
+        items, skipped = self.parse_items("the health report", body, _health, name="service")
+        return ItemList(items, skipped=skipped)
 
     async def list_backups(self, ref: str) -> SupabaseBackups:
         body = await self.get_json(
             f"/v1/projects/{quote(ref, safe='')}/database/backups", resource=f"backups of project '{ref}'"
         )
-        return self.parse("the backup list", _backups, body)
+        backups = self.parse("the backup list", _backups, body)
+        items, skipped = self.parse_items("the backup list", self.parse("the backup list", lambda b: b["backups"], body), _backup, name="backup")
+        return SupabaseBackups(backups.region, backups.pitr_enabled, backups.walg_enabled, tuple(items), tuple(skipped))
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _project(p: dict[str, Any]) -> SupabaseProject:
-    database = p.get("database") or {}
+    database = as_object(p.get("database"))
+    try:
+        created = parse_time(p.get("created_at"))
+    except (TypeError, ValueError):
+        created = None
     return SupabaseProject(
-        ref=str(p["ref"]),
+        ref=as_id(p["ref"], "ref"),
         name=str(p["name"]),
-        organization_id=str(p.get("organization_id", "")),
-        region=str(p.get("region", "")),
+        organization_id=_text(p.get("organization_id")),
+        region=_text(p.get("region")),
         status=str(p["status"]),
-        created_at=parse_time(p.get("created_at")),
-        db_host=str(database.get("host", "")),
-        postgres_version=str(database.get("version", "")),
+        created_at=created,
+        db_host=_text(database.get("host")),
+        postgres_version=_text(database.get("version")),
     )
 
 
 def _health(s: dict[str, Any]) -> SupabaseServiceHealth:
-    return SupabaseServiceHealth(str(s["name"]), bool(s["healthy"]), str(s["status"]), s.get("error"))
+    error = s.get("error")
+    return SupabaseServiceHealth(
+        str(s["name"]), s["healthy"] is True, str(s["status"]), error if isinstance(error, str) else None
+    )
+
+
+def _backup(item: dict[str, Any]) -> SupabaseBackup:
+    inserted = parse_time(item["inserted_at"])
+    ident = as_int(item["id"])
+    if inserted is None or ident is None:
+        raise ValueError("it has no usable date or id")
+    return SupabaseBackup(ident, str(item["status"]), inserted, item.get("is_physical_backup") is True)
 
 
 def _backups(b: dict[str, Any]) -> SupabaseBackups:
-    items = []
-    for item in b["backups"]:
-        inserted = parse_time(item["inserted_at"])
-        if inserted is None:
-            raise ValueError("a backup without a date")
-        items.append(
-            SupabaseBackup(int(item["id"]), str(item["status"]), inserted, bool(item["is_physical_backup"]))
-        )
-    return SupabaseBackups(
-        str(b.get("region", "")), bool(b["pitr_enabled"]), bool(b["walg_enabled"]), tuple(items)
-    )
+    """The list's own fields; its items are read one by one (see list_backups)."""
+    return SupabaseBackups(_text(b.get("region")), b["pitr_enabled"] is True, b["walg_enabled"] is True, ())

@@ -7,14 +7,21 @@ Vercel's marketplace. Database passwords in its answers are dropped on arrival a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from services.errors import ConnectionFailure, FailureKind
-from services.providers.http_client import ProviderClient, TokenCheck
+from services.providers.http_client import (
+    ItemList,
+    ProviderClient,
+    TokenCheck,
+    as_float,
+    as_int,
+    from_seconds,
+)
 
 
 @dataclass(frozen=True)
@@ -80,9 +87,10 @@ class UpstashClient(ProviderClient):
         databases = await self.list_databases()
         return TokenCheck("Upstash", "Redis databases", note=f"{len(databases)} database(s) visible")
 
-    async def list_databases(self) -> tuple[UpstashDatabase, ...]:
+    async def list_databases(self) -> ItemList[UpstashDatabase]:
         body = await self.get_json("/redis/databases", resource="Redis databases")
-        return self.parse("the database list", lambda b: tuple(_database(d) for d in b), body)
+        items, skipped = self.parse_items("the database list", body, _database, name="database")
+        return ItemList(items, skipped=skipped)
 
     async def database(self, database_id: str) -> UpstashDatabase:
         body = await self.get_json(
@@ -90,6 +98,8 @@ class UpstashClient(ProviderClient):
             params={"credentials": "hide"},
             resource=f"Redis database '{database_id}'",
         )
+        if isinstance(body, dict) and not body.get("database_id"):
+            body = {**body, "database_id": database_id}  # every field is optional in the spec
         return self.parse("the database", _database, body)
 
     async def stats(self, database_id: str) -> UpstashStats:
@@ -110,55 +120,93 @@ class UpstashClient(ProviderClient):
         return failure
 
 
+def _text(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return as_int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _database(d: dict[str, Any]) -> UpstashDatabase:
+    # Every field is optional in Upstash's spec: absent or odd values are unknown, not a failure.
+    ident = d.get("database_id")
+    if not isinstance(ident, str) or not ident:
+        raise KeyError("database_id")
     created = d.get("creation_time")
+    regions = d.get("read_regions")
     return UpstashDatabase(
-        id=str(d["database_id"]),
-        name=str(d["database_name"]),
-        endpoint=str(d.get("endpoint", "")),
-        port=int(d.get("port") or 6379),
-        tls=bool(d.get("tls", True)),
-        state=str(d.get("state", "")),
-        plan=str(d.get("type", "")),
-        primary_region=str(d.get("primary_region") or d.get("region") or ""),
-        read_regions=tuple(d.get("read_regions") or ()),
-        eviction=bool(d.get("eviction", False)),
-        memory_limit_bytes=d.get("db_memory_threshold"),
-        disk_limit_bytes=d.get("db_disk_threshold"),
-        max_clients=d.get("db_max_clients"),
-        max_commands_per_second=d.get("db_max_commands_per_second"),
-        daily_backup=bool(d.get("daily_backup_enabled", False)),
-        created_at=datetime.fromtimestamp(created, UTC) if isinstance(created, (int, float)) else None,
+        id=ident,
+        name=_text(d.get("database_name"), ident),
+        endpoint=_text(d.get("endpoint")),
+        port=_int_or_none(d.get("port")) or 6379,
+        tls=d.get("tls") is not False,
+        state=_text(d.get("state")),
+        plan=_text(d.get("type")),
+        primary_region=_text(d.get("primary_region")) or _text(d.get("region")),
+        read_regions=tuple(r for r in regions if isinstance(r, str)) if isinstance(regions, list) else (),
+        eviction=d.get("eviction") is True,
+        memory_limit_bytes=_int_or_none(d.get("db_memory_threshold")),
+        disk_limit_bytes=_int_or_none(d.get("db_disk_threshold")),
+        max_clients=_int_or_none(d.get("db_max_clients")),
+        max_commands_per_second=_int_or_none(d.get("db_max_commands_per_second")),
+        daily_backup=d.get("daily_backup_enabled") is True,
+        created_at=from_seconds(created) if isinstance(created, (int, float)) and not isinstance(created, bool) else None,
     )
 
 
+def _points(series: Any) -> list[tuple[str, float]]:
+    """A time series' points with a finite ``y``; points of another shape are left out."""
+    out = []
+    for point in series if isinstance(series, list) else ():
+        if isinstance(point, dict):
+            try:
+                y = as_float(point.get("y"))
+            except (TypeError, ValueError):
+                continue
+            if y is not None:
+                out.append((str(point.get("x", "")), y))
+    return out
+
+
 def _latest(series: Any) -> float | None:
-    if not series:
-        return None
-    return float(series[-1]["y"])
+    points = _points(series)
+    return points[-1][1] if points else None
 
 
 def _total(series: Any) -> float:
-    return float(sum(p["y"] for p in series or ()))
+    total = sum(y for _, y in _points(series))
+    return total if total != float("inf") else 0.0
+
+
+def _count(value: Any) -> int:
+    return _int_or_none(value) or 0
 
 
 def _stats(s: dict[str, Any]) -> UpstashStats:
     keyspace = _latest(s.get("keyspace"))
     connections = _latest(s.get("connection_count"))
+    try:
+        billing = as_float(s.get("total_monthly_billing")) or 0.0
+    except (TypeError, ValueError):
+        billing = 0.0
     return UpstashStats(
-        current_storage_bytes=int(s.get("current_storage") or 0),
+        current_storage_bytes=_count(s.get("current_storage")),
         keyspace=int(keyspace) if keyspace is not None else None,
         connections=int(connections) if connections is not None else None,
         latency_mean_ms=_latest(s.get("latencymean")),
         latency_p99_ms=_latest(s.get("latency_99")),
         hits=_total(s.get("hits")),
         misses=_total(s.get("misses")),
-        daily_net_commands=int(s.get("daily_net_commands") or 0),
-        daily_read_requests=int(s.get("daily_read_requests") or 0),
-        daily_write_requests=int(s.get("daily_write_requests") or 0),
-        monthly_requests=int(s.get("total_monthly_requests") or 0),
-        monthly_bandwidth_bytes=int(s.get("total_monthly_bandwidth") or 0),
-        monthly_storage_bytes=int(s.get("total_monthly_storage") or 0),
-        monthly_billing_usd=float(s.get("total_monthly_billing") or 0.0),
-        daily_requests=tuple(UpstashPoint(str(p["x"]), float(p["y"])) for p in s.get("dailyrequests") or ()),
+        daily_net_commands=_count(s.get("daily_net_commands")),
+        daily_read_requests=_count(s.get("daily_read_requests")),
+        daily_write_requests=_count(s.get("daily_write_requests")),
+        monthly_requests=_count(s.get("total_monthly_requests")),
+        monthly_bandwidth_bytes=_count(s.get("total_monthly_bandwidth")),
+        monthly_storage_bytes=_count(s.get("total_monthly_storage")),
+        monthly_billing_usd=billing,
+        daily_requests=tuple(UpstashPoint(x, y) for x, y in _points(s.get("dailyrequests"))),
     )

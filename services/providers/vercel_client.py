@@ -10,12 +10,17 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+import httpx
+
 from services.providers.http_client import (
     ActionAccepted,
+    ItemList,
     ProviderClient,
     QueryParams,
     TokenCheck,
+    as_int,
     from_millis,
+    reset_wait,
 )
 
 
@@ -63,6 +68,7 @@ class VercelDeployment:
 class VercelDeploymentPage:
     deployments: tuple[VercelDeployment, ...]
     next_until: int | None  # pass as ``until`` to read further back; None: no more
+    skipped: tuple[str, ...] = ()  # deployments left out because they did not fit (named, with why)
 
 
 @dataclass(frozen=True)
@@ -88,8 +94,9 @@ class VercelEnvVar:
 
 
 def value_fingerprint(value: str) -> str:
-    """The fingerprint used to compare secret values without showing them (hex SHA-256)."""
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+    """The fingerprint used to compare secret values without showing them (hex SHA-256). A lone
+    surrogate (JSON allows ``"\\ud800"``) is hashed as its code point instead of failing."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class VercelClient(ProviderClient):
@@ -129,29 +136,38 @@ class VercelClient(ProviderClient):
         until: int | None = None,
         page_size: int = 100,
         mark_current: bool = False,
+        max_pages: int = 20,
     ) -> VercelDeploymentPage:
         """Up to ``limit`` deployments, newest first, following ``pagination.next``.
 
-        ``until`` (ms timestamp, from a previous page's ``next_until``) reads further back.
+        ``until`` (ms timestamp, from a previous page's ``next_until``) reads further back. Odd
+        deployments are left out and named in ``skipped``; at most ``max_pages`` pages are read.
         With ``mark_current`` the project is read too and its production deployment is marked.
         """
         found: list[VercelDeployment] = []
+        skipped: list[str] = []
         cursor = until
-        while len(found) < limit:
+        pages = 0
+        while len(found) < limit and pages < max_pages:
+            pages += 1
             params = self._q(
                 projectId=project_id, target=target, limit=min(page_size, limit - len(found)), until=cursor
             )
             body = await self.get_json(
                 "/v7/deployments", params=params, resource=f"deployments of '{project_id}'"
             )
-            items, cursor = self.parse("the deployment list", _deployment_page, body)
+            raw, nxt = self.parse("the deployment list", _deployment_page, body)
+            items, odd = self.parse_items("the deployment list", raw, _deployment, name="deployment")
             found.extend(items)
-            if cursor is None or not items:
+            skipped.extend(odd)
+            if nxt is None or nxt == cursor or not raw:
+                cursor = None
                 break
+            cursor = nxt
         if mark_current:
             current = (await self.project(project_id)).production_deployment_id
             found = [dataclasses.replace(d, is_current_production=d.id == current) for d in found]
-        return VercelDeploymentPage(tuple(found[:limit]), cursor)
+        return VercelDeploymentPage(tuple(found[:limit]), cursor, tuple(skipped))
 
     async def get_deployment(self, deployment: str) -> VercelDeployment:
         body = await self.get_json(
@@ -161,13 +177,15 @@ class VercelClient(ProviderClient):
         )
         return self.parse("the deployment", _deployment, body)
 
-    async def deployment_events(self, deployment: str, *, limit: int = 500) -> tuple[VercelBuildEvent, ...]:
+    async def deployment_events(self, deployment: str, *, limit: int = 500) -> ItemList[VercelBuildEvent]:
+        """Build events, oldest first; events that are null or odd are left out (``skipped``)."""
         body = await self.get_json(
             f"/v3/deployments/{quote(deployment, safe='')}/events",
             params=self._q(limit=limit, direction="forward"),
             resource=f"build logs of deployment '{deployment}'",
         )
-        return self.parse("the build events", _events, body)
+        items, skipped = self.parse_items("the build events", [] if body is None else body, _event, name="event")
+        return ItemList(items, skipped=skipped)
 
     async def promote(self, project_id: str, deployment_id: str) -> ActionAccepted:
         """Point production at ``deployment_id`` (POST /v10/projects/{id}/promote/{deploymentId})."""
@@ -205,98 +223,154 @@ class VercelClient(ProviderClient):
         )
         return self.parse("the canceled deployment", _deployment, self.json_of(response))
 
-    async def list_project_env(self, project: str, *, decrypt: bool = False) -> tuple[VercelEnvVar, ...]:
-        """The project's env vars: keys, targets, types; a value fingerprint only when decrypted."""
+    async def list_project_env(self, project: str, *, decrypt: bool = False) -> ItemList[VercelEnvVar]:
+        """The project's env vars: keys, targets, types; a value fingerprint only when decrypted.
+        Vercel answers ``{envs: [...]}``, or one variable's object alone: both are read."""
         body = await self.get_json(
             f"/v10/projects/{quote(project, safe='')}/env",
             params=self._q(decrypt="true" if decrypt else None),
             resource=f"environment variables of project '{project}'",
         )
-        return self.parse("the environment variables", _env_vars, body)
+        raw = self.parse("the environment variables", _env_list, body)
+        items, skipped = self.parse_items("the environment variables", raw, _env_var, name="variable")
+        return ItemList(items, skipped=skipped)
+
+    # Vercel's 429 carries its wait in the body (error.limit.reset, a Unix time) and X-RateLimit-Reset.
+    def rate_limit_wait(self, response: httpx.Response) -> float | None:
+        wait = super().rate_limit_wait(response)
+        if wait is None:
+            try:
+                limit = response.json()["error"]["limit"]
+                wait = reset_wait(limit.get("resetMs")) if limit.get("resetMs") is not None else None
+                wait = wait if wait is not None else reset_wait(limit.get("reset"))
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+                return None
+        return wait
 
 
 # -- parsing ------------------------------------------------------------------------------------
 
 
 def _project(body: dict[str, Any]) -> VercelProject:
-    production = (body.get("targets") or {}).get("production") or {}
-    url = production.get("url")
+    production = _obj(_obj(body.get("targets")).get("production"))
+    url = _text(production.get("url"))
     return VercelProject(
         id=str(body["id"]),
         name=str(body["name"]),
         account_id=str(body["accountId"]),
-        framework=body.get("framework"),
-        production_deployment_id=production.get("id"),
+        framework=_text(body.get("framework")),
+        production_deployment_id=_text(production.get("id")),
         production_url=f"https://{url}" if url else None,
-        updated_at=from_millis(body.get("updatedAt")),
+        updated_at=_optional_millis(body.get("updatedAt")),
     )
 
 
-def _deployment_page(body: dict[str, Any]) -> tuple[list[VercelDeployment], int | None]:
-    items = [_deployment(d) for d in body["deployments"]]
-    nxt = body["pagination"]["next"]
-    return items, int(nxt) if nxt is not None else None
+def _deployment_page(body: dict[str, Any]) -> tuple[Any, int | None]:
+    """The raw items and the ``until`` of the next page (None: no more; a cursor that is not a
+    usable number ends the paging too)."""
+    pagination = body.get("pagination") or {}
+    nxt = pagination.get("next") if isinstance(pagination, dict) else None
+    try:
+        cursor = as_int(nxt)
+    except (TypeError, ValueError):
+        cursor = None
+    return body["deployments"], cursor
+
+
+def _created(d: dict[str, Any]) -> datetime:
+    for key in ("createdAt", "created"):
+        try:
+            when = from_millis(d.get(key))
+        except TypeError:
+            continue
+        if when is not None:
+            return when
+    raise ValueError("it has no usable creation time")
+
+
+def _optional_millis(value: Any) -> datetime | None:
+    try:
+        return from_millis(value)
+    except TypeError:
+        return None
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _deployment(d: dict[str, Any]) -> VercelDeployment:
-    meta = d.get("meta") or {}
-    creator = d.get("creator") or {}
-    created = from_millis(d.get("createdAt", d.get("created")))
-    if created is None:
-        raise KeyError("createdAt")
+    if not isinstance(d, dict):
+        raise TypeError("it is not an object")
+    meta, creator = _obj(d.get("meta")), _obj(d.get("creator"))
+    ident = d.get("uid") or d.get("id")
+    if not isinstance(ident, str) or not ident:
+        raise ValueError("it has no id (uid is empty)")
     state = d.get("readyState") or d.get("state") or d.get("status")
-    if not isinstance(state, str):
-        raise KeyError("readyState")
+    if not isinstance(state, str) or not state:
+        raise ValueError("it has no state (readyState/state)")
+    rollback = d.get("isRollbackCandidate")
     return VercelDeployment(
-        id=str(d.get("uid") or d["id"]),
+        id=ident,
         name=str(d["name"]),
         url=str(d["url"]),
         state=state,
-        target=d.get("target"),
-        created_at=created,
-        building_at=from_millis(d.get("buildingAt")),
-        ready_at=from_millis(d.get("ready")),
+        target=_text(d.get("target")),
+        created_at=_created(d),
+        building_at=_optional_millis(d.get("buildingAt")),
+        ready_at=_optional_millis(d.get("ready")),
         creator=str(creator.get("username") or creator.get("email") or creator.get("uid") or ""),
         commit_sha=str(meta.get("githubCommitSha") or meta.get("gitlabCommitSha") or ""),
         branch=str(meta.get("githubCommitRef") or meta.get("gitlabCommitRef") or ""),
         commit_message=str(meta.get("githubCommitMessage") or meta.get("gitlabCommitMessage") or ""),
         commit_author=str(meta.get("githubCommitAuthorName") or meta.get("githubCommitAuthorLogin") or ""),
-        inspector_url=d.get("inspectorUrl"),
-        error_message=d.get("errorMessage"),
-        ready_substate=d.get("readySubstate"),
-        is_rollback_candidate=d.get("isRollbackCandidate"),
+        inspector_url=_text(d.get("inspectorUrl")),
+        error_message=_text(d.get("errorMessage")),
+        ready_substate=_text(d.get("readySubstate")),
+        is_rollback_candidate=rollback if isinstance(rollback, bool) else None,
     )
 
 
-def _events(body: list[dict[str, Any]] | None) -> tuple[VercelBuildEvent, ...]:
-    out = []
-    for event in body or []:
-        payload = event.get("payload") or event  # two shapes in the spec's oneOf
-        created = from_millis(event.get("created", payload.get("date")))
-        if created is None:
-            raise KeyError("created")
-        out.append(VercelBuildEvent(created, str(event["type"]), str(payload.get("text", ""))))
-    return tuple(out)
+def _event(event: dict[str, Any]) -> VercelBuildEvent:
+    if not isinstance(event, dict):
+        raise TypeError("it is not an object")
+    payload = _obj(event.get("payload")) or event  # the spec's two shapes
+    created = _optional_millis(event.get("created", payload.get("date")))
+    if created is None:
+        raise ValueError("it has no usable time")
+    text = payload.get("text")
+    return VercelBuildEvent(created, str(event["type"]), text if isinstance(text, str) else "")
 
 
-def _env_vars(body: dict[str, Any]) -> tuple[VercelEnvVar, ...]:
-    out = []
-    for env in body["envs"]:
-        target = env.get("target") or ()
-        targets = (target,) if isinstance(target, str) else tuple(target)
-        kind = str(env["type"])
-        readable = bool(env.get("decrypted")) or kind == "plain"
-        value = env.get("value")
-        out.append(
-            VercelEnvVar(
-                id=str(env.get("id", "")),
-                key=str(env["key"]),
-                targets=targets,
-                type=kind,
-                decrypted=bool(env.get("decrypted")),
-                fingerprint=value_fingerprint(value) if readable and isinstance(value, str) else None,
-                git_branch=env.get("gitBranch"),
-                updated_at=from_millis(env.get("updatedAt")),
-            )
-        )
-    return tuple(out)
+def _env_list(body: Any) -> Any:
+    if isinstance(body, dict) and "envs" in body:
+        return body["envs"]
+    if isinstance(body, dict) and "key" in body:  # the single-variable shape of the spec's oneOf
+        return [body]
+    if isinstance(body, list):
+        return body
+    raise KeyError("envs")
+
+
+def _env_var(env: dict[str, Any]) -> VercelEnvVar:
+    if not isinstance(env, dict):
+        raise TypeError("it is not an object")
+    target = env.get("target") or ()
+    targets = (target,) if isinstance(target, str) else tuple(str(t) for t in target)
+    kind = str(env["type"])
+    readable = env.get("decrypted") is True or kind == "plain"
+    value = env.get("value")
+    return VercelEnvVar(
+        id=str(env.get("id", "")),
+        key=str(env["key"]),
+        targets=targets,
+        type=kind,
+        decrypted=env.get("decrypted") is True,
+        fingerprint=value_fingerprint(value) if readable and isinstance(value, str) else None,
+        git_branch=_text(env.get("gitBranch")),
+        updated_at=_optional_millis(env.get("updatedAt")),
+    )

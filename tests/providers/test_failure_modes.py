@@ -3,6 +3,7 @@ checks each request and answer against the provider's OpenAPI file (see conftest
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import pytest
@@ -133,13 +134,38 @@ async def test_503_is_retried(case: Case, standins: Standins) -> None:
 
 async def test_slow_answer_is_timeout(case: Case, standins: Standins) -> None:
     server, _ = standins.start(case.name)
-    server.inject(delay=0.6, times=1)
+    server.inject(delay=0.6, times=2)
     timeouts = Timeouts(connect=1.0, read=0.15, write=1.0, pool=1.0)
     async with standins.client(case.name, server, timeouts=timeouts) as client:
         failure = await _fails(case, client)
     assert failure.kind is FailureKind.TIMEOUT
     assert "(timeout)" in failure.message
     _names_provider(failure, client)
+    await _settled(server, 2)
+    assert len(server.log) == 2, "a read that timed out is asked once more, not again and again"
+
+
+async def test_one_slow_answer_to_a_read_is_retried_once(case: Case, standins: Standins) -> None:
+    server, _ = standins.start(case.name)
+    server.inject(delay=0.6, times=1)
+    timeouts = Timeouts(connect=1.0, read=0.15, write=1.0, pool=1.0)
+    async with standins.client(case.name, server, timeouts=timeouts) as client:
+        await case.probe(client)
+    for _ in range(100):  # the slow answer is logged when the stand-in sends it, after the retry
+        asked = [entry[:2] for entry in server.log]
+        if any(asked.count(request) == 2 for request in asked):
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError(f"the slow read was not asked again: {server.log}")
+
+
+async def _settled(server: object, count: int) -> None:
+    """Wait until the stand-in logged ``count`` requests (a delayed answer logs when it is sent)."""
+    for _ in range(100):
+        if len(server.log) >= count:  # type: ignore[attr-defined]
+            return
+        await asyncio.sleep(0.02)
 
 
 async def test_dropped_connection_is_retried_for_reads(case: Case, standins: Standins) -> None:

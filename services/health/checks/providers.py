@@ -65,6 +65,7 @@ class SentryCheck(Check):
         errors = [i for i in issues.issues if i.level in ("fatal", "error")]
         active = [i for i in errors if i.last_seen is not None and now - i.last_seen <= ACTIVE_WINDOW]
         count = f"{len(issues.issues)}{'+' if issues.truncated else ''}"
+        unreadable = f"; {len(issues.skipped)} issue(s) could not be read" if issues.skipped else ""
         parts = tuple(
             Part(i.short_id or i.id, Status.DEGRADED if i in active else Status.UP, i.level,
                  detail=f"{i.title} — {i.events} events, {i.users} users, last seen "
@@ -76,10 +77,11 @@ class SentryCheck(Check):
             top = max(active, key=lambda i: i.events)
             return result(env.name, self.name, Status.DEGRADED,
                           f"{len(active)} unresolved error{'s' if len(active) > 1 else ''} seen in the last hour "
-                          f"({count} unresolved in all); busiest: {top.title[:80]}",
+                          f"({count} unresolved in all); busiest: {top.title[:80]}{unreadable}",
                           latency_ms=latency, parts=parts, metrics=metrics)
         return result(env.name, self.name, Status.UP,
-                      f"{count} unresolved issue{'s' if len(issues.issues) != 1 else ''}, none erroring in the last hour",
+                      f"{count} unresolved issue{'s' if len(issues.issues) != 1 else ''}, none erroring in the last hour"
+                      f"{unreadable}",
                       latency_ms=latency, parts=parts, metrics=metrics)
 
 
@@ -125,10 +127,13 @@ class BetterStackCheck(Check):
             if still_open:
                 note += f"; open: {', '.join(i.cause or i.name for i in still_open)}"
             parts.append(Part(monitor.name, status, monitor.status, detail=note))
+        unsure = monitors.skipped or monitors.more  # the list was not read whole: "not found" is unproven
         for mid in wanted:
             if mid not in found:
                 parts.append(Part(f"monitor {mid}", Status.DEGRADED, "not found",
-                                  detail="Better Stack has no monitor with this id (or the token cannot see it)"))
+                                  detail="not among the monitors the console could read (Better Stack sent some it "
+                                         "could not read, or more than it reads)" if unsure else
+                                  "Better Stack has no monitor with this id (or the token cannot see it)"))
         metrics = {"monitors": float(len(found)), "open_incidents": float(len(open_incidents))}
         if slas:
             metrics["availability"] = min(s.availability for s in slas)

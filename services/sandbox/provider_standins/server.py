@@ -3,8 +3,9 @@
 Each provider module gives it a route table and realistic data; this module does the rest:
 bearer/basic token checking (valid, revoked → 401, lacking scope → 403), provider-shaped error
 bodies, fault injection (an answer's status, a delay, a dropped connection; for the next N
-requests, optionally only on one path) and a ``request_validator`` hook that sees every exchange
-(tests plug an OpenAPI validator in there).
+requests, optionally only on one path), a ``request_validator`` hook that sees every exchange
+(tests plug an OpenAPI validator in there) and an ``answer_transform`` hook that may rewrite each
+normal answer on its way out (tests: odd but spec-valid answers built from the real ones).
 """
 
 from __future__ import annotations
@@ -181,6 +182,8 @@ class StandinServer:
         self.error_body = error_body
         self.extra_headers = dict(extra_headers or {})
         self.request_validator: Callable[[Exchange], None] | None = None
+        # Rewrites each normal answer before it is sent (tests: odd but spec-valid answers).
+        self.answer_transform: Callable[[StandinRequest, StandinResponse], StandinResponse] | None = None
         self.validator_errors: list[str] = []
         self.handler_errors: list[str] = []
         self.log: list[tuple[str, str, int | None]] = []  # (method, path, status or None if dropped)
@@ -298,6 +301,12 @@ class StandinServer:
                 response.body = fault.body
         else:
             response = self._answer(request)
+            if self.answer_transform is not None:
+                try:
+                    response = self.answer_transform(request, response)
+                except Exception as exc:
+                    log.exception("answer transform failed")
+                    self.handler_errors.append(f"answer transform: {type(exc).__name__}: {exc}")
         self.log.append((request.method, request.path, response.status if response else None))
         if self.request_validator is not None:
             try:
