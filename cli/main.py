@@ -13,11 +13,19 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from cli import backup_commands, deploy_commands, env_commands, health_commands, sandbox_commands
+from cli import (
+    backup_commands,
+    deploy_commands,
+    env_commands,
+    health_commands,
+    sandbox_commands,
+    timeline_commands,
+)
 from cli.output import print_error
 from services.errors import ErrorReport, ExitCode, OpsError
 
-COMMAND_MODULES = (env_commands, sandbox_commands, backup_commands, health_commands, deploy_commands)
+COMMAND_MODULES = (env_commands, sandbox_commands, backup_commands, health_commands, deploy_commands,
+                   timeline_commands)
 
 
 class _Parser(argparse.ArgumentParser):
