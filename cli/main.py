@@ -13,12 +13,12 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from cli import backup_commands, env_commands, health_commands, sandbox_commands
+from cli import backup_commands, env_commands, health_commands, sandbox_commands, workspace_commands
 from cli.output import print_error
 from services.errors import ErrorReport, ExitCode, OpsError
 from services.log_setup import log_path
 
-COMMAND_MODULES = (env_commands, sandbox_commands, backup_commands, health_commands)
+COMMAND_MODULES = (workspace_commands, env_commands, sandbox_commands, backup_commands, health_commands)
 
 
 class _Parser(argparse.ArgumentParser):

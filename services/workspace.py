@@ -641,3 +641,29 @@ def save(ws: Workspace, path: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def create(path: Path, *, name: str = "Realtor platform", profile: Profile = Profile.ADMIN) -> Workspace:
+    """A new, empty workspace file at ``path``. Never overwrites: an existing file (or anything else at that
+    path) is refused and left as it is."""
+    ws = Workspace(name=name, profile=profile)
+    validate(ws)
+    text = dumps(ws)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: refused when anything exists at the path, a dangling symlink included; no check-then-write race.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise ConfigError(f"There is already a workspace at {path}; it was not changed",
+                          hint="Pass --workspace with another path, or edit that file") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot create a workspace at {path} ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return ws
