@@ -3,59 +3,21 @@ evicted keys and connected clients, all from PING and INFO (no writes)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import redis.asyncio as aioredis
 import redis.exceptions
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from services.errors import ConnectionFailure, FailureKind
 from services.health.checks.base import Check, CheckContext, Stopwatch, status_for_failure
 from services.health.model import CheckResult, Part, Status, result
+from services.probes.redis_failures import RedisTarget, classify_redis
 from services.workspace import Environment
 
 MEMORY_WARN_RATIO = 0.9
 # Without eviction Redis answers OOM to writes once it is this full.
 MEMORY_FULL_RATIO = 0.98
-
-
-def _chain_text(exc: BaseException) -> str:
-    """The messages of an exception and its causes (redis-py 8 says only "network:ConnectionError"
-    and keeps the socket error as the context)."""
-    texts: list[str] = []
-    cur: BaseException | None = exc
-    while cur is not None and len(texts) < 8:
-        texts.append(f"{type(cur).__name__}: {cur}")
-        if isinstance(cur, ConnectionRefusedError):
-            texts.append("connection refused")
-        cur = cur.__cause__ or cur.__context__
-    return " | ".join(texts)
-
-
-def classify_redis_error(exc: BaseException, target: str) -> ConnectionFailure:
-    text = _chain_text(exc)
-    low = text.lower()
-    detail = text[:300]
-    if isinstance(exc, redis.exceptions.AuthenticationError | redis.exceptions.AuthenticationWrongNumberOfArgsError) \
-            or "wrongpass" in low or "noauth" in low or "invalid password" in low:
-        return ConnectionFailure(f"Redis at {target} rejected the password", kind=FailureKind.AUTH, target=target,
-                                 detail=detail, hint="Check the Redis password in the environment's secrets")
-    if isinstance(exc, redis.exceptions.TimeoutError) or "timeout" in low or "timed out" in low:
-        return ConnectionFailure(f"Redis at {target} did not answer in time (timeout)", kind=FailureKind.TIMEOUT,
-                                 target=target, detail=detail)
-    if "name or service not known" in low or "nodename nor servname" in low:
-        return ConnectionFailure(f"The Redis host of {target} could not be resolved (DNS failure)",
-                                 kind=FailureKind.DNS, target=target, detail=detail)
-    if "refused" in low:
-        return ConnectionFailure(f"Redis at {target} refused the connection (is it running?)",
-                                 kind=FailureKind.REFUSED, target=target, detail=detail)
-    if "ssl" in low:
-        return ConnectionFailure(f"The secure connection to Redis at {target} failed (TLS)", kind=FailureKind.TLS,
-                                 target=target, detail=detail)
-    if "closed" in low or "reset" in low:
-        return ConnectionFailure(f"Redis at {target} closed the connection", kind=FailureKind.DROPPED,
-                                 target=target, detail=detail)
-    return ConnectionFailure(f"Redis at {target} could not be reached", kind=FailureKind.UNREACHABLE,
-                             target=target, detail=detail)
 
 
 def _mb(n: float) -> str:
@@ -79,7 +41,6 @@ class RedisCheck(Check):
 
     async def run(self, env: Environment, ctx: CheckContext) -> CheckResult:
         settings = env.redis
-        target = f"{settings.host}:{settings.port}"
         password = await ctx.credentials.aget(env.name, "REDIS_PASSWORD")
         client = aioredis.Redis(
             host=settings.host, port=settings.port, db=settings.db, username=settings.username or None,
@@ -88,13 +49,15 @@ class RedisCheck(Check):
             retry=Retry(NoBackoff(), 0))  # the poller does its own retries, counted
         clock = Stopwatch()
         try:
-            await client.ping()
+            # Inside the runner's limit, so a timeout is classified here like everywhere else.
+            await asyncio.wait_for(client.ping(), ctx.timeout(env) * 0.9)
             ping_ms = clock.ms
             memory = await client.info("memory")
             stats = await client.info("stats")
             clients = await client.info("clients")
-        except (redis.exceptions.RedisError, OSError) as exc:
-            failure = classify_redis_error(exc, target)
+        except (TimeoutError, redis.exceptions.RedisError, OSError) as exc:
+            failure = classify_redis(exc, RedisTarget(settings.host, settings.port, settings.db, settings.username,
+                                                      settings.tls))
             return result(env.name, self.name, status_for_failure(failure), failure.sentence(), latency_ms=clock.ms)
         finally:
             await client.aclose()
