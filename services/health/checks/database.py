@@ -11,6 +11,7 @@ from services.errors import ConnectionFailure
 from services.health.checks.base import Check, CheckContext, Stopwatch, status_for_failure
 from services.health.model import CheckResult, Part, Status, result
 from services.probes.postgres_failures import PgTarget, classify_postgres
+from services.units import human_bytes
 from services.workspace import DatabaseSettings, Environment
 
 # Share of the pool limit in use at which the check warns (Supabase warns at 80 % as well).
@@ -19,14 +20,6 @@ CONNECTION_WARN_RATIO = 0.8
 
 def classify_pg_error(exc: BaseException, db: DatabaseSettings) -> ConnectionFailure:
     return classify_postgres(exc, PgTarget(db.host, db.port, db.name, db.user, db.sslmode or "prefer"))
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"
 
 
 class DatabaseCheck(Check):
@@ -81,11 +74,11 @@ class DatabaseCheck(Check):
             Part("connections", conn_status, f"{connections} of {limit}",
                  detail=f"server max_connections {max_connections}"),
             Part("server version", Status.UP, f"PostgreSQL {version}"),
-            Part("database size", Status.UP, _size(size)),
+            Part("database size", Status.UP, human_bytes(size)),
         )
         metrics = {"connect_ms": connect_ms, "select_ms": select_ms, "connections": float(connections),
                    "pool_limit": float(limit), "size_bytes": float(size)}
-        summary = f"{connections}/{limit} connections, PostgreSQL {version.split()[0]}, {_size(size)}"
+        summary = f"{connections}/{limit} connections, PostgreSQL {version.split()[0]}, {human_bytes(size)}"
         if conn_status is Status.DEGRADED:
             return result(env.name, self.name, Status.DEGRADED,
                           f"{connections} of {limit} pool connections in use ({ratio:.0%}); new requests may wait",

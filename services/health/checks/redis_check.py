@@ -13,17 +13,12 @@ from redis.backoff import NoBackoff
 from services.health.checks.base import Check, CheckContext, Stopwatch, status_for_failure
 from services.health.model import CheckResult, Part, Status, result
 from services.probes.redis_failures import RedisTarget, classify_redis
+from services.units import human_bytes
 from services.workspace import Environment
 
 MEMORY_WARN_RATIO = 0.9
 # Without eviction Redis answers OOM to writes once it is this full.
 MEMORY_FULL_RATIO = 0.98
-
-
-def _mb(n: float) -> str:
-    if n >= 1024**3:
-        return f"{n / 1024**3:.2f} GB"
-    return f"{n / 1024**2:.1f} MB"
 
 
 def _sentence(text: str) -> str:
@@ -74,7 +69,7 @@ class RedisCheck(Check):
         mem["evicted_keys"] = evicted
         new_evictions = evicted - previous if isinstance(previous, int) and evicted >= previous else None
 
-        limit_words = f"{_mb(limit)}" + ("" if server_max else " (from the settings; the server sets no limit)")
+        limit_words = f"{human_bytes(limit)}" + ("" if server_max else " (from the settings; the server sets no limit)")
         mem_status = Status.UP
         if ratio >= MEMORY_WARN_RATIO:
             mem_status = Status.DEGRADED
@@ -84,7 +79,7 @@ class RedisCheck(Check):
         evicting = bool(new_evictions) or (new_evictions is None and evicted > 0 and ratio >= MEMORY_WARN_RATIO)
         parts = (
             Part("PING", Status.UP if ping_ms <= ctx.slow_ms else Status.DEGRADED, f"{ping_ms:.1f} ms"),
-            Part("memory", mem_status, f"{_mb(used)} of {limit_words} ({ratio:.0%})"),
+            Part("memory", mem_status, f"{human_bytes(used)} of {limit_words} ({ratio:.0%})"),
             Part("eviction policy", Status.UP if policy_ok else Status.DEGRADED, policy or "unknown",
                  expected=settings.eviction_policy),
             Part("evicted keys", Status.DEGRADED if evicting else Status.UP, str(evicted),
@@ -97,11 +92,11 @@ class RedisCheck(Check):
         latency = ping_ms
         if mem_status is Status.DOWN:
             return result(env.name, self.name, Status.DOWN,
-                          f"Full: {_mb(used)} of {_mb(limit)} used and the policy is noeviction, so writes are refused",
+                          f"Full: {human_bytes(used)} of {human_bytes(limit)} used and the policy is noeviction, so writes are refused",
                           latency_ms=latency, parts=parts, metrics=metrics)
         problems = []
         if mem_status is Status.DEGRADED:
-            problems.append(f"memory {ratio:.0%} of {_mb(limit)}")
+            problems.append(f"memory {ratio:.0%} of {human_bytes(limit)}")
         if evicting:
             problems.append(f"evicting keys ({new_evictions if new_evictions else evicted} evicted)")
         if not policy_ok:
@@ -112,5 +107,5 @@ class RedisCheck(Check):
             return result(env.name, self.name, Status.DEGRADED, _sentence("; ".join(problems)),
                           latency_ms=latency, parts=parts, metrics=metrics)
         return result(env.name, self.name, Status.UP,
-                      f"PING {ping_ms:.1f} ms, {_mb(used)} of {_mb(limit)} ({ratio:.0%}), {connected} clients",
+                      f"PING {ping_ms:.1f} ms, {human_bytes(used)} of {human_bytes(limit)} ({ratio:.0%}), {connected} clients",
                       latency_ms=latency, parts=parts, metrics=metrics)
