@@ -36,6 +36,13 @@ def _ensure_log_file() -> None:
             logging.getLogger().addHandler(logging.NullHandler())
 
 
+def log_unexpected(exc: BaseException, context: str = "") -> None:
+    """The traceback of an error nobody planned for, into the log file (never stderr)."""
+    _ensure_log_file()
+    log.error("unexpected error in %s:\n%s", context or "console",
+              "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+
+
 class ErrorPresenter(QObject):
     """Emits ``shown`` on the Qt thread for each distinct error; safe to call from any thread."""
 
@@ -54,9 +61,7 @@ class ErrorPresenter(QObject):
         if isinstance(exc, OpsError):
             log.warning("%s: %s%s", context or "error", exc.sentence(), f" ({exc.detail})" if exc.detail else "")
         else:
-            _ensure_log_file()
-            log.error("unexpected error in %s:\n%s", context or "console",
-                      "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+            log_unexpected(exc, context)
             if self.crash_reports_enabled:
                 try:
                     import sentry_sdk
