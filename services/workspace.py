@@ -490,8 +490,10 @@ def _validate(ws: Workspace, path: list[str]) -> None:
     for name, env in ws.environments.items():
         base = [*path, "environments", name]
         if env.backup.is_r2 and (env.backup.storage_class or "STANDARD") not in R2_STORAGE_CLASSES:
+            # Already checked to be one of S3's class names, so it is safe to repeat.
             raise _FieldProblem([*base, "backup", "storage_class"],
-                                "R2 has no such storage class: use STANDARD or STANDARD_IA (Infrequent Access)")
+                                f"R2 has no storage class '{env.backup.storage_class}': use STANDARD or STANDARD_IA "
+                                "(Infrequent Access)")
 
 
 def validate(ws: Workspace) -> None:
