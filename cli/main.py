@@ -20,12 +20,14 @@ from cli import (
     health_commands,
     sandbox_commands,
     timeline_commands,
+    workspace_commands,
 )
 from cli.output import print_error
 from services.errors import ErrorReport, ExitCode, OpsError
+from services.log_setup import log_path
 
-COMMAND_MODULES = (env_commands, sandbox_commands, backup_commands, health_commands, deploy_commands,
-                   timeline_commands)
+COMMAND_MODULES = (workspace_commands, env_commands, sandbox_commands, backup_commands, health_commands,
+                   deploy_commands, timeline_commands)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,16 +74,37 @@ def run(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return int(ExitCode.USAGE)
-    # A selector loop on every OS: psycopg's async mode refuses Windows' Proactor loop.
-    with asyncio.Runner(loop_factory=asyncio.SelectorEventLoop) as runner:
-        try:
+    try:
+        # A selector loop on every OS: psycopg's async mode refuses Windows' Proactor loop.
+        with asyncio.Runner(loop_factory=asyncio.SelectorEventLoop) as runner:
             return int(runner.run(handler(args)) or 0)
-        except OpsError as exc:
-            print_error(ErrorReport.from_exception(exc), as_json=args.json)
-            return int(exc.exit_code)
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return 130
+    except OpsError as exc:
+        print_error(ErrorReport.from_exception(exc), as_json=args.json)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`realtor-ops backup list | head`): nothing more to say to it.
+        _quiet_stdout()
+        return int(ExitCode.FAILED)
+    except Exception as exc:
+        # No traceback for the user: one sentence, and the details in the log file.
+        if log_path() is not None:
+            logging.getLogger("realtor_ops.cli").error("unexpected error in '%s'", args.group, exc_info=exc)
+        print_error(ErrorReport.from_exception(exc), as_json=args.json)
+        return int(ExitCode.FAILED)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at devnull so the interpreter's final flush does not raise again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def main() -> None:

@@ -271,7 +271,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.self_test:
         return self_test()
+    try:
+        return _run_console(args)
+    except Exception as exc:
+        # Whatever escaped the error presenter (the window failed to build, the loop broke): one sentence
+        # on stderr, the traceback in the log file, exit 1.
+        return _unexpected_exit(exc)
 
+
+def _unexpected_exit(exc: BaseException) -> int:
+    from services.errors import unexpected_sentence
+    from services.log_setup import configure_logging, log_path
+
+    if log_path() is None:
+        try:
+            from services.workspace import log_dir
+
+            configure_logging(log_dir())
+        except OSError:
+            pass
+    if log_path() is not None:
+        log.error("the console stopped on an unexpected error", exc_info=exc)
+    print(f"error: {unexpected_sentence(exc)}", file=sys.stderr)
+    return 1
+
+
+def _run_console(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -22,6 +22,27 @@ from services.errors import ErrorReport, OpsError
 log = logging.getLogger("realtor_ops.errors")
 
 
+def _ensure_log_file() -> None:
+    """An error before start-up configured the log file would otherwise reach logging's last-resort
+    handler, which prints the traceback on stderr."""
+    from services.log_setup import configure_logging, log_path
+
+    if log_path() is None:
+        from services.workspace import log_dir
+
+        try:
+            configure_logging(log_dir())
+        except OSError:
+            logging.getLogger().addHandler(logging.NullHandler())
+
+
+def log_unexpected(exc: BaseException, context: str = "") -> None:
+    """The traceback of an error nobody planned for, into the log file (never stderr)."""
+    _ensure_log_file()
+    log.error("unexpected error in %s:\n%s", context or "console",
+              "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+
+
 class ErrorPresenter(QObject):
     """Emits ``shown`` on the Qt thread for each distinct error; safe to call from any thread."""
 
@@ -40,8 +61,7 @@ class ErrorPresenter(QObject):
         if isinstance(exc, OpsError):
             log.warning("%s: %s%s", context or "error", exc.sentence(), f" ({exc.detail})" if exc.detail else "")
         else:
-            log.error("unexpected error in %s:\n%s", context or "console",
-                      "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+            log_unexpected(exc, context)
             if self.crash_reports_enabled:
                 try:
                     import sentry_sdk

@@ -17,7 +17,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor, QFont
 
 from console.async_bridge import TaskRegistry
-from services.errors import ErrorReport, OperationCancelled
+from services.errors import ErrorReport, OperationCancelled, OpsError
 from services.progress import Progress, ProgressSnapshot, human_bytes, human_duration
 
 if TYPE_CHECKING:
@@ -105,6 +105,11 @@ class JobManager(QObject):
             job.state = JobState.CANCELLED
         except Exception as exc:
             job.state = JobState.FAILED
+            if not isinstance(exc, OpsError):
+                # The job panel's sentence says the details are in the log file: put them there.
+                from console.error_presenter import log_unexpected
+
+                log_unexpected(exc, f"job {job.title}")
             job.error = ErrorReport.from_exception(exc)
             self.changed.emit(job.id)
             self.finished.emit(job)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -20,6 +19,10 @@ from typing import Any, Literal
 from services.app_context import AppContext
 from services.errors import ConnectionFailure, FailureKind, OpsError
 from services.object_storage import S3Location, classify, make_client
+from services.probes.postgres_failures import PgTarget
+from services.probes.postgres_failures import classify_postgres as classify_pg
+from services.probes.redis_failures import RedisTarget
+from services.probes.redis_failures import classify_redis as classify_redis_failure
 from services.workspace import DatabaseSettings, Environment, ProviderSettings, RedisSettings
 
 log = logging.getLogger(__name__)
@@ -72,60 +75,13 @@ def database_target(db: DatabaseSettings) -> str:
     return f"{db.host}:{db.port}/{db.name}"
 
 
+def pg_target(db: DatabaseSettings) -> PgTarget:
+    return PgTarget(db.host, db.port, db.name, db.user, db.sslmode or "prefer")
+
+
 def classify_postgres(exc: BaseException, db: DatabaseSettings) -> ConnectionFailure:
-    """A psycopg error as a failure kind with a sentence for people (libpq never prints passwords)."""
-    target = database_target(db)
-    text = str(exc)
-    low = text.lower()
-    sqlstate = getattr(exc, "sqlstate", None)
-    detail = text.strip()[:600]
-
-    def fail(message: str, kind: FailureKind, hint: str | None = None) -> ConnectionFailure:
-        return ConnectionFailure(message, kind=kind, target=target, hint=hint, detail=detail)
-
-    if sqlstate == "28P01" or "password authentication failed" in low or "sasl authentication failed" in low:
-        return fail(f"The database at {db.host}:{db.port} rejected the password for user '{db.user}'",
-                    FailureKind.AUTH, "Check DATABASE_PASSWORD in the environment's secrets")
-    if "no password supplied" in low or "fe_sendauth" in low:
-        return fail(f"The database at {db.host}:{db.port} asks for a password and none is stored",
-                    FailureKind.AUTH, "Add the database password to the environment's secrets")
-    if sqlstate == "3D000" or ("database" in low and "does not exist" in low):
-        return fail(f"The server at {db.host}:{db.port} has no database named '{db.name}'",
-                    FailureKind.NOT_FOUND, "Check the database name in the environment's settings")
-    if "role" in low and "does not exist" in low:
-        return fail(f"The database at {db.host}:{db.port} has no user named '{db.user}'",
-                    FailureKind.AUTH, "Check the user name in the environment's settings")
-    if "no pg_hba.conf entry" in low:
-        return fail(f"The database at {db.host}:{db.port} does not let user '{db.user}' connect from here",
-                    FailureKind.PERMISSION, "Allow this address in the server's access rules (pg_hba.conf)")
-    if sqlstate == "42501" or "permission denied" in low:
-        return fail(f"User '{db.user}' lacks permission to connect to database '{db.name}'",
-                    FailureKind.PERMISSION, "Grant CONNECT on the database to that user")
-    if ("could not translate host name" in low or "name or service not known" in low
-            or "nodename nor servname" in low or "temporary failure in name resolution" in low
-            or "no such host" in low):
-        return fail(f"The database host '{db.host}' could not be resolved (DNS failure)", FailureKind.DNS,
-                    "Check the host name and this computer's network")
-    if "connection refused" in low:
-        return fail(f"Nothing accepts connections at {db.host}:{db.port} (connection refused)",
-                    FailureKind.REFUSED, "Check the port, and that PostgreSQL is running there")
-    if "timeout expired" in low or "timed out" in low:
-        return fail(f"The database at {db.host}:{db.port} did not answer in time (timeout)", FailureKind.TIMEOUT,
-                    "A firewall may be dropping the connection; check the host and port")
-    if "no route to host" in low or "network is unreachable" in low or "host is unreachable" in low:
-        return fail(f"The database host {db.host} cannot be reached from this computer", FailureKind.UNREACHABLE,
-                    "Check the network, VPN or firewall")
-    if "ssl" in low or "certificate" in low or "tls" in low:
-        return fail(f"The secure connection (TLS) to the database at {db.host}:{db.port} failed "
-                    f"(sslmode={db.sslmode})", FailureKind.TLS,
-                    "Check the sslmode setting; the server may not offer TLS, or its certificate is not trusted")
-    if "too many connections" in low or "remaining connection slots" in low:
-        return fail(f"The database at {db.host}:{db.port} has no free connection slots", FailureKind.SERVER_ERROR,
-                    "Close idle connections or raise the pool limit")
-    if "server closed the connection unexpectedly" in low or "connection reset" in low:
-        return fail(f"The database at {db.host}:{db.port} closed the connection without answering",
-                    FailureKind.DROPPED, "Check that it is a PostgreSQL server at that port")
-    return fail(f"Connecting to the database at {target} failed", FailureKind.PROTOCOL)
+    """A psycopg error as a failure kind with a sentence for people (one classifier for every screen)."""
+    return classify_pg(exc, pg_target(db))
 
 
 async def check_database(db: DatabaseSettings, password: str | None, *, timeout: float = DEFAULT_TIMEOUT,
@@ -148,12 +104,7 @@ async def check_database(db: DatabaseSettings, password: str | None, *, timeout:
                                      " current_setting('max_connections')::int,"
                                      " (SELECT count(*) FROM pg_stat_activity)")
             row = await cur.fetchone()
-    except TimeoutError:
-        failure = ConnectionFailure(f"The database at {db.host}:{db.port} did not answer within {timeout:g} s "
-                                    "(timeout)", kind=FailureKind.TIMEOUT, target=target,
-                                    hint="A firewall may be dropping the connection; check the host and port")
-        return _failed(service, label, target, failure, started)
-    except psycopg.Error as exc:
+    except (TimeoutError, psycopg.Error) as exc:
         return _failed(service, label, target, classify_postgres(exc, db), started)
     assert row is not None
     version, user, name, max_conn, active = row
@@ -169,54 +120,12 @@ def redis_target(r: RedisSettings) -> str:
     return f"{'rediss' if r.tls else 'redis'}://{r.host}:{r.port}/{r.db}"
 
 
+def redis_probe_target(r: RedisSettings) -> RedisTarget:
+    return RedisTarget(r.host, r.port, r.db, r.username, r.tls)
+
+
 def classify_redis(exc: BaseException, r: RedisSettings) -> ConnectionFailure:
-    import redis.exceptions as rex
-
-    target = redis_target(r)
-    text = str(exc)
-    low = text.lower()
-    chain = _chain(exc)
-    detail = text[:600]
-
-    def fail(message: str, kind: FailureKind, hint: str | None = None) -> ConnectionFailure:
-        return ConnectionFailure(message, kind=kind, target=target, hint=hint, detail=detail)
-
-    if isinstance(exc, rex.AuthenticationError) or "wrongpass" in low or "invalid password" in low \
-            or "invalid username-password" in low:
-        return fail(f"Redis at {r.host}:{r.port} rejected the user name or password", FailureKind.AUTH,
-                    "Check REDIS_PASSWORD in the environment's secrets")
-    if "noauth" in low or "authentication required" in low:
-        return fail(f"Redis at {r.host}:{r.port} asks for a password and none is stored", FailureKind.AUTH,
-                    "Add the Redis password to the environment's secrets")
-    if "without any password configured" in low:
-        return fail(f"Redis at {r.host}:{r.port} has no password, but one is stored for it", FailureKind.AUTH,
-                    "Remove REDIS_PASSWORD from the environment's secrets, or set a password on the server")
-    if isinstance(exc, rex.NoPermissionError) or "noperm" in low:
-        return fail(f"The Redis user '{r.username or 'default'}' lacks permission for the check (PING/INFO)",
-                    FailureKind.PERMISSION, "Grant the user +ping and +info in its ACL")
-    if "db index is out of range" in low or "invalid db index" in low:
-        return fail(f"Redis at {r.host}:{r.port} has no database number {r.db}", FailureKind.NOT_FOUND,
-                    "Check the database number at the end of REDIS_URL")
-    if any(isinstance(e, socket.gaierror) for e in chain) or "name or service not known" in low \
-            or "temporary failure in name resolution" in low or "nodename nor servname" in low:
-        return fail(f"The Redis host '{r.host}' could not be resolved (DNS failure)", FailureKind.DNS,
-                    "Check the host name and this computer's network")
-    if any(isinstance(e, ssl.SSLError) for e in chain) or "ssl" in low or "certificate" in low:
-        return fail(f"The secure connection (TLS) to Redis at {r.host}:{r.port} failed", FailureKind.TLS,
-                    "Check rediss:// versus redis:// and the server's certificate")
-    if isinstance(exc, rex.TimeoutError | TimeoutError) or "timeout" in low or "timed out" in low:
-        return fail(f"Redis at {r.host}:{r.port} did not answer in time (timeout)", FailureKind.TIMEOUT,
-                    "A firewall may be dropping the connection; check the host and port")
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "connection refused" in low \
-            or "error 111" in low or "error 61 " in low:
-        return fail(f"Nothing accepts connections at {r.host}:{r.port} (connection refused)", FailureKind.REFUSED,
-                    "Check the port, and that Redis is running there")
-    if "no route to host" in low or "network is unreachable" in low:
-        return fail(f"The Redis host {r.host} cannot be reached from this computer", FailureKind.UNREACHABLE)
-    if "closed by server" in low or "connection reset" in low:
-        return fail(f"Redis at {r.host}:{r.port} closed the connection", FailureKind.DROPPED,
-                    "Check that it is a Redis server at that port (and TLS if it needs it)")
-    return fail(f"Talking to Redis at {target} failed", FailureKind.PROTOCOL)
+    return classify_redis_failure(exc, redis_probe_target(r))
 
 
 async def check_redis(r: RedisSettings, password: str | None, *, timeout: float = DEFAULT_TIMEOUT) -> CheckResult:
@@ -232,12 +141,6 @@ async def check_redis(r: RedisSettings, password: str | None, *, timeout: float 
     try:
         await asyncio.wait_for(client.ping(), timeout)
         info = await asyncio.wait_for(client.info("server"), timeout)
-    except TimeoutError:
-        hint = ("If this Redis does not use TLS, write redis:// instead of rediss://" if r.tls
-                else "A firewall may be dropping the connection; check the host and port")
-        failure = ConnectionFailure(f"Redis at {r.host}:{r.port} did not answer within {timeout:g} s (timeout)",
-                                    kind=FailureKind.TIMEOUT, target=target, hint=hint)
-        return _failed("redis", "Redis", target, failure, started)
     except Exception as exc:
         return _failed("redis", "Redis", target, classify_redis(exc, r), started)
     finally:
@@ -450,12 +353,3 @@ def _failed(service: str, label: str, target: str, failure: ConnectionFailure, s
 
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    out: list[BaseException] = []
-    cur: BaseException | None = exc
-    while cur is not None and cur not in out and len(out) < 12:
-        out.append(cur)
-        cur = cur.__cause__ or cur.__context__
-    return out

@@ -182,9 +182,14 @@ class ErrorReport:
             return cls(exc.title, exc.sentence(), exc.detail, int(exc.exit_code))
         # Unexpected errors: say so plainly, keep the technical text for the details fold-out.
         name = type(exc).__name__
-        return cls(
-            "Unexpected error",
-            "Something unexpected went wrong; the details were written to the log.",
-            f"{name}: {exc}",
-            int(ExitCode.FAILED),
-        )
+        return cls("Unexpected error", unexpected_sentence(exc), f"{name}: {exc}", int(ExitCode.FAILED))
+
+
+def unexpected_sentence(exc: BaseException) -> str:
+    """One sentence for an error nobody planned for: what kind, and where its details are (never its text,
+    which may hold anything)."""
+    from services.log_setup import log_path
+
+    where = log_path()
+    told = f"the details were written to {where}" if where else "the details could not be logged"
+    return f"Something unexpected went wrong ({type(exc).__name__}); {told}."

@@ -87,9 +87,31 @@ class MaskingFilter(logging.Filter):
         return True
 
 
+_log_path: Path | None = None
+
+
+def log_path() -> Path | None:
+    """The file this process logs to, once ``configure_logging`` has succeeded."""
+    return _log_path
+
+
+class _NoTracebackFormatter(logging.Formatter):
+    """For stderr (--verbose): one line per record; the traceback stays in the log file."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            text = super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+        return text + (" (traceback in the log file)" if saved[0] or saved[1] else "")
+
+
 def configure_logging(folder: Path, *, level: int = logging.INFO, console: bool = False,
                       masker: SecretMasker = MASKER) -> Path:
     """Log to ``folder/realtor-ops.log``, 5 files of 2 MB, secrets masked. Returns the log path."""
+    global _log_path
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "realtor-ops.log"
     root = logging.getLogger()
@@ -103,9 +125,10 @@ def configure_logging(folder: Path, *, level: int = logging.INFO, console: bool 
     handler.addFilter(MaskingFilter(masker))
     handler._realtor_ops = True  # type: ignore[attr-defined]
     root.addHandler(handler)
+    _log_path = path
     if console:
         stream = logging.StreamHandler()
-        stream.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        stream.setFormatter(_NoTracebackFormatter("%(levelname)s %(name)s: %(message)s"))
         stream.addFilter(MaskingFilter(masker))
         stream._realtor_ops = True  # type: ignore[attr-defined]
         root.addHandler(stream)

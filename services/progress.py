@@ -12,6 +12,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# The one formatter for sizes and durations lives in services.units; re-exported for existing callers.
+from services.units import human_bytes as human_bytes
+from services.units import human_duration as human_duration
+
 
 @dataclass(frozen=True)
 class ProgressSnapshot:
@@ -88,29 +92,3 @@ class Progress:
             return
         self._last_emit = now
         self._on_update(self.snapshot())
-
-
-def human_bytes(n: float | None) -> str:
-    if n is None:
-        return "?"
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
-
-
-def human_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, sec = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {sec:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes:02d} min"
-    return f"{hours // 24} d {hours % 24} h"

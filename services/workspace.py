@@ -24,6 +24,8 @@ import platformdirs
 import tomli_w
 
 from services.errors import ConfigError, WorkspaceFileError
+from services.workspace_checks import FieldProblem as _FieldProblem
+from services.workspace_checks import check_workspace
 
 SCHEMA_VERSION = 1
 APP_NAME = "realtor-ops"
@@ -325,10 +327,20 @@ def to_dict(ws: Workspace) -> dict[str, Any]:
     return data
 
 
+def profile_note(profile: Profile) -> str:
+    """What the profile allows and how to change it, in one sentence (the file's header, `workspace show`)."""
+    if profile is Profile.ADMIN:
+        return ('profile "admin": changes are allowed (production still asks for its name and a reason); '
+                'set profile = "viewer" to make this workspace read-only')
+    return ('profile "viewer": read-only, nothing is changed (no backups, restores or imports); '
+            'set profile = "admin" to allow changes')
+
+
 def dumps(ws: Workspace) -> str:
     header = (
         "# Realtor Ops Console workspace. Holds no secrets: those live in the OS keyring.\n"
         f"# schema_version {SCHEMA_VERSION}\n"
+        f"# {profile_note(ws.profile)}.\n"
     )
     return header + tomli_w.dumps(to_dict(ws))
 
@@ -391,34 +403,27 @@ def _toml_error_line(text: str, exc: tomllib.TOMLDecodeError) -> int | None:
     return len(lines)
 
 
-class _FieldProblem(Exception):
-    def __init__(self, path: list[str], message: str) -> None:
-        super().__init__(message)
-        self.path = path
-        self.message = message
-
-
 def _convert(tp: Any, value: Any, path: list[str]) -> Any:
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         if not isinstance(value, dict):
-            raise _FieldProblem(path, f"expected a table, found {type(value).__name__}")
+            raise _FieldProblem(path, f"expected a table, found {_kind_of(value)}")
         return _from_table(tp, value, path)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         try:
             return tp(value)
         except ValueError:
             allowed = ", ".join(str(m.value) for m in tp)
-            raise _FieldProblem(path, f"'{value}' is not one of: {allowed}") from None
+            raise _FieldProblem(path, f"is not one of: {allowed}") from None
     if origin is dict:
         _key_tp, val_tp = typing.get_args(tp)
         if not isinstance(value, dict):
-            raise _FieldProblem(path, f"expected a table, found {type(value).__name__}")
+            raise _FieldProblem(path, f"expected a table, found {_kind_of(value)}")
         return {str(k): _convert(val_tp, v, [*path, str(k)]) for k, v in value.items()}
     if origin is list:
         (item_tp,) = typing.get_args(tp)
         if not isinstance(value, list):
-            raise _FieldProblem(path, f"expected an array, found {type(value).__name__}")
+            raise _FieldProblem(path, f"expected an array, found {_kind_of(value)}")
         return [_convert(item_tp, v, [*path, str(i)]) for i, v in enumerate(value)]
     if origin in (typing.Union, types.UnionType):
         for arg in typing.get_args(tp):
@@ -426,22 +431,22 @@ def _convert(tp: Any, value: Any, path: list[str]) -> Any:
                 return _convert(arg, value, path)
             except _FieldProblem:
                 continue
-        raise _FieldProblem(path, f"unexpected value {value!r}")
+        raise _FieldProblem(path, f"unexpected {_kind_of(value)}")
     if tp is bool:
         if not isinstance(value, bool):
-            raise _FieldProblem(path, f"expected true or false, found {value!r}")
+            raise _FieldProblem(path, f"expected true or false, found {_kind_of(value)}")
         return value
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _FieldProblem(path, f"expected a whole number, found {value!r}")
+            raise _FieldProblem(path, f"expected a whole number, found {_kind_of(value)}")
         return value
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _FieldProblem(path, f"expected a number, found {value!r}")
+            raise _FieldProblem(path, f"expected a number, found {_kind_of(value)}")
         return float(value)
     if tp is str:
         if not isinstance(value, str):
-            raise _FieldProblem(path, f"expected a string, found {value!r}")
+            raise _FieldProblem(path, f"expected a string, found {_kind_of(value)}")
         return value
     return value
 
@@ -457,42 +462,125 @@ def _from_table(cls: type, table: dict[str, Any], path: list[str]) -> Any:
     return cls(**kwargs)
 
 
+def _kind_of(value: Any) -> str:
+    """What a TOML value is, in words; never the value itself (it may be a pasted secret)."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date or time" if hasattr(value, "isoformat") else type(value).__name__
+
+
+_SECRET_SHAPED = re.compile(r"^(gh[opsur]_|github_pat_|sk_|rk_|xox|AKIA|ASIA|eyJ|whsec_|re_|sntrys_)")
+
+
+def shown_field(path: list[str]) -> str:
+    """A dotted field name fit for an error message: a key that looks like a pasted secret (long, or with a
+    token's prefix) is not repeated."""
+    return ".".join("<key>" if len(p) > 40 or _SECRET_SHAPED.match(p) else p for p in path)
+
+
 def _validate(ws: Workspace, path: list[str]) -> None:
+    check_workspace(ws)
     for name, env in ws.environments.items():
         base = [*path, "environments", name]
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}", name):
-            raise _FieldProblem(base, "environment names use letters, digits, '.', '_' and '-' only")
-        for label, db in (("database", env.database), ("direct_database", env.direct_database)):
-            if not 0 < db.port < 65536:
-                raise _FieldProblem([*base, label, "port"], f"port {db.port} is out of range")
-        if not 0 < env.redis.port < 65536:
-            raise _FieldProblem([*base, "redis", "port"], f"port {env.redis.port} is out of range")
-        for label, url in (("app_url", env.app_url),):
-            if url and not re.match(r"^https?://[^/\s]+", url):
-                raise _FieldProblem([*base, label], f"'{url}' is not an http(s) URL")
-        if env.backup.part_size_mib < 5:
-            raise _FieldProblem([*base, "backup", "part_size_mib"], "S3 parts must be at least 5 MiB")
         if env.backup.is_r2 and (env.backup.storage_class or "STANDARD") not in R2_STORAGE_CLASSES:
+            # Already checked to be one of S3's class names, so it is safe to repeat.
             raise _FieldProblem([*base, "backup", "storage_class"],
                                 f"R2 has no storage class '{env.backup.storage_class}': use STANDARD or STANDARD_IA "
                                 "(Infrequent Access)")
 
 
+def validate(ws: Workspace) -> None:
+    """Raise ConfigError naming the first field that is wrong (for callers that hold a model, not a file)."""
+    try:
+        _validate(ws, [])
+    except _FieldProblem as problem:
+        raise ConfigError(f"The workspace field '{shown_field(problem.path)}' {problem.message}",
+                          hint="Nothing was saved") from None
+
+
+_BOM = "\ufeff"
+# tomllib recurses once per nesting level of arrays and inline tables; a hostile file nests thousands deep.
+# Refuse far above anything a workspace needs and far below Python's recursion limit.
+MAX_NESTING = 64
+
+
+def _nesting_problem(text: str) -> int | None:
+    """The line where brackets/braces nest deeper than MAX_NESTING (outside strings and comments), else None.
+    A quick scan so the parser never runs into Python's recursion limit."""
+    depth = 0
+    line = 1
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+        elif c == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        elif c in "\"'":
+            triple = text.startswith(c * 3, i)
+            quote = c * 3 if triple else c
+            j = i + len(quote)
+            while j < n:
+                if text[j] == "\\" and c == '"':
+                    j += 2
+                    continue
+                if text.startswith(quote, j):
+                    break
+                if text[j] == "\n":
+                    if not triple:
+                        break  # unterminated: the parser will say so; go on counting lines from here
+                    line += 1
+                j += 1
+            i = j if j < n and text[j] == "\n" and not triple else j + len(quote)
+            continue
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return line
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return None
+
+
 def loads(text: str, *, path: str = "<workspace>") -> Workspace:
-    """Parse workspace TOML; raise WorkspaceFileError naming the line and field on any problem."""
+    """Parse workspace TOML; raise WorkspaceFileError naming the line and field on any problem.
+
+    A leading UTF-8 byte order mark (Windows editors write one) is accepted."""
+    text = text.removeprefix(_BOM)
+    deep = _nesting_problem(text)
+    if deep is not None:
+        raise WorkspaceFileError(
+            f"not valid TOML (arrays or tables nested more than {MAX_NESTING} deep)",
+            path=path, line=deep, hint="Fix the file by hand or restore it; it was not changed",
+        )
     try:
         raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError, MemoryError) as exc:
+        # tomllib's messages name the place (line, column), never the offending text.
+        reason = str(exc).split(" (at", 1)[0] if isinstance(exc, tomllib.TOMLDecodeError) else "nested too deeply"
+        line = _toml_error_line(text, exc) if isinstance(exc, tomllib.TOMLDecodeError) else None
         raise WorkspaceFileError(
-            f"not valid TOML ({str(exc).split(' (at', 1)[0]})",
+            f"not valid TOML ({reason})",
             path=path,
-            line=_toml_error_line(text, exc),
+            line=line,
             hint="Fix the file by hand or restore it; it was not changed",
         ) from None
     version = raw.get("schema_version", SCHEMA_VERSION)
     if not isinstance(version, int) or version > SCHEMA_VERSION or version < 1:
         raise WorkspaceFileError(
-            f"schema_version {version!r} is not one this version of the console understands "
+            f"schema_version {version if isinstance(version, int) else _kind_of(version)} is not one this version "
+            "of the console understands "
             f"(it reads 1 to {SCHEMA_VERSION})",
             path=path,
             line=_line_of(text, ["schema_version"]),
@@ -512,7 +600,7 @@ def loads(text: str, *, path: str = "<workspace>") -> Workspace:
             ws.environments[name] = env
         _validate(ws, [])
     except _FieldProblem as problem:
-        dotted = ".".join(problem.path)
+        dotted = shown_field(problem.path)
         raise WorkspaceFileError(
             problem.message,
             path=path,
@@ -530,7 +618,7 @@ def load(path: Path) -> Workspace:
     except FileNotFoundError:
         raise ConfigError(
             f"No workspace file at {path}",
-            hint="Start the console once to create one, or pass --workspace",
+            hint="Create one with 'realtor-ops workspace init' (or start the console once), or pass --workspace",
         ) from None
     except UnicodeDecodeError:
         raise WorkspaceFileError("the file is not UTF-8 text", path=str(path)) from None
@@ -541,6 +629,7 @@ def load(path: Path) -> Workspace:
 
 def save(ws: Workspace, path: Path) -> None:
     """Write atomically: a temporary file in the same folder, fsync, then rename over the old one."""
+    validate(ws)
     text = dumps(ws)
     # Round-trip before writing so that a model bug can never leave an unreadable file behind.
     loads(text, path=str(path))
@@ -555,3 +644,29 @@ def save(ws: Workspace, path: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def create(path: Path, *, name: str = "Realtor platform", profile: Profile = Profile.ADMIN) -> Workspace:
+    """A new, empty workspace file at ``path``. Never overwrites: an existing file (or anything else at that
+    path) is refused and left as it is."""
+    ws = Workspace(name=name, profile=profile)
+    validate(ws)
+    text = dumps(ws)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: refused when anything exists at the path, a dangling symlink included; no check-then-write race.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise ConfigError(f"There is already a workspace at {path}; it was not changed",
+                          hint="Pass --workspace with another path, or edit that file") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot create a workspace at {path} ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return ws

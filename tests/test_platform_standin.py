@@ -208,3 +208,30 @@ def test_fixed_port_taken_and_stop_closes(make_standin: Callable[..., PlatformSt
     port = standin.port
     standin.stop()
     assert not port_accepts("127.0.0.1", port)
+
+
+def test_clients_that_hang_up_leave_no_traceback(make_standin: Callable[..., PlatformStandin],
+                                                 capfd: pytest.CaptureFixture[str]) -> None:
+    """The console quits while the stand-in is still answering: the stand-in writes into closed sockets and
+    says nothing on stderr (it used to print a BrokenPipeError traceback per request)."""
+    import socket
+    import struct
+    import time as _time
+
+    standin = make_standin()
+    standin.force("healthy", delay=0.3)
+    before = standin.health_requests
+    for _ in range(5):
+        client = socket.create_connection(("127.0.0.1", standin.port))
+        client.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        # Close with a reset, as a process that exits does with unread data.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+    deadline = _time.monotonic() + 10
+    while standin.health_requests < before + 5 and _time.monotonic() < deadline:
+        _time.sleep(0.05)
+    _time.sleep(0.8)  # the delayed answers are written (into reset sockets) after this
+    standin.stop()
+    err = capfd.readouterr().err
+    assert standin.health_requests >= before + 5
+    assert "Traceback" not in err and "BrokenPipeError" not in err and "ConnectionResetError" not in err, err

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import psycopg
 
-from services.errors import ConfigError, ConnectionFailure, FailureKind, SecretMissingError
+from services.errors import ConfigError, ConnectionFailure, SecretMissingError
 from services.workspace import DatabaseSettings, Environment
 
 _EXE = ".exe" if sys.platform == "win32" else ""
@@ -162,28 +162,10 @@ class PgConn:
 
 
 def classify_pg_error(exc: BaseException, conn: PgConn) -> ConnectionFailure:
-    text = str(exc)
-    low = text.lower()
-    kind = FailureKind.UNREACHABLE
-    hint = None
-    if "password authentication failed" in low or "no password supplied" in low:
-        kind, hint = FailureKind.AUTH, "Check the DATABASE_PASSWORD secret of this environment"
-    elif "does not exist" in low and "database" in low:
-        kind = FailureKind.NOT_FOUND
-    elif "connection refused" in low:
-        kind = FailureKind.REFUSED
-    elif "timeout" in low or "timed out" in low:
-        kind = FailureKind.TIMEOUT
-    elif "could not translate host name" in low or "name or service not known" in low:
-        kind = FailureKind.DNS
-    elif "ssl" in low:
-        kind = FailureKind.TLS
-    elif "terminat" in low or "server closed the connection" in low or "connection to server" in low:
-        kind = FailureKind.DROPPED
-    elif "permission denied" in low:
-        kind = FailureKind.PERMISSION
-    return ConnectionFailure(f"The database {conn.label} could not be used ({kind.value})", kind=kind,
-                             target=conn.label, hint=hint, detail=text[:500])
+    """The one PostgreSQL classifier (services/probes), so Backups name the same cause as Environments and Health."""
+    from services.probes.postgres_failures import PgTarget, classify_postgres
+
+    return classify_postgres(exc, PgTarget(conn.host, conn.port, conn.dbname, conn.user, conn.sslmode))
 
 
 async def env_connection(ctx: object, env: Environment, *, direct: bool = True) -> PgConn:

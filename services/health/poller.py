@@ -335,12 +335,7 @@ def summarize(env: str, states: list[CheckState]) -> tuple[Status, str]:
 
 
 def utc_age(when: datetime, now: datetime | None = None) -> str:
-    """'3 min ago' style age of a timestamp."""
-    seconds = max(0.0, ((now or datetime.now(UTC)) - when).total_seconds())
-    if seconds < 90:
-        return f"{seconds:.0f} s ago"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min ago"
-    if seconds < 172800:
-        return f"{seconds / 3600:.0f} h ago"
-    return f"{seconds / 86400:.0f} days ago"
+    """'3 min 05 s ago' style age of a timestamp (services.units, like every other duration)."""
+    from services.units import human_age
+
+    return human_age(when, now or datetime.now(UTC))

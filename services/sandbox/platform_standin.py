@@ -313,6 +313,17 @@ def self_signed_certificate(host: str, not_after_days: float) -> tuple[bytes, by
     return cert.public_bytes(serialization.Encoding.PEM), key_pem, not_after
 
 
+_DISCONNECTS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError, ssl.SSLEOFError,
+                ssl.SSLZeroReturnError)
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """The peer went away: a broken pipe, a reset, an abort, a timeout, a TLS stream cut short."""
+    if isinstance(exc, _DISCONNECTS):
+        return True
+    return isinstance(exc, ssl.SSLError) and "eof" in str(exc).lower()
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a request sleeping in "slow" mode must not hold up stop()
 
@@ -326,6 +337,18 @@ class _Server(ThreadingHTTPServer):
         self.standin = standin
         self.tls = tls
         super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """socketserver prints every handler error's traceback on stderr. A client that hung up (the console
+        quitting mid-request, a health check that timed out) is normal here: a debug line. Anything else is
+        a bug of the stand-in: the log file gets the traceback, the terminal nothing."""
+        import sys
+
+        exc = sys.exc_info()[1]
+        if exc is not None and is_disconnect(exc):
+            log.debug("platform stand-in: client %s hung up (%s)", client_address, type(exc).__name__)
+        else:
+            log.warning("platform stand-in: request from %s failed", client_address, exc_info=True)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         if self.tls is None:

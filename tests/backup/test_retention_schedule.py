@@ -120,7 +120,7 @@ def test_lifecycle_rule_fits_the_bucket_provider() -> None:
     # A class R2 does not have is refused where it is set, naming the field.
     bad = ws.Workspace(name="w")
     env = ws.seed_environment("staging", ws.EnvironmentKind.STAGING)
-    env.backup = BackupSettings(endpoint_url=r2_endpoint, bucket="b", storage_class="GLACIER_IR")
+    env.backup = BackupSettings(endpoint_url=r2_endpoint, bucket="backups", storage_class="GLACIER_IR")
     bad.environments["staging"] = env
     with pytest.raises(ws.WorkspaceFileError) as err:
         ws.loads(ws.dumps(bad))

@@ -71,7 +71,7 @@ def test_shell_views_environments_jobs_and_errors(qtbot, qloop, tmp_path: Path) 
         model = window.jobs_panel.model
         assert model.rowCount() == 1
         assert model.index(0, 0).data() == "Copy test data"
-        assert "%" in model.index(0, 3).data() and "MB" in model.index(0, 3).data()
+        assert "%" in model.index(0, 3).data() and "MiB" in model.index(0, 3).data()
         await wait_for(lambda: bool(model.index(0, 4).data()) and bool(model.index(0, 5).data()))
         assert model.index(0, 4).data().endswith("/s")
         for key in ("health", "costs", "environments"):

@@ -13,6 +13,7 @@ from services.health import CHECK_LABELS, CheckResult, CheckState, Incident, Sta
 from services.health.observatory.model import OBSERVATORY_COMMIT, describe
 from services.health.poller import utc_age
 from services.health.security_headers import HeaderReport
+from services.units import human_duration
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -212,17 +213,6 @@ class RowsModel(QAbstractTableModel):
         return None
 
 
-def _duration(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min"
-    if seconds < 172800:
-        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
-    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
-
-
 class IncidentsModel(RowsModel):
     headers = ("Environment", "Check", "Worst state", "Started (UTC)", "Ended (UTC)", "Duration", "What happened")
     status_column = 2
@@ -231,7 +221,7 @@ class IncidentsModel(RowsModel):
         now = now or datetime.now(UTC)
         rows = [(i.env, CHECK_LABELS.get(i.check, i.check), i.status.words.upper() + (" (ongoing)" if i.open else ""),
                  f"{i.started:%Y-%m-%d %H:%M:%S}", "" if i.ended is None else f"{i.ended:%Y-%m-%d %H:%M:%S}",
-                 _duration(i.duration(now)), i.detail) for i in incidents]
+                 human_duration(i.duration(now)), i.detail) for i in incidents]
         self.set_rows(rows, [i.status for i in incidents])
 
 

@@ -3,60 +3,23 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import psycopg
 
-from services.errors import ConnectionFailure, FailureKind
+from services.errors import ConnectionFailure
 from services.health.checks.base import Check, CheckContext, Stopwatch, status_for_failure
 from services.health.model import CheckResult, Part, Status, result
+from services.probes.postgres_failures import PgTarget, classify_postgres
+from services.units import human_bytes
 from services.workspace import DatabaseSettings, Environment
 
 # Share of the pool limit in use at which the check warns (Supabase warns at 80 % as well).
 CONNECTION_WARN_RATIO = 0.8
 
 
-def classify_pg_error(exc: BaseException, target: str) -> ConnectionFailure:
-    text = str(exc)
-    low = text.lower()
-    detail = f"{type(exc).__name__}: {text.strip()}"[:400]
-    if "password authentication failed" in low or "no password supplied" in low or "authentication failed" in low:
-        return ConnectionFailure(f"The database at {target} rejected the user name or password",
-                                 kind=FailureKind.AUTH, target=target, detail=detail,
-                                 hint="Check the database password in the environment's secrets")
-    if "too many clients" in low or "remaining connection slots" in low or "too many connections" in low:
-        return ConnectionFailure(f"The database at {target} refuses new connections: its connection limit is reached",
-                                 kind=FailureKind.SERVER_ERROR, target=target, detail=detail)
-    if "could not translate host name" in low or "name or service not known" in low:
-        return ConnectionFailure(f"The database host of {target} could not be resolved (DNS failure)",
-                                 kind=FailureKind.DNS, target=target, detail=detail)
-    if "connection refused" in low:
-        return ConnectionFailure(f"The database at {target} refused the connection (is PostgreSQL running?)",
-                                 kind=FailureKind.REFUSED, target=target, detail=detail)
-    if "timeout" in low or "timed out" in low:
-        return ConnectionFailure(f"The database at {target} did not answer in time (timeout)",
-                                 kind=FailureKind.TIMEOUT, target=target, detail=detail)
-    if "does not exist" in low:
-        return ConnectionFailure(f"The database at {target} does not exist", kind=FailureKind.NOT_FOUND,
-                                 target=target, detail=detail)
-    if "ssl" in low or "certificate" in low:
-        return ConnectionFailure(f"The secure connection to the database at {target} failed (TLS)",
-                                 kind=FailureKind.TLS, target=target, detail=detail)
-    if "server closed the connection" in low or "terminating connection" in low:
-        return ConnectionFailure(f"The database at {target} closed the connection", kind=FailureKind.DROPPED,
-                                 target=target, detail=detail)
-    return ConnectionFailure(f"The database at {target} could not be reached", kind=FailureKind.UNREACHABLE,
-                             target=target, detail=detail)
-
-
-def _target(db: DatabaseSettings) -> str:
-    return f"{db.host}:{db.port}/{db.name}"
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"
+def classify_pg_error(exc: BaseException, db: DatabaseSettings) -> ConnectionFailure:
+    return classify_postgres(exc, PgTarget(db.host, db.port, db.name, db.user, db.sslmode or "prefer"))
 
 
 class DatabaseCheck(Check):
@@ -70,18 +33,19 @@ class DatabaseCheck(Check):
 
     async def run(self, env: Environment, ctx: CheckContext) -> CheckResult:
         db = env.database
-        target = _target(db)
         password = await ctx.credentials.aget(env.name, "DATABASE_PASSWORD")
         params = {k: v for k, v in db.params.items() if k not in ("pgbouncer", "connection_limit", "schema")}
         clock = Stopwatch()
         try:
             conninfo = psycopg.conninfo.make_conninfo(
                 host=db.host, port=db.port, dbname=db.name, user=db.user, password=password or None,
-                sslmode=db.sslmode or "prefer", connect_timeout=max(1, int(ctx.timeout_s)),
+                sslmode=db.sslmode or "prefer", connect_timeout=max(1, int(ctx.timeout(env))),
                 application_name="realtor-ops health", **params)
-            conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
-        except psycopg.Error as exc:
-            failure = classify_pg_error(exc, target)
+            # Inside the runner's limit, so a timeout is classified here like everywhere else.
+            conn = await asyncio.wait_for(psycopg.AsyncConnection.connect(conninfo, autocommit=True),
+                                          ctx.timeout(env) * 0.9)
+        except (TimeoutError, psycopg.Error) as exc:
+            failure = classify_pg_error(exc, db)
             return result(env.name, self.name, status_for_failure(failure), failure.sentence(), latency_ms=clock.ms)
         try:
             connect_ms = clock.ms
@@ -94,7 +58,7 @@ class DatabaseCheck(Check):
                 " current_setting('max_connections')::int")
             row = await cur.fetchone()
         except psycopg.Error as exc:
-            failure = classify_pg_error(exc, target)
+            failure = classify_pg_error(exc, db)
             return result(env.name, self.name, status_for_failure(failure), failure.sentence(), latency_ms=clock.ms)
         finally:
             await conn.close()
@@ -110,11 +74,11 @@ class DatabaseCheck(Check):
             Part("connections", conn_status, f"{connections} of {limit}",
                  detail=f"server max_connections {max_connections}"),
             Part("server version", Status.UP, f"PostgreSQL {version}"),
-            Part("database size", Status.UP, _size(size)),
+            Part("database size", Status.UP, human_bytes(size)),
         )
         metrics = {"connect_ms": connect_ms, "select_ms": select_ms, "connections": float(connections),
                    "pool_limit": float(limit), "size_bytes": float(size)}
-        summary = f"{connections}/{limit} connections, PostgreSQL {version.split()[0]}, {_size(size)}"
+        summary = f"{connections}/{limit} connections, PostgreSQL {version.split()[0]}, {human_bytes(size)}"
         if conn_status is Status.DEGRADED:
             return result(env.name, self.name, Status.DEGRADED,
                           f"{connections} of {limit} pool connections in use ({ratio:.0%}); new requests may wait",

@@ -16,6 +16,7 @@ import httpx
 
 from services.health.checks.base import Check, CheckContext, Stopwatch, http_failure, status_for_failure
 from services.health.model import CheckResult, Part, Status, result
+from services.units import human_duration
 from services.workspace import Environment
 
 SERVICES = ("database", "redis", "external_apis")
@@ -103,7 +104,7 @@ class PlatformCheck(Check):
                  for name in SERVICES]
         parts += [
             Part("version", Status.UP, str(body["version"])),
-            Part("uptime", Status.UP, _duration(float(body["uptime"]))),
+            Part("uptime", Status.UP, human_duration(float(body["uptime"]))),
             Part("response_time_ms", Status.UP, f"{float(body['response_time_ms']):.0f} ms",
                  detail="time the platform took for its own checks"),
         ]
@@ -132,15 +133,3 @@ class PlatformCheck(Check):
                           latency_ms=latency, parts=parts, metrics=metrics)
         return result(env, self.name, Status.UP, f"Healthy, version {body['version']}",
                       latency_ms=latency, parts=parts, metrics=metrics)
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min {seconds % 60} s"

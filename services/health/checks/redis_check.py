@@ -3,65 +3,22 @@ evicted keys and connected clients, all from PING and INFO (no writes)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import redis.asyncio as aioredis
 import redis.exceptions
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from services.errors import ConnectionFailure, FailureKind
 from services.health.checks.base import Check, CheckContext, Stopwatch, status_for_failure
 from services.health.model import CheckResult, Part, Status, result
+from services.probes.redis_failures import RedisTarget, classify_redis
+from services.units import human_bytes
 from services.workspace import Environment
 
 MEMORY_WARN_RATIO = 0.9
 # Without eviction Redis answers OOM to writes once it is this full.
 MEMORY_FULL_RATIO = 0.98
-
-
-def _chain_text(exc: BaseException) -> str:
-    """The messages of an exception and its causes (redis-py 8 says only "network:ConnectionError"
-    and keeps the socket error as the context)."""
-    texts: list[str] = []
-    cur: BaseException | None = exc
-    while cur is not None and len(texts) < 8:
-        texts.append(f"{type(cur).__name__}: {cur}")
-        if isinstance(cur, ConnectionRefusedError):
-            texts.append("connection refused")
-        cur = cur.__cause__ or cur.__context__
-    return " | ".join(texts)
-
-
-def classify_redis_error(exc: BaseException, target: str) -> ConnectionFailure:
-    text = _chain_text(exc)
-    low = text.lower()
-    detail = text[:300]
-    if isinstance(exc, redis.exceptions.AuthenticationError | redis.exceptions.AuthenticationWrongNumberOfArgsError) \
-            or "wrongpass" in low or "noauth" in low or "invalid password" in low:
-        return ConnectionFailure(f"Redis at {target} rejected the password", kind=FailureKind.AUTH, target=target,
-                                 detail=detail, hint="Check the Redis password in the environment's secrets")
-    if isinstance(exc, redis.exceptions.TimeoutError) or "timeout" in low or "timed out" in low:
-        return ConnectionFailure(f"Redis at {target} did not answer in time (timeout)", kind=FailureKind.TIMEOUT,
-                                 target=target, detail=detail)
-    if "name or service not known" in low or "nodename nor servname" in low:
-        return ConnectionFailure(f"The Redis host of {target} could not be resolved (DNS failure)",
-                                 kind=FailureKind.DNS, target=target, detail=detail)
-    if "refused" in low:
-        return ConnectionFailure(f"Redis at {target} refused the connection (is it running?)",
-                                 kind=FailureKind.REFUSED, target=target, detail=detail)
-    if "ssl" in low:
-        return ConnectionFailure(f"The secure connection to Redis at {target} failed (TLS)", kind=FailureKind.TLS,
-                                 target=target, detail=detail)
-    if "closed" in low or "reset" in low:
-        return ConnectionFailure(f"Redis at {target} closed the connection", kind=FailureKind.DROPPED,
-                                 target=target, detail=detail)
-    return ConnectionFailure(f"Redis at {target} could not be reached", kind=FailureKind.UNREACHABLE,
-                             target=target, detail=detail)
-
-
-def _mb(n: float) -> str:
-    if n >= 1024**3:
-        return f"{n / 1024**3:.2f} GB"
-    return f"{n / 1024**2:.1f} MB"
 
 
 def _sentence(text: str) -> str:
@@ -79,7 +36,6 @@ class RedisCheck(Check):
 
     async def run(self, env: Environment, ctx: CheckContext) -> CheckResult:
         settings = env.redis
-        target = f"{settings.host}:{settings.port}"
         password = await ctx.credentials.aget(env.name, "REDIS_PASSWORD")
         client = aioredis.Redis(
             host=settings.host, port=settings.port, db=settings.db, username=settings.username or None,
@@ -88,13 +44,15 @@ class RedisCheck(Check):
             retry=Retry(NoBackoff(), 0))  # the poller does its own retries, counted
         clock = Stopwatch()
         try:
-            await client.ping()
+            # Inside the runner's limit, so a timeout is classified here like everywhere else.
+            await asyncio.wait_for(client.ping(), ctx.timeout(env) * 0.9)
             ping_ms = clock.ms
             memory = await client.info("memory")
             stats = await client.info("stats")
             clients = await client.info("clients")
-        except (redis.exceptions.RedisError, OSError) as exc:
-            failure = classify_redis_error(exc, target)
+        except (TimeoutError, redis.exceptions.RedisError, OSError) as exc:
+            failure = classify_redis(exc, RedisTarget(settings.host, settings.port, settings.db, settings.username,
+                                                      settings.tls))
             return result(env.name, self.name, status_for_failure(failure), failure.sentence(), latency_ms=clock.ms)
         finally:
             await client.aclose()
@@ -111,7 +69,7 @@ class RedisCheck(Check):
         mem["evicted_keys"] = evicted
         new_evictions = evicted - previous if isinstance(previous, int) and evicted >= previous else None
 
-        limit_words = f"{_mb(limit)}" + ("" if server_max else " (from the settings; the server sets no limit)")
+        limit_words = f"{human_bytes(limit)}" + ("" if server_max else " (from the settings; the server sets no limit)")
         mem_status = Status.UP
         if ratio >= MEMORY_WARN_RATIO:
             mem_status = Status.DEGRADED
@@ -121,7 +79,7 @@ class RedisCheck(Check):
         evicting = bool(new_evictions) or (new_evictions is None and evicted > 0 and ratio >= MEMORY_WARN_RATIO)
         parts = (
             Part("PING", Status.UP if ping_ms <= ctx.slow_ms else Status.DEGRADED, f"{ping_ms:.1f} ms"),
-            Part("memory", mem_status, f"{_mb(used)} of {limit_words} ({ratio:.0%})"),
+            Part("memory", mem_status, f"{human_bytes(used)} of {limit_words} ({ratio:.0%})"),
             Part("eviction policy", Status.UP if policy_ok else Status.DEGRADED, policy or "unknown",
                  expected=settings.eviction_policy),
             Part("evicted keys", Status.DEGRADED if evicting else Status.UP, str(evicted),
@@ -134,11 +92,11 @@ class RedisCheck(Check):
         latency = ping_ms
         if mem_status is Status.DOWN:
             return result(env.name, self.name, Status.DOWN,
-                          f"Full: {_mb(used)} of {_mb(limit)} used and the policy is noeviction, so writes are refused",
+                          f"Full: {human_bytes(used)} of {human_bytes(limit)} used and the policy is noeviction, so writes are refused",
                           latency_ms=latency, parts=parts, metrics=metrics)
         problems = []
         if mem_status is Status.DEGRADED:
-            problems.append(f"memory {ratio:.0%} of {_mb(limit)}")
+            problems.append(f"memory {ratio:.0%} of {human_bytes(limit)}")
         if evicting:
             problems.append(f"evicting keys ({new_evictions if new_evictions else evicted} evicted)")
         if not policy_ok:
@@ -149,5 +107,5 @@ class RedisCheck(Check):
             return result(env.name, self.name, Status.DEGRADED, _sentence("; ".join(problems)),
                           latency_ms=latency, parts=parts, metrics=metrics)
         return result(env.name, self.name, Status.UP,
-                      f"PING {ping_ms:.1f} ms, {_mb(used)} of {_mb(limit)} ({ratio:.0%}), {connected} clients",
+                      f"PING {ping_ms:.1f} ms, {human_bytes(used)} of {human_bytes(limit)} ({ratio:.0%}), {connected} clients",
                       latency_ms=latency, parts=parts, metrics=metrics)
