@@ -5,8 +5,6 @@ the same rows as the service."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -122,12 +120,18 @@ async def test_a_source_that_is_down_is_named_and_its_last_known_events_shown(tm
     assert {e.id: e for e in second.events}["incident:1"].related == ("deployment:dpl_a",)
 
 
-async def test_real_sources_audit_health_and_backups(backup_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The audit log, the health history and a real backup in a real bucket, merged."""
+async def test_real_sources_audit_health_and_backups(backup_env, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The audit log, the health history and a real backup in a real bucket, merged; the CLI, reading
+    the same folders, shows the same rows."""
+    from services.app_context import open_workspace
     from services.backup.dump_stream import create_backup
     from services.progress import Progress
 
-    ctx, env = backup_env.ctx, backup_env.env
+    for key, value in backup_env.secrets.items():
+        monkeypatch.setenv(key, value)
+    ctx = open_workspace(str(backup_env.workspace_path), secrets_from_env=True)  # the CLI's own folders
+    env = backup_env.env
     import psycopg
 
     with psycopg.connect(backup_env.dsn, autocommit=True) as conn:
@@ -155,12 +159,7 @@ async def test_real_sources_audit_health_and_backups(backup_env, tmp_path: Path)
     assert "still open" in incident.summary and incident.ended is None
 
     # The CLI shows the same rows, newest first, as JSON and as a table.
-    base = [sys.executable, "-m", "cli.main", "--workspace", str(backup_env.path), "--secrets-from-env"]
-    env_vars = {**backup_env.secrets, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-                "XDG_DATA_HOME": str(ctx.paths.data.parent / "data"), "XDG_CONFIG_HOME": str(ctx.paths.config),
-                "XDG_STATE_HOME": str(ctx.paths.state), "XDG_CACHE_HOME": str(ctx.paths.cache)}
-    out = subprocess.run([*base, "--json", "timeline", "--env", env.name, "--since", "1d"], capture_output=True,
-                         text=True, timeout=120, cwd=REPO, env={**env_vars})
+    out = backup_env.cli("--json", "timeline", "--env", env.name, "--since", "1d")
     assert out.returncode in (0, 1), out.stderr
     doc = json.loads(out.stdout)
     cli_ids = [e["id"] for e in doc["events"] if not e["id"].startswith(("deployment:", "ci:", "migration:"))]
