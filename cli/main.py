@@ -19,6 +19,7 @@ from cli import (
     env_commands,
     health_commands,
     sandbox_commands,
+    timeline_commands,
     workspace_commands,
 )
 from cli.output import print_error
@@ -26,7 +27,7 @@ from services.errors import ErrorReport, ExitCode, OpsError
 from services.log_setup import log_path
 
 COMMAND_MODULES = (workspace_commands, env_commands, sandbox_commands, backup_commands, health_commands,
-                   deploy_commands)
+                   deploy_commands, timeline_commands)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -48,6 +48,7 @@ VIEW_SPECS: tuple[ViewSpec, ...] = (
     ViewSpec("backups", "Backups", "views.backups.view", "BackupsView"),
     ViewSpec("health", "Health", "views.health.view", "HealthView"),
     ViewSpec("costs", "Costs", "views.costs.view", "CostsView"),
+    ViewSpec("timeline", "Timeline", "views.timeline.view", "TimelineView"),
 )
 VIEW_KEYS = tuple(spec.key for spec in VIEW_SPECS)
 

@@ -38,7 +38,7 @@ from services.backup.restore import RestoreOptions, RestoreResult, restore_backu
 from services.backup.retention import RetentionPlan, lifecycle_status, prune
 from services.backup.schedule import schedule_for
 from services.backup.verify import verify_backup
-from services.errors import OpsError
+from services.errors import ConfigError, OpsError
 from services.guard import can_change
 from services.progress import Progress
 from views.backups.catalog_model import ENTRY_ROLE, CatalogFilter, CatalogModel
@@ -378,6 +378,17 @@ class BackupsView(OpsView):
             return await verify_backup(ctx, env, entry.id, progress, restore_test=restore_test)
 
         return self._start(f"{'Test-restore' if restore_test else 'Verify'} {entry.id}", work)
+
+    async def restore_backup_id(self, backup_id: str) -> Job | None:
+        """Select ``backup_id`` and restore it into its own environment (the timeline's incident row),
+        through the same guarded dialog as the Restore button."""
+        for row in range(self.proxy.rowCount()):
+            entry = self.proxy.data(self.proxy.index(row, 0), ENTRY_ROLE)
+            if isinstance(entry, CatalogEntry) and entry.id == backup_id:
+                self.table.selectRow(row)
+                self.restore_target.setCurrentText(self.env_name)
+                return await self.restore_selected()
+        raise ConfigError(f"Backup {backup_id} is not in {self.env_name}'s catalog any more")
 
     async def restore_selected(self) -> Job | None:
         entry = self.selected()

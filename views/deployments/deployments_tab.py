@@ -320,20 +320,27 @@ class DeploymentsTab(QWidget):
         row = self.selected()
         if row is None:
             return None
-        ctx, env_name = self.session.ctx, self.env_name
+        return await self.rollback_to(row.deployment)
+
+    async def rollback_to_id(self, env_name: str, deployment_id: str) -> Job | None:
+        """The guarded rollback of ``env_name`` to a deployment named elsewhere (the timeline's incident row)."""
+        return await self.rollback_to(await ops.deployment(self.session.ctx, env_name, deployment_id), env_name)
+
+    async def rollback_to(self, target: Any, env_name: str | None = None) -> Job | None:
+        ctx, env_name = self.session.ctx, env_name or self.env_name
         env = ctx.workspace.environment(env_name)
-        caveats = await rollback_caveats(ctx, env, row.deployment)
-        consequences = [f"roll production back to <b>{row.id}</b> "
-                        f"({html.escape(row.deployment.commit_message[:80])}); your reason goes to Vercel as the "
+        caveats = await rollback_caveats(ctx, env, target)
+        consequences = [f"roll production back to <b>{target.id}</b> "
+                        f"({html.escape(target.commit_message[:80])}); your reason goes to Vercel as the "
                         "rollback's description", *[html.escape(line) for line in caveats.lines]]
         auth = await authorize_in_ui(self.session, env_name, "deploy rollback", consequences=consequences, parent=self)
         if auth is None:
             return None
 
         async def work(progress: Progress) -> Any:
-            return await ops.rollback(ctx, ops.RollbackRequest(env_name, row.id), auth, progress)
+            return await ops.rollback(ctx, ops.RollbackRequest(env_name, target.id), auth, progress)
 
-        return self._start(f"Roll {env_name} back to {row.id}", work)
+        return self._start(f"Roll {env_name} back to {target.id}", work)
 
     async def undo_rollback(self) -> Job | None:
         req = self.production.last_alias_request if self.production else None

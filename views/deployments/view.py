@@ -36,7 +36,7 @@ class DeploymentsView(OpsView):
         layout.addWidget(self.tabs, 1)
 
     async def load(self) -> None:
-        env = self.session.current_env
+        env = self.data_env = self.env_name  # actions act on the environment of the data shown
         if not self.session.ready or not env:
             return
         # The deployments list first (what the screen opens on); the other tabs fill in beside it.

@@ -1,0 +1,90 @@
+"""The operation: read every source of every asked environment concurrently, keep what each said,
+fall back to the last-known events of a source that cannot be read (naming the gap), link incidents
+to the changes before them, filter, and order newest first."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from services.app_context import AppContext
+from services.errors import ConfigError, OpsError
+from services.progress import Progress
+from services.timeline.cache import TimelineCache
+from services.timeline.correlate import correlate
+from services.timeline.model import Event, Gap, Kind, Timeline
+from services.timeline.sources import SOURCES, Source
+
+log = logging.getLogger(__name__)
+SOURCE_TIMEOUT_S = 30.0
+MAX_SPAN = timedelta(days=400)
+
+
+@dataclass(frozen=True)
+class TimelineRequest:
+    environment: str | None = None  # None: every environment of the workspace
+    since: timedelta = timedelta(days=7)
+    kinds: tuple[Kind, ...] = ()  # empty: every kind
+    window_min: int = 30  # an incident this soon after a change is linked to it
+
+
+def parse_since(text: str) -> timedelta:
+    """'7d', '36h', '90m', '2w' → a span; anything else is refused, naming what was given."""
+    text = text.strip().lower()
+    units = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+    if len(text) >= 2 and text[-1] in units and text[:-1].isdigit():
+        span = timedelta(seconds=int(text[:-1]) * units[text[-1]])
+        if timedelta(0) < span <= MAX_SPAN:
+            return span
+    raise ConfigError(f"'{text[:20]}' is not a time span", hint="Use a number and m, h, d or w, e.g. 7d (at most 400 d)")
+
+
+async def build_timeline(ctx: AppContext, request: TimelineRequest, progress: Progress | None = None, *,
+                         sources: dict[str, Source] | None = None, now: datetime | None = None) -> Timeline:
+    if not 0 < request.window_min <= 24 * 60:
+        raise ConfigError(f"The correlation window must be 1 to 1440 minutes, not {request.window_min}")
+    if request.since <= timedelta(0) or request.since > MAX_SPAN:
+        raise ConfigError("The timeline covers more than nothing and at most 400 days")
+    envs = ([ctx.workspace.environment(request.environment)] if request.environment
+            else list(ctx.workspace.environments.values()))
+    now = now or datetime.now(UTC)
+    since = now - request.since
+    cache = await asyncio.to_thread(TimelineCache, ctx.paths.data / "timeline.sqlite3")
+    readers = sources or SOURCES
+    jobs = [(name, env, fn) for env in envs for name, fn in readers.items()]
+    if progress is not None:
+        progress.set_total(len(jobs))
+
+    async def one(name: str, env_name: str, fn: Source, env: object) -> tuple[list[Event], Gap | None]:
+        try:
+            events = await asyncio.wait_for(fn(ctx, env, since), SOURCE_TIMEOUT_S)  # type: ignore[arg-type]
+        except (OpsError, TimeoutError, OSError) as exc:
+            reason = exc.sentence() if isinstance(exc, OpsError) else (
+                f"no answer within {SOURCE_TIMEOUT_S:.0f} s" if isinstance(exc, TimeoutError) else type(exc).__name__)
+            cached, at = await asyncio.to_thread(cache.load, name, env_name, since)
+            return cached, Gap(name, env_name, reason.rstrip("."), at)
+        except Exception as exc:  # a bug in one source must not hide the others
+            log.exception("timeline source %s failed for %s", name, env_name)
+            cached, at = await asyncio.to_thread(cache.load, name, env_name, since)
+            return cached, Gap(name, env_name, f"unexpected error ({type(exc).__name__}; see the log)", at)
+        finally:
+            if progress is not None:
+                progress.advance(1)
+        await asyncio.to_thread(cache.store, name, env_name, events, since)
+        return events, None
+
+    results = await asyncio.gather(*(one(name, env.name, fn, env) for name, env, fn in jobs))
+    merged: dict[str, Event] = {}
+    gaps = []
+    for events, gap in results:
+        for e in events:
+            merged.setdefault(e.id, e)
+        if gap is not None:
+            gaps.append(gap)
+    linked = correlate(list(merged.values()), timedelta(minutes=request.window_min))
+    if request.kinds:
+        linked = [e for e in linked if e.kind in request.kinds]
+    linked.sort(key=lambda e: (e.time, e.id), reverse=True)
+    return Timeline(tuple(linked), tuple(gaps), request.window_min, now)
