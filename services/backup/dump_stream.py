@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import getpass
 import hashlib
 import logging
@@ -73,7 +72,9 @@ from services.errors import (
     OperationCancelled,
     OpsError,
 )
+from services.guard import authorize, authorize_additive
 from services.log_setup import MASKER
+from services.platform_io import enlarge_pipe
 from services.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -449,11 +450,6 @@ class SnapshotCounter:
 # --- the dump -----------------------------------------------------------------------------------------
 
 
-def _enlarge_pipe(fd: int) -> None:
-    with contextlib.suppress(Exception):
-        fcntl.fcntl(fd, 1031, 1 << 20)  # F_SETPIPE_SZ (Linux): fewer, larger reads
-
-
 def _who(trigger: str) -> str:
     try:
         user = getpass.getuser()
@@ -537,15 +533,15 @@ def _stream(store: BackupStore, conn: PgConn, tools: PgTools, key: str, part_siz
     stderr_lines: list[bytes] = []
     ok = False
     try:
-        with child_env(conn.with_app("realtor-ops pg_dump")) as env:
+        with child_env(conn.with_app("realtor-ops pg_dump")) as child:
             proc = control.adopt(subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                                  stderr=subprocess.PIPE, env=env))
+                                                  stderr=subprocess.PIPE, env=child.env, pass_fds=child.pass_fds))
             assert proc.stdout is not None and proc.stderr is not None
             err_thread = threading.Thread(target=lambda: stderr_lines.extend(proc.stderr.readlines()),  # type: ignore[union-attr]
                                           daemon=True)
             err_thread.start()
             fd = proc.stdout.fileno()
-            _enlarge_pipe(fd)
+            enlarge_pipe(fd)
             counted = False
             try:
                 while True:
@@ -607,8 +603,6 @@ def _dump_error(rc: int, stderr: str, conn: PgConn) -> OpsError:
 
 async def clean_up_unfinished(ctx: Any, env_name: str) -> CleanupResult:
     """Remove dead runs' leftovers of ``env_name`` (see ``cleanup_unfinished``); audited."""
-    from services.guard import authorize
-
     env = ctx.workspace.environment(env_name)
     authorize(ctx.workspace, env, "backup cleanup", confirm=env.name, reason="cleanup of unfinished uploads")
     store = await store_for(ctx, env)
@@ -623,8 +617,13 @@ async def clean_up_unfinished(ctx: Any, env_name: str) -> CleanupResult:
 async def create_backup(ctx: Any, env_name: str, progress: Progress | None = None, *,
                         store: BackupStore | None = None, trigger: str | None = None,
                         exclude_schemas: tuple[str, ...] = (), exact_counts: bool = True) -> mf.Manifest:
-    """Back up ``env_name``'s database into its backup bucket; returns the manifest (written last)."""
+    """Back up ``env_name``'s database into its backup bucket; returns the manifest (written last).
+
+    A viewer is refused; production needs no typed confirmation (a backup only reads the database and adds
+    objects to the bucket, and the scheduled run from CI has no one to type it).
+    """
     env = ctx.workspace.environment(env_name)
+    authorize_additive(ctx.workspace, env, "backup create")
     conn = await env_connection(ctx, env)
     store = store or await store_for(ctx, env)
     trigger = trigger or os.environ.get("REALTOR_OPS_TRIGGER", "manual")

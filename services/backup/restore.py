@@ -46,7 +46,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import subprocess
 import tempfile
 import threading
@@ -68,7 +67,15 @@ from services.backup.dump_stream import (
     acquire_lock,
     dump_to_store,
 )
-from services.backup.pg_tools import PgConn, PgTools, child_env, env_connection, server_version, tools_for
+from services.backup.pg_tools import (
+    PgConn,
+    PgTools,
+    child_env,
+    clean_env,
+    server_version,
+    tools_for,
+)
+from services.backup.restore_target import RestoreTarget, resolve_target
 from services.backup.store import BackupStore, store_for
 from services.backup.worker import Control, run_blocking
 from services.errors import (
@@ -79,10 +86,9 @@ from services.errors import (
     IntegrityError,
     OpsError,
 )
-from services.guard import authorize
+from services.guard import authorize, require_admin
 from services.log_setup import MASKER
 from services.progress import Progress
-from services.workspace import Environment
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +99,6 @@ STRATEGY_NEW_DB = ("into a new database, statement by statement (too many object
 STRATEGY_SWAP = ("into a fresh database beside the target, row counts checked, then both renamed in one "
                  "transaction; the previous database is kept as {old}")
 STRATEGIES = ("transaction", "swap")
-_DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -103,19 +108,6 @@ class RestoreOptions:
     skip_safety_backup: bool = False
     lock_timeout_s: int = 60
     strategy: str = "transaction"  # or "swap": restore beside the target, then rename (see the module text)
-
-
-@dataclass(frozen=True)
-class RestoreTarget:
-    name: str  # what the user typed: an environment's name or a database name
-    env: Environment  # whose guard applies
-    conn: PgConn
-    is_environment: bool
-    exists: bool
-
-    @property
-    def scratch(self) -> bool:
-        return not self.is_environment
 
 
 @dataclass(frozen=True)
@@ -147,22 +139,6 @@ class Plan:
 
 
 # --- target ----------------------------------------------------------------------------------------
-
-
-async def resolve_target(ctx: Any, source: Environment, target: str) -> RestoreTarget:
-    envs = ctx.workspace.environments
-    if target in envs:
-        env = envs[target]
-        return RestoreTarget(target, env, await env_connection(ctx, env), True, True)
-    if not _DB_NAME.match(target):
-        raise ConfigError(f"'{target}' is neither an environment nor a database name",
-                          hint="Give an environment's name, or a plain database name on the same server")
-    base = await env_connection(ctx, source)
-    for env in envs.values():
-        db = env.direct_database if env.direct_database.configured else env.database
-        if db.configured and (db.host, db.port, db.name) == (base.host, base.port, target):
-            return RestoreTarget(env.name, env, await env_connection(ctx, env), True, True)
-    return RestoreTarget(target, source, base.with_db(target), False, True)
 
 
 def _maintenance(conn: PgConn, fallback: str) -> PgConn:
@@ -422,11 +398,12 @@ def run_restore_pipeline(spool: Path, tools: PgTools, conn: PgConn, plan: Plan, 
     errors: dict[str, list[bytes]] = {"pg_restore": [], "psql": []}
     marks: list[str] = []
     marker = threading.Event()
-    with child_env(conn.with_app(app)) as env:
+    with child_env(conn.with_app(app)) as child:
+        # pg_restore only turns the archive into SQL (-f -): it never connects, so it gets no password.
         restore = control.adopt(subprocess.Popen(restore_args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                                 stderr=subprocess.PIPE, env=env))
+                                                 stderr=subprocess.PIPE, env=clean_env()))
         psql = control.adopt(subprocess.Popen(psql_args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                              stderr=subprocess.PIPE, env=env))
+                                              stderr=subprocess.PIPE, env=child.env, pass_fds=child.pass_fds))
         assert restore.stdin and restore.stdout and restore.stderr and psql.stdin and psql.stdout and psql.stderr
 
         def read_marks(stream: IO[bytes]) -> None:
@@ -553,10 +530,11 @@ def _restore_error(program: str, rc: int, stderr: list[bytes], conn: PgConn) -> 
 async def restore_backup(ctx: Any, env_name: str, backup_id: str, target_name: str, progress: Progress | None = None,
                          *, confirm: str | None, reason: str | None, options: RestoreOptions = RestoreOptions(),
                          store: BackupStore | None = None) -> RestoreResult:
+    require_admin(ctx.workspace, "backup restore")
     source = ctx.workspace.environment(env_name)
     target = await resolve_target(ctx, source, target_name)
     auth = authorize(ctx.workspace, target.env, "backup restore", confirm=confirm, reason=reason,
-                     target_name=target.name)
+                     target_name=target.confirm_name, why=target.why if target.owners else None)
     if options.skip_safety_backup and not target.scratch:
         raise GuardRefusedError(f"'{target.name}' is an environment's database: its safety backup cannot be skipped",
                                 hint="--skip-safety-backup is only for scratch databases")
@@ -588,7 +566,8 @@ def restore_blocking(cache: Path, store: BackupStore, manifest: mf.Manifest, tar
     maint = _maintenance(conn, conn.dbname)
     if options.strategy not in STRATEGIES:
         raise ConfigError(f"Unknown restore strategy '{options.strategy}'", hint="Use one of: " + ", ".join(STRATEGIES))
-    lock = acquire_lock(maint, f"restore:{conn.host}:{conn.port}/{conn.dbname}",
+    # Advisory locks live on the server: the database's name is the key, however its host is spelled.
+    lock = acquire_lock(maint, f"restore:{conn.dbname}",
                         f"A restore into '{target.name}' ({conn.dbname})")
     created: str | None = None  # a database this restore created: dropped again unless it succeeds
     try:
