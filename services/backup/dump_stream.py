@@ -63,6 +63,7 @@ from services.backup import manifest as mf
 from services.backup.catalog import STALE_UPLOAD_HOURS, CleanupResult, cleanup_stale
 from services.backup.pg_tools import PgConn, PgTools, child_env, env_connection, server_version, tools_for
 from services.backup.store import BackupStore, store_for
+from services.backup.supabase import SUPABASE_MANAGED_SCHEMAS, read_signs
 from services.backup.worker import Control, run_blocking
 from services.errors import (
     ConfigError,
@@ -88,12 +89,6 @@ MIB = 1024 * 1024
 LOCK_CLASS = 0x524F5053  # "ROPS": the advisory-lock namespace of this app
 
 # Supabase's managed schemas (the Supabase CLI leaves them out of schema dumps).
-SUPABASE_MANAGED_SCHEMAS = (
-    "_analytics", "_realtime", "_supavisor", "auth", "etl", "extensions", "pgbouncer", "realtime", "storage",
-    "supabase_functions", "supabase_migrations", "cron", "dbdev", "graphql", "graphql_public", "net", "pgmq",
-    "pgsodium", "pgsodium_masks", "pgtle", "repack", "tiger", "tiger_data", "topology", "vault",
-)
-SUPABASE_ROLES = ("anon", "authenticated", "service_role")
 
 
 def choose_part_size(setting_mib: int, database_bytes: int, max_parts: int = MAX_PARTS) -> int:
@@ -345,8 +340,7 @@ def preflight(conn: PgConn, exclude: tuple[str, ...]) -> tuple[list[ScopeTable],
     with conn.connect() as c:
         rows = c.execute(_SCOPE, (list(exclude),)).fetchall()
         size_row = c.execute("SELECT pg_database_size(current_database())").fetchone()
-        roles = {r[0] for r in c.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
-                                         (list(SUPABASE_ROLES),)).fetchall()}
+        signs = read_signs(c)
         referenced = sorted(r[0] for r in c.execute(_ROLES, (list(exclude),)).fetchall())
         hidden_los = [int(r[0]) for r in c.execute(_UNREADABLE_LOS).fetchall()]
     if hidden_los:
@@ -367,10 +361,9 @@ def preflight(conn: PgConn, exclude: tuple[str, ...]) -> tuple[list[ScopeTable],
             rls.append(f"{schema}.{name}")
         tables.append(ScopeTable(schema, name, relkind, int(est), int(size)))
     notes: list[str] = []
-    supabase = set(SUPABASE_ROLES) <= roles
-    if supabase:
-        notes.append("Supabase database detected (roles anon, authenticated, service_role): their grants are "
-                     "kept in the archive")
+    if signs.detected:
+        notes.append(f"Supabase database detected ({signs.sentence()}): the grants to its API roles are kept in "
+                     "the archive")
     if denied or rls:
         parts = []
         if denied:

@@ -46,6 +46,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import subprocess
 import tempfile
 import threading
@@ -61,8 +62,6 @@ from services.backup import manifest as mf
 from services.backup.archive import TocEntry, feed_decompressed, read_toc, spooled
 from services.backup.catalog import find_manifest
 from services.backup.dump_stream import (
-    SUPABASE_MANAGED_SCHEMAS,
-    SUPABASE_ROLES,
     BackupRequest,
     acquire_lock,
     dump_to_store,
@@ -77,6 +76,7 @@ from services.backup.pg_tools import (
 )
 from services.backup.restore_target import RestoreTarget, resolve_target
 from services.backup.store import BackupStore, store_for
+from services.backup.supabase import SUPABASE_MANAGED_SCHEMAS, read_signs, supabase_signs
 from services.backup.worker import Control, run_blocking
 from services.errors import (
     ConfigError,
@@ -136,6 +136,8 @@ class Plan:
     server_major: int = 0
     superuser: bool = False
     transactional: bool = True
+    skipped_schemas: set[str] = field(default_factory=set)  # managed schemas left as the target has them
+    skipped_tables: set[str] = field(default_factory=set)  # "schema.table" of the archive in those schemas
 
 
 # --- target ----------------------------------------------------------------------------------------
@@ -185,6 +187,7 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
         roles = {r[0] for r in c.execute("SELECT rolname FROM pg_roles").fetchall()}
         schemas = {r[0] for r in c.execute("SELECT nspname FROM pg_namespace").fetchall()}
         extensions = {r[0] for r in c.execute("SELECT extname FROM pg_extension").fetchall()}
+        publications = {r[0] for r in c.execute("SELECT pubname FROM pg_publication").fetchall()}
         default_acls = c.execute(_DEFAULT_ACLS).fetchall()
         per_tx, slots = c.execute("SELECT current_setting('max_locks_per_transaction')::int, "
                                   "current_setting('max_connections')::int + "
@@ -198,15 +201,17 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
     plan = Plan(clean=not created and not options.data_only, created_database=created, use_list=None,
                 server_major=major, superuser=superuser)
 
-    supabase_target = set(SUPABASE_ROLES) <= roles and bool({"auth", "storage"} & schemas)
+    supabase_target = supabase_signs(roles, schemas, extensions).detected
     wanted = set(options.schemas)
     skip_managed = supabase_target and not wanted
     selected: list[TocEntry] = []
     for e in toc:
-        if wanted and e.schema not in wanted and not (e.desc == "SCHEMA" and e.name in wanted):
+        home = home_schema(e)
+        if wanted and home not in wanted and not (_publication_of(e) and not options.data_only):
             continue
-        if skip_managed and (e.schema in SUPABASE_MANAGED_SCHEMAS or
-                             (e.desc in ("SCHEMA", "EXTENSION") and e.name in SUPABASE_MANAGED_SCHEMAS)):
+        if skip_managed and (home in SUPABASE_MANAGED_SCHEMAS or
+                             (e.desc == "EXTENSION" and e.name in SUPABASE_MANAGED_SCHEMAS)):
+            plan.skipped_schemas.add(str(home or e.name))
             continue
         if skip_managed and _extension_of(e) in extensions:
             continue  # the platform's own (owned by supabase_admin): never dropped and re-created by a restore
@@ -214,6 +219,10 @@ def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget,
                                                 "BLOB METADATA"):
             continue
         selected.append(e)
+    if wanted:
+        selected = _with_publications(selected, publications, plan)
+    plan.skipped_tables = {f"{e.schema}.{e.name}" for e in toc
+                           if e.desc == "TABLE" and e.schema in plan.skipped_schemas}
     if skip_managed:
         plan.notes.append("Supabase target: the managed schemas (auth, storage, realtime, …) and the extensions it "
                           "already has were left as they are; restore a managed schema explicitly with --schema")
@@ -326,6 +335,46 @@ def _default_acl_statements(rows: list[Any]) -> tuple[list[str], list[str]]:
     return off, on
 
 
+_OF_SCHEMA = ("ACL", "COMMENT", "SECURITY LABEL")
+
+
+def home_schema(e: TocEntry) -> str | None:
+    """The schema an entry belongs with. A schema's own grants and comment are listed with schema '-' and
+    name 'SCHEMA app': they go with the schema (as ``pg_restore -n app`` keeps them)."""
+    if e.desc == "SCHEMA":
+        return e.name
+    if e.schema == "-" and e.desc in _OF_SCHEMA and e.name.startswith("SCHEMA "):
+        return e.name[len("SCHEMA "):]
+    return None if e.schema == "-" else e.schema
+
+
+def _publication_of(e: TocEntry) -> str | None:
+    """The publication an entry is (PUBLICATION, its COMMENT): restored only with its tables (below)."""
+    if e.desc == "PUBLICATION":
+        return e.name
+    if e.schema == "-" and e.desc in _OF_SCHEMA and e.name.startswith("PUBLICATION "):
+        return e.name[len("PUBLICATION "):]
+    return None
+
+
+def _with_publications(selected: list[TocEntry], existing: set[str], plan: Plan) -> list[TocEntry]:
+    """Of the publications, keep those whose tables are restored: when the target lacks one it is created
+    (its PUBLICATION TABLE entries would fail without it); when it has it, it is left as it is (dropping it
+    would drop its other tables from it too) and the restored tables are added to it."""
+    members = {e.name.split(" ", 1)[0] for e in selected if e.desc in ("PUBLICATION TABLE",
+                                                                       "PUBLICATION TABLES IN SCHEMA")}
+    kept, there = [], sorted(members & existing)
+    for e in selected:
+        pub = _publication_of(e)
+        if pub is not None and (pub not in members or pub in existing):
+            continue
+        kept.append(e)
+    if there:
+        plan.notes.append(f"publication(s) {', '.join(there)} kept as the target has them; the restored tables "
+                          "were added to them")
+    return kept
+
+
 def _extension_of(e: TocEntry) -> str | None:
     if e.desc == "EXTENSION":
         return e.name
@@ -428,7 +477,7 @@ def run_restore_pipeline(spool: Path, tools: PgTools, conn: PgConn, plan: Plan, 
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(10)
             reader.join(5)
-            return _restore_error(program, proc.returncode or 1, errors[program], conn)
+            return _explain_skipped(_restore_error(program, proc.returncode or 1, errors[program], conn), plan)
 
         for t in threads:
             t.start()
@@ -505,6 +554,42 @@ def _split_head(head: bytes, plan: Plan, options: RestoreOptions) -> bytes:
     text = head[:cut].decode("utf-8", "surrogateescape")
     return _filter_preamble(text, plan.server_major, options.lock_timeout_s).encode("utf-8", "surrogateescape") \
         + head[cut:]
+
+
+_FK_MISSING = re.compile(r'violates foreign key constraint "((?:[^"]|"")+)".*?is not present in table "((?:[^"]|"")+)"',
+                         re.S)
+_NO_RELATION = re.compile(r'relation "((?:[^"]|"")+)" does not exist')
+
+
+def _explain_skipped(error: OpsError, plan: Plan) -> OpsError:
+    """A failure caused by a managed schema left as the target has it (a foreign key into auth.users whose
+    rows the target lacks) says so, and what to do, instead of only quoting PostgreSQL."""
+    if not plan.skipped_schemas or not error.detail:
+        return error
+    text = error.detail
+    referenced: list[str] = []
+    constraint = ""
+    fk = _FK_MISSING.search(text)
+    if fk:
+        constraint = fk.group(1)
+        referenced = sorted(t for t in plan.skipped_tables if t.split(".", 1)[1] == fk.group(2))
+    else:
+        missing = _NO_RELATION.search(text)
+        if missing:
+            name = missing.group(1)
+            referenced = sorted(t for t in plan.skipped_tables if name in (t, t.split(".", 1)[1]))
+    if not referenced:
+        return error
+    schemas = sorted({t.split(".", 1)[0] for t in referenced})
+    what = f"foreign key constraint \"{constraint}\" points" if constraint else "the backup's objects point"
+    return OpsError(
+        f"The restore failed because {what} into {', '.join(referenced)}, and {', '.join(schemas)} was skipped: on a "
+        f"Supabase target the managed schemas are left as the target has them, and the target's "
+        f"{', '.join(referenced)} lacks what the backup refers to. It was rolled back and the target is unchanged",
+        hint=f"Restore {' and '.join(schemas)} with it ({' '.join(f'--schema {s}' for s in schemas)} plus --schema "
+             f"for each of your own schemas, e.g. --schema public), or restore {', '.join(referenced)} first "
+             f"({' '.join(f'--schema {s}' for s in schemas)}) and then this backup",
+        detail=text)
 
 
 def _restore_error(program: str, rc: int, stderr: list[bytes], conn: PgConn) -> OpsError:
@@ -667,11 +752,12 @@ def _check_swap_possible(maint: PgConn, conn: PgConn, options: RestoreOptions) -
     if maint.dbname == conn.dbname:
         raise ConfigError(f"--strategy swap needs the maintenance database 'postgres' on {conn.label} to rename "
                           f"'{conn.dbname}', and it cannot be reached", hint="Use the default strategy")
+    with conn.connect() as c:
+        signs = read_signs(c)
     with maint.connect() as c:
-        roles = {r[0] for r in c.execute("SELECT rolname FROM pg_roles").fetchall()}
         privileged = c.execute("SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user").fetchone()
         others = _other_sessions(c, conn.dbname)
-    if set(SUPABASE_ROLES) <= roles:
+    if signs.detected:
         raise ConfigError("--strategy swap is not possible on Supabase: the project's database cannot be renamed "
                           "under its pooler", hint="Use the default one-transaction restore (raise "
                           "max_locks_per_transaction with Supabase support if the schema is too big for it)")

@@ -124,7 +124,7 @@ def test_without_anonymous_files_the_next_run_sweeps_a_dead_runs_password(backup
     assert left and all(PASSFILE_PREFIX in p for p in left)  # the fallback's file, left by the killed run
     # The next run (with or without anonymous files) removes dead runs' folders before its first child.
     nxt = _start(backup_env, tmpdir, "backup", "create", "--env", "staging", memfd=False)
-    out, err = nxt.communicate(timeout=300)
+    _out, err = nxt.communicate(timeout=300)
     assert nxt.returncode == 0, err
     assert _password_files(password_role, tmpdir) == []
     assert list(tmpdir.glob(f"{PASSFILE_PREFIX}*")) == []
