@@ -32,7 +32,7 @@ from typing import Any
 import psycopg
 
 from services.backup.pg_tools import PgConn, env_connection
-from services.errors import ConfigError, ConnectionFailure, OpsError
+from services.errors import ConfigError, ConnectionFailure, FailureKind, OpsError
 from services.workspace import DatabaseSettings, Environment, EnvironmentKind
 
 DEFAULT_PORT = 5432
@@ -170,7 +170,10 @@ def fingerprint(conn: PgConn) -> Fingerprint | None:
                     row = c.execute("SELECT system_identifier FROM pg_control_system()").fetchone()
                     sysid = int(row[0]) if row else None
                 return Fingerprint(sysid, started, str(port))
-        except (ConnectionFailure, psycopg.Error):
+        except ConnectionFailure as exc:
+            if exc.kind not in (FailureKind.NOT_FOUND, FailureKind.PERMISSION):
+                return None  # unreachable: trying other databases would only wait again
+        except psycopg.Error:
             continue
     return None
 
