@@ -25,6 +25,7 @@ from pathlib import Path
 
 import psycopg
 
+from services.backup.passfile import PASSFILE_PREFIX, sweep_dead_passfiles
 from services.errors import ConfigError, ConnectionFailure, FailureKind, SecretMissingError
 from services.platform_io import anonymous_file
 from services.workspace import DatabaseSettings, Environment
@@ -244,7 +245,6 @@ class ChildEnv:
 # PGPASSWORD in the child's environment is not used: on Linux /proc/PID/environ is readable by the same user
 # only, but an environment is copied into every grandchild (a shell, an editor a tool starts) and into core
 # dumps, and some systems' ``ps`` shows it; tests check that no child's environment holds the password.
-PASSFILE_PREFIX = "rops-pg-"
 _swept = False
 
 
@@ -252,48 +252,6 @@ def _pgpass_line(conn: PgConn) -> str:
     if not conn.password:
         return ""
     return f"{_pgpass_escape(conn.host)}:{conn.port}:*:{_pgpass_escape(conn.user)}:{_pgpass_escape(conn.password)}\n"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        import psutil
-
-        return bool(psutil.pid_exists(pid))
-    except ImportError:  # pragma: no cover - psutil is a dependency
-        return True
-
-
-def sweep_dead_passfiles(folder: str | None = None) -> list[str]:
-    """Remove the password folders of processes that no longer run (left by a killed run); returns them.
-
-    A folder is ``rops-pg-<pid>-<random>``; older versions wrote ``rops-pg-<random>`` (no pid): those go
-    when older than a day.
-    """
-    import time
-
-    base = Path(folder or tempfile.gettempdir())
-    removed: list[str] = []
-    try:
-        candidates = list(base.glob(f"{PASSFILE_PREFIX}*"))
-    except OSError:
-        return removed
-    for path in candidates:
-        parts = path.name[len(PASSFILE_PREFIX):].split("-", 1)
-        try:
-            if path.is_symlink() or not path.is_dir():
-                continue
-            if hasattr(os, "getuid") and path.stat().st_uid != os.getuid():
-                continue  # another user's: not ours to judge
-            if len(parts) == 2 and parts[0].isdigit():
-                if _pid_alive(int(parts[0])):
-                    continue
-            elif time.time() - path.stat().st_mtime < 86400:
-                continue
-        except OSError:
-            continue
-        shutil.rmtree(path, ignore_errors=True)
-        removed.append(str(path))
-    return removed
 
 
 @contextlib.contextmanager
