@@ -241,7 +241,7 @@ class ChildEnv:
 #   is readable by the same user only, as the file itself would be.
 # * elsewhere (macOS, Windows): a 0600 file in a private folder named after this process, removed when the
 #   child has finished; a process killed before that leaves it behind, so every process sweeps the folders of
-#   dead processes away before its first child (``sweep_dead_passfiles``).
+#   dead processes away as the app starts and before its first child (``passfile.sweep_dead_passfiles``).
 # PGPASSWORD in the child's environment is not used: on Linux /proc/PID/environ is readable by the same user
 # only, but an environment is copied into every grandchild (a shell, an editor a tool starts) and into core
 # dumps, and some systems' ``ps`` shows it; tests check that no child's environment holds the password.
@@ -271,7 +271,7 @@ def child_env(conn: PgConn, *, extra: dict[str, str] | None = None) -> Iterator[
         _swept = True
         sweep_dead_passfiles()
     text = _pgpass_line(conn)
-    fd = anonymous_file("rops-pgpass", text.encode("utf-8"))  # libpq ignores it unless 0600: it is
+    fd = anonymous_file("rops-pgpass", text.encode("utf-8"))  # 0600, as libpq insists
     if fd is not None:
         env["PGPASSFILE"] = f"/dev/fd/{fd}"
         try:
