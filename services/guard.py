@@ -59,7 +59,7 @@ def authorize(workspace: Workspace, env: Environment, action: str, *, confirm: s
     """
     require_admin(workspace, action)
     expected = target_name or env.name
-    because = f" ({why})" if why else ""
+    because = f": {why}" if why else ""
     if needs_unlock(env) or target_name:
         if (confirm or "").strip() != expected:
             raise GuardRefusedError(

@@ -187,6 +187,8 @@ class _Candidate:
 
 def _judge(target: PgConn, candidates: list[_Candidate]) -> list[tuple[Environment, str]]:
     """The candidates that own the target or may own it, each with why (blocking: connects)."""
+    if not candidates:
+        return []
     own = _own_addresses()
     mine = fingerprint(target)
     owners: list[tuple[Environment, str]] = []
