@@ -253,8 +253,10 @@ def _with_publications(selected: list[TocEntry], existing: set[str], plan: Plan)
     """Of the publications, keep those whose tables are restored: when the target lacks one it is created
     (its PUBLICATION TABLE entries would fail without it); when it has it, it is left as it is (dropping it
     would drop its other tables from it too) and the restored tables are added to it."""
-    members = {e.name.split(" ", 1)[0] for e in selected if e.desc in ("PUBLICATION TABLE",
-                                                                       "PUBLICATION TABLES IN SCHEMA")}
+    # A member's name is "<publication> <table or schema>"; names may hold spaces, so match the known ones.
+    names = sorted({e.name for e in selected if e.desc == "PUBLICATION"}, key=len, reverse=True)
+    members = {next((p for p in names if e.name.startswith(p + " ")), e.name.split(" ", 1)[0])
+               for e in selected if e.desc in ("PUBLICATION TABLE", "PUBLICATION TABLES IN SCHEMA")}
     kept, there = [], sorted(members & existing)
     for e in selected:
         pub = _publication_of(e)

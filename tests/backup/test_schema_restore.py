@@ -33,6 +33,7 @@ INSERT INTO public.offices VALUES (1, 'Lyon'), (2, 'Nice');
 COMMENT ON SCHEMA public IS 'offices and the rest';
 CREATE PUBLICATION realtor_changes FOR TABLE public.offices, app.listings;
 COMMENT ON PUBLICATION realtor_changes IS 'what the realtime feed sends';
+CREATE PUBLICATION "offices feed" FOR TABLE public.offices;
 """
 
 SCHEMA_FACTS = """
@@ -129,6 +130,7 @@ async def test_one_schema_brings_the_publication_its_tables_are_in(backup_env: B
     assert r.tables_checked == 1
     dsn = dsn_for(pg_dsn, lacking)
     assert publication_tables(dsn, "realtor_changes") == ["public.offices"]
+    assert publication_tables(dsn, "offices feed") == ["public.offices"]  # a name with a space
     with psycopg.connect(dsn) as c:
         assert c.execute("SELECT obj_description(oid, 'pg_publication') FROM pg_publication "
                          "WHERE pubname = 'realtor_changes'").fetchone() == ("what the realtime feed sends",)
