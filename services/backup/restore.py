@@ -39,6 +39,9 @@ backup of the target, unless it is a scratch database and ``--skip-safety-backup
 Supabase targets: objects in the managed schemas (auth, storage, realtime, …) are left as the target
 has them unless asked for with ``--schema``; grants to the Supabase roles are restored with the rest
 (never ``--no-privileges``).
+
+Whose database the target is and what must be typed: ``restore_target``. Which entries are restored and
+what the target needs first: ``restore_plan``. The pipeline, the whole operation and the swap: here.
 """
 
 from __future__ import annotations
@@ -46,12 +49,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -62,14 +64,29 @@ from services.backup import manifest as mf
 from services.backup.archive import TocEntry, feed_decompressed, read_toc, spooled
 from services.backup.catalog import find_manifest
 from services.backup.dump_stream import (
-    SUPABASE_MANAGED_SCHEMAS,
-    SUPABASE_ROLES,
     BackupRequest,
     acquire_lock,
     dump_to_store,
 )
-from services.backup.pg_tools import PgConn, PgTools, child_env, env_connection, server_version, tools_for
+from services.backup.pg_tools import (
+    PgConn,
+    PgTools,
+    child_env,
+    clean_env,
+    server_version,
+    tools_for,
+)
+from services.backup.restore_plan import (
+    Plan,
+    RestoreOptions,
+    explain_skipped,
+    make_plan,
+    quote_ident,
+    quote_literal,
+)
+from services.backup.restore_target import RestoreTarget, resolve_target
 from services.backup.store import BackupStore, store_for
+from services.backup.supabase import read_signs
 from services.backup.worker import Control, run_blocking
 from services.errors import (
     ConfigError,
@@ -79,10 +96,9 @@ from services.errors import (
     IntegrityError,
     OpsError,
 )
-from services.guard import authorize
+from services.guard import authorize, require_admin
 from services.log_setup import MASKER
 from services.progress import Progress
-from services.workspace import Environment
 
 log = logging.getLogger(__name__)
 
@@ -93,29 +109,6 @@ STRATEGY_NEW_DB = ("into a new database, statement by statement (too many object
 STRATEGY_SWAP = ("into a fresh database beside the target, row counts checked, then both renamed in one "
                  "transaction; the previous database is kept as {old}")
 STRATEGIES = ("transaction", "swap")
-_DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
-
-
-@dataclass(frozen=True)
-class RestoreOptions:
-    schemas: tuple[str, ...] = ()
-    data_only: bool = False
-    skip_safety_backup: bool = False
-    lock_timeout_s: int = 60
-    strategy: str = "transaction"  # or "swap": restore beside the target, then rename (see the module text)
-
-
-@dataclass(frozen=True)
-class RestoreTarget:
-    name: str  # what the user typed: an environment's name or a database name
-    env: Environment  # whose guard applies
-    conn: PgConn
-    is_environment: bool
-    exists: bool
-
-    @property
-    def scratch(self) -> bool:
-        return not self.is_environment
 
 
 @dataclass(frozen=True)
@@ -130,39 +123,7 @@ class RestoreResult:
     notes: tuple[str, ...] = ()
 
 
-@dataclass
-class Plan:
-    clean: bool
-    created_database: bool
-    use_list: str | None
-    roles_to_create: list[str] = field(default_factory=list)
-    # The restoring role's default privileges, set aside while objects are re-created (see _default_acls).
-    defaults_off: list[str] = field(default_factory=list)
-    defaults_on: list[str] = field(default_factory=list)
-    tables: dict[str, int] = field(default_factory=dict)  # "schema.table" -> manifest rows
-    notes: list[str] = field(default_factory=list)
-    server_major: int = 0
-    superuser: bool = False
-    transactional: bool = True
-
-
 # --- target ----------------------------------------------------------------------------------------
-
-
-async def resolve_target(ctx: Any, source: Environment, target: str) -> RestoreTarget:
-    envs = ctx.workspace.environments
-    if target in envs:
-        env = envs[target]
-        return RestoreTarget(target, env, await env_connection(ctx, env), True, True)
-    if not _DB_NAME.match(target):
-        raise ConfigError(f"'{target}' is neither an environment nor a database name",
-                          hint="Give an environment's name, or a plain database name on the same server")
-    base = await env_connection(ctx, source)
-    for env in envs.values():
-        db = env.direct_database if env.direct_database.configured else env.database
-        if db.configured and (db.host, db.port, db.name) == (base.host, base.port, target):
-            return RestoreTarget(env.name, env, await env_connection(ctx, env), True, True)
-    return RestoreTarget(target, source, base.with_db(target), False, True)
 
 
 def _maintenance(conn: PgConn, fallback: str) -> PgConn:
@@ -176,203 +137,6 @@ def _maintenance(conn: PgConn, fallback: str) -> PgConn:
 def _database_exists(maint: PgConn, name: str) -> bool:
     with maint.connect() as c:
         return c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
-
-
-# --- planning ----------------------------------------------------------------------------------------
-
-
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-# The target's tables, views and sequences of its own (not an extension's; not a sequence that belongs
-# to a column, which goes with its table).
-_RELATIONS = """
-SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                  AND d.deptype IN ('e', 'a', 'i'))
-"""
-_RELATION_DESCS = ("TABLE", "VIEW", "MATERIALIZED VIEW", "SEQUENCE", "FOREIGN TABLE")
-
-
-def make_plan(manifest: mf.Manifest, toc: list[TocEntry], target: RestoreTarget, options: RestoreOptions,
-              created: bool, tmpdir: Path) -> Plan:
-    with target.conn.connect() as c:
-        major = int(c.execute("SELECT current_setting('server_version_num')::int").fetchone()[0]) // 10000  # type: ignore[index]
-        role = c.execute("SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user").fetchone()
-        roles = {r[0] for r in c.execute("SELECT rolname FROM pg_roles").fetchall()}
-        schemas = {r[0] for r in c.execute("SELECT nspname FROM pg_namespace").fetchall()}
-        extensions = {r[0] for r in c.execute("SELECT extname FROM pg_extension").fetchall()}
-        default_acls = c.execute(_DEFAULT_ACLS).fetchall()
-        per_tx, slots = c.execute("SELECT current_setting('max_locks_per_transaction')::int, "
-                                  "current_setting('max_connections')::int + "
-                                  "current_setting('max_prepared_transactions')::int").fetchone() or (0, 0)
-        relations = c.execute(_RELATIONS).fetchall()
-        # Roles this one may hand objects to (ALTER … OWNER TO): PostgreSQL 16 asks for SET, before it membership.
-        assignable = {r[0] for r in c.execute(
-            f"SELECT rolname FROM pg_roles WHERE pg_has_role(current_user, oid, '{'SET' if major >= 16 else 'MEMBER'}')"
-        ).fetchall()}
-    superuser, createrole = bool(role and role[0]), bool(role and role[1])
-    plan = Plan(clean=not created and not options.data_only, created_database=created, use_list=None,
-                server_major=major, superuser=superuser)
-
-    supabase_target = set(SUPABASE_ROLES) <= roles and bool({"auth", "storage"} & schemas)
-    wanted = set(options.schemas)
-    skip_managed = supabase_target and not wanted
-    selected: list[TocEntry] = []
-    for e in toc:
-        if wanted and e.schema not in wanted and not (e.desc == "SCHEMA" and e.name in wanted):
-            continue
-        if skip_managed and (e.schema in SUPABASE_MANAGED_SCHEMAS or
-                             (e.desc in ("SCHEMA", "EXTENSION") and e.name in SUPABASE_MANAGED_SCHEMAS)):
-            continue
-        if skip_managed and _extension_of(e) in extensions:
-            continue  # the platform's own (owned by supabase_admin): never dropped and re-created by a restore
-        if options.data_only and e.desc not in ("TABLE DATA", "SEQUENCE SET", "BLOBS", "BLOB", "LARGE OBJECT",
-                                                "BLOB METADATA"):
-            continue
-        selected.append(e)
-    if skip_managed:
-        plan.notes.append("Supabase target: the managed schemas (auth, storage, realtime, …) and the extensions it "
-                          "already has were left as they are; restore a managed schema explicitly with --schema")
-    if len(selected) != len(toc):
-        listing = tmpdir / "use-list"
-        listing.write_text("\n".join(e.line for e in selected) + "\n", encoding="utf-8")
-        plan.use_list = str(listing)
-
-    if plan.clean:
-        # pg_restore --clean drops and re-creates what the archive holds; what only the target has stays.
-        covered = {e.schema for e in selected if e.schema}
-        archived = {(e.schema, e.name) for e in selected if e.desc in _RELATION_DESCS}
-        extra = sorted(f"{s}.{n}" for s, n in relations if s in covered and (s, n) not in archived)
-        if extra:
-            plan.notes.append(f"kept as they were, not in the backup: {', '.join(extra[:10])}"
-                              + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
-                              + " (drop them if the backup should be all there is)")
-    restored_schemas = {e.schema for e in selected if e.desc == "TABLE DATA"}
-    plan.tables = {k: v for k, v in manifest.table_rows().items() if k.split(".", 1)[0] in restored_schemas}
-
-    need, capacity = lock_need(selected, plan.clean), per_tx * slots
-    if capacity and need > capacity * 0.8:
-        if created:
-            plan.transactional = False
-            plan.notes.append(f"about {need} locks needed in one transaction, the server's lock table holds "
-                              f"{capacity}: restored statement by statement into the new database")
-        else:
-            raise ConfigError(
-                f"Restoring this backup in one transaction needs about {need} locks; the server's lock "
-                f"table holds {capacity} (max_locks_per_transaction × connections). Nothing was changed",
-                hint="Use --strategy swap (restore beside the target, then rename; needs no other sessions on "
-                     "it at the switch, not on Supabase), restore part of it with --schema, or raise "
-                     f"max_locks_per_transaction to at least {suggest_max_locks(need, slots)} (restart)")
-
-    if plan.clean and plan.transactional and default_acls:
-        plan.defaults_off, plan.defaults_on = _default_acl_statements(default_acls)
-        plan.notes.append("the target's default privileges were set aside while objects were re-created, so the "
-                          "restored grants are the backup's")
-    needed_roles = set(manifest.extra.get("roles", []))
-    needed_roles |= {e.owner for e in selected if e.owner}
-    missing = sorted(r for r in needed_roles if r and r not in roles and not r.startswith("pg_"))  # pg_*: built in
-    if missing:
-        if not (superuser or createrole):
-            raise ConfigError(f"The archive grants to or is owned by roles the target lacks: {', '.join(missing)}",
-                              hint="Create those roles on the target server first (on Supabase they exist), "
-                              "or restore with a role that has CREATEROLE")
-        plan.roles_to_create = missing
-        plan.notes.append(f"created missing roles (NOLOGIN) inside the restore: {', '.join(missing)}")
-    if not superuser and not options.data_only:
-        # pg_restore gives objects back to their owners; a role that may not would fail halfway (rolled
-        # back, but only after the work): say so before.
-        foreign = sorted({e.owner for e in selected if e.owner in roles} - assignable)
-        if foreign:
-            raise ConfigError(
-                f"The backup's objects belong to roles that '{target.conn.user}' may not give objects to: "
-                f"{', '.join(foreign[:6])}. Nothing was changed",
-                hint="Restore with the role that owns them (or a superuser), or grant it membership in those "
-                     "roles; restoring only your own schemas with --schema may avoid them")
-    return plan
-
-
-# Default privileges of the role running the restore: objects re-created by a --clean restore into an
-# existing database would otherwise get them on top of the archive's grants (on Supabase, ALL to anon,
-# authenticated and service_role on every table), so a restored table could end up more open than the
-# backup's. They are revoked inside the restore's transaction and granted back before COMMIT; the
-# archive's own DEFAULT ACL entries come last in pg_restore's output and are unaffected.
-_DEFAULT_ACLS = """
-WITH d AS (SELECT * FROM pg_default_acl WHERE defaclrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)),
-items AS (
-    SELECT d.defaclnamespace, d.defaclobjtype, 'set' AS src, a.* FROM d CROSS JOIN LATERAL aclexplode(d.defaclacl) a
-    UNION ALL  -- a global entry replaces the built-in default, which may grant more (EXECUTE to PUBLIC)
-    SELECT d.defaclnamespace, d.defaclobjtype, 'builtin', a.* FROM d CROSS JOIN LATERAL aclexplode(acldefault(
-        CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)) a
-    WHERE d.defaclnamespace = 0
-)
-SELECT n.nspname, i.defaclobjtype::text, i.src,
-       CASE WHEN i.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, i.privilege_type, i.is_grantable
-FROM items i LEFT JOIN pg_namespace n ON n.oid = i.defaclnamespace LEFT JOIN pg_roles r ON r.oid = i.grantee
-ORDER BY 1, 2, 4, 5
-"""
-_DEFAULT_ACL_KINDS = {"r": "TABLES", "S": "SEQUENCES", "f": "FUNCTIONS", "T": "TYPES", "n": "SCHEMAS"}
-
-
-def _default_acl_statements(rows: list[Any]) -> tuple[list[str], list[str]]:
-    """Statements that make the current role's default privileges the built-in ones (off), and back (on)."""
-    groups: dict[tuple[str | None, str], dict[str, set[tuple[str, str, bool]]]] = {}
-    for schema, objtype, src, grantee, privilege, grantable in rows:
-        if grantee:
-            groups.setdefault((schema, str(objtype)), {"set": set(), "builtin": set()})[src].add(
-                (grantee, privilege, bool(grantable)))
-    off: list[str] = []
-    on: list[str] = []
-    for (schema, objtype), sets in groups.items():
-        kind = _DEFAULT_ACL_KINDS.get(objtype)
-        if kind is None:
-            continue
-        scope = f"IN SCHEMA {_quote_ident(schema)} " if schema else ""
-
-        def grant(item: tuple[str, str, bool], scope: str = scope, kind: str = kind) -> str:
-            grantee, privilege, grantable = item
-            return (f"ALTER DEFAULT PRIVILEGES {scope}GRANT {privilege} ON {kind} TO {grantee}"
-                    + (" WITH GRANT OPTION;" if grantable else ";"))
-
-        def revoke(item: tuple[str, str, bool], scope: str = scope, kind: str = kind) -> str:
-            return f"ALTER DEFAULT PRIVILEGES {scope}REVOKE {item[1]} ON {kind} FROM {item[0]};"
-
-        extra, lacking = sets["set"] - sets["builtin"], sets["builtin"] - sets["set"]
-        off += [revoke(i) for i in sorted(extra)] + [grant(i) for i in sorted(lacking)]
-        on += [grant(i) for i in sorted(extra)] + [revoke(i) for i in sorted(lacking)]
-    return off, on
-
-
-def _extension_of(e: TocEntry) -> str | None:
-    if e.desc == "EXTENSION":
-        return e.name
-    if e.desc == "COMMENT" and e.schema == "-" and e.name.startswith("EXTENSION "):
-        return e.name[len("EXTENSION "):]
-    return None
-
-
-_LOCKING = frozenset({"TABLE", "TABLE DATA", "INDEX", "SEQUENCE", "VIEW", "MATERIALIZED VIEW", "CONSTRAINT",
-                      "FK CONSTRAINT", "TRIGGER", "POLICY", "TABLE ATTACH"})
-
-
-def lock_need(entries: list[TocEntry], clean: bool) -> int:
-    """Locks one transaction would hold: about one per relation touched (tables count twice: their TOAST
-    table and index), twice over when the existing objects are dropped first."""
-    need = sum(1 for e in entries if e.desc in _LOCKING)
-    return need * 2 if clean else need
-
-
-def suggest_max_locks(need: int, slots: int) -> int:
-    """A max_locks_per_transaction that fits ``need`` with 25 % headroom, as a power of two (≥ 64)."""
-    per = -(-need * 5 // 4 // max(1, slots))
-    return max(64, 1 << (per - 1).bit_length())
 
 
 # --- the pipeline --------------------------------------------------------------------------------------
@@ -397,13 +161,13 @@ def _prelude(plan: Plan, options: RestoreOptions) -> str:
     lines = ["BEGIN;"] if plan.transactional else []
     lines.append(f"SET lock_timeout = '{options.lock_timeout_s}s';")
     for role in plan.roles_to_create:
-        lines.append(f"CREATE ROLE {_quote_ident(role)} NOLOGIN;")
+        lines.append(f"CREATE ROLE {quote_ident(role)} NOLOGIN;")
     lines += plan.defaults_off
     if options.data_only and plan.tables:
         if plan.superuser:
             lines.append("SET session_replication_role = replica;")  # no FK checks while loading, as Supabase does
         lines.append("TRUNCATE TABLE " + ", ".join(
-            ".".join(_quote_ident(p) for p in k.split(".", 1)) for k in sorted(plan.tables)) + ";")
+            ".".join(quote_ident(p) for p in k.split(".", 1)) for k in sorted(plan.tables)) + ";")
     return "\n".join(lines) + "\n"
 
 
@@ -422,11 +186,12 @@ def run_restore_pipeline(spool: Path, tools: PgTools, conn: PgConn, plan: Plan, 
     errors: dict[str, list[bytes]] = {"pg_restore": [], "psql": []}
     marks: list[str] = []
     marker = threading.Event()
-    with child_env(conn.with_app(app)) as env:
+    with child_env(conn.with_app(app)) as child:
+        # pg_restore only turns the archive into SQL (-f -): it never connects, so it gets no password.
         restore = control.adopt(subprocess.Popen(restore_args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                                 stderr=subprocess.PIPE, env=env))
+                                                 stderr=subprocess.PIPE, env=clean_env()))
         psql = control.adopt(subprocess.Popen(psql_args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                              stderr=subprocess.PIPE, env=env))
+                                              stderr=subprocess.PIPE, env=child.env, pass_fds=child.pass_fds))
         assert restore.stdin and restore.stdout and restore.stderr and psql.stdin and psql.stdout and psql.stderr
 
         def read_marks(stream: IO[bytes]) -> None:
@@ -451,7 +216,7 @@ def run_restore_pipeline(spool: Path, tools: PgTools, conn: PgConn, plan: Plan, 
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(10)
             reader.join(5)
-            return _restore_error(program, proc.returncode or 1, errors[program], conn)
+            return explain_skipped(_restore_error(program, proc.returncode or 1, errors[program], conn), plan)
 
         for t in threads:
             t.start()
@@ -481,8 +246,8 @@ def run_restore_pipeline(spool: Path, tools: PgTools, conn: PgConn, plan: Plan, 
             if plan.defaults_on:
                 sink.write(("\n" + "\n".join(plan.defaults_on) + "\n").encode("utf-8"))
             # Row counts inside the transaction, before deciding to commit.
-            checks = [f"SELECT '@@rc|' || {_quote_literal(k)} || '|' || count(*) FROM ONLY "
-                      + ".".join(_quote_ident(p) for p in k.split(".", 1)) + ";" for k in sorted(plan.tables)]
+            checks = [f"SELECT '@@rc|' || {quote_literal(k)} || '|' || count(*) FROM ONLY "
+                      + ".".join(quote_ident(p) for p in k.split(".", 1)) + ";" for k in sorted(plan.tables)]
             sink.write(("\n".join(checks) + "\n\\echo @@done\n").encode("utf-8"))
             sink.flush()
             while not marker.wait(0.2):
@@ -552,10 +317,11 @@ def _restore_error(program: str, rc: int, stderr: list[bytes], conn: PgConn) -> 
 async def restore_backup(ctx: Any, env_name: str, backup_id: str, target_name: str, progress: Progress | None = None,
                          *, confirm: str | None, reason: str | None, options: RestoreOptions = RestoreOptions(),
                          store: BackupStore | None = None) -> RestoreResult:
+    require_admin(ctx.workspace, "backup restore")
     source = ctx.workspace.environment(env_name)
     target = await resolve_target(ctx, source, target_name)
     auth = authorize(ctx.workspace, target.env, "backup restore", confirm=confirm, reason=reason,
-                     target_name=target.name)
+                     target_name=target.confirm_name, why=target.why if target.owners else None)
     if options.skip_safety_backup and not target.scratch:
         raise GuardRefusedError(f"'{target.name}' is an environment's database: its safety backup cannot be skipped",
                                 hint="--skip-safety-backup is only for scratch databases")
@@ -587,7 +353,8 @@ def restore_blocking(cache: Path, store: BackupStore, manifest: mf.Manifest, tar
     maint = _maintenance(conn, conn.dbname)
     if options.strategy not in STRATEGIES:
         raise ConfigError(f"Unknown restore strategy '{options.strategy}'", hint="Use one of: " + ", ".join(STRATEGIES))
-    lock = acquire_lock(maint, f"restore:{conn.host}:{conn.port}/{conn.dbname}",
+    # Advisory locks live on the server: the database's name is the key, however its host is spelled.
+    lock = acquire_lock(maint, f"restore:{conn.dbname}",
                         f"A restore into '{target.name}' ({conn.dbname})")
     created: str | None = None  # a database this restore created: dropped again unless it succeeds
     try:
@@ -687,11 +454,12 @@ def _check_swap_possible(maint: PgConn, conn: PgConn, options: RestoreOptions) -
     if maint.dbname == conn.dbname:
         raise ConfigError(f"--strategy swap needs the maintenance database 'postgres' on {conn.label} to rename "
                           f"'{conn.dbname}', and it cannot be reached", hint="Use the default strategy")
+    with conn.connect() as c:
+        signs = read_signs(c)
     with maint.connect() as c:
-        roles = {r[0] for r in c.execute("SELECT rolname FROM pg_roles").fetchall()}
         privileged = c.execute("SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user").fetchone()
         others = _other_sessions(c, conn.dbname)
-    if set(SUPABASE_ROLES) <= roles:
+    if signs.detected:
         raise ConfigError("--strategy swap is not possible on Supabase: the project's database cannot be renamed "
                           "under its pooler", hint="Use the default one-transaction restore (raise "
                           "max_locks_per_transaction with Supabase support if the schema is too big for it)")

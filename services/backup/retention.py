@@ -2,7 +2,9 @@
 
 Grandfather-father-son: the newest good backup of each of the last ``daily`` days that have one, of the
 last ``weekly`` ISO weeks, ``monthly`` months and ``yearly`` years (the seed's 7 years). Always kept:
-the newest good backup, and at least ``min_verified`` verified ones (the newest). A backup whose
+the newest good backup, and at least ``min_verified`` verified ones (the newest) — a floor: while fewer
+than that many are verified, the newest unverified ones count toward it, so nothing is deleted that
+would leave fewer than ``min_verified`` usable backups (Barman's minimum redundancy). A backup whose
 verification failed never counts as a keeper. Unfinished and orphaned uploads older than a day go too.
 Every decision carries its reason, so the dry run reads as an explanation.
 
@@ -20,7 +22,7 @@ from typing import Any
 
 from services.backup.catalog import STALE_UPLOAD_HOURS, CatalogEntry, list_backups
 from services.backup.store import store_for
-from services.guard import authorize
+from services.guard import authorize, require_admin
 from services.workspace import BackupSettings, RetentionPolicy
 
 
@@ -60,13 +62,21 @@ def plan_retention(entries: list[CatalogEntry] | tuple[CatalogEntry, ...], polic
     bucket("yearly", policy.yearly, lambda t: t.year)
     if usable:
         reasons[usable[0].id].insert(0, "newest good backup")
-    kept_verified = [e for e in usable if e.verification == "verified" and reasons[e.id]]
-    for e in [e for e in usable if e.verification == "verified"]:
-        if len(kept_verified) >= policy.min_verified:
-            break
-        if not reasons[e.id]:
+    # The floor (as Barman's minimum redundancy): never fewer than min_verified verified backups survive;
+    # while there are not that many verified ones, the newest unverified ones count toward it.
+    verified = [e for e in usable if e.verification == "verified"]
+    floor = verified[:policy.min_verified]
+    shortfall = policy.min_verified - len(floor)
+    if shortfall > 0:
+        floor += [e for e in usable if e.verification != "verified"][:shortfall]
+    for e in floor:
+        if reasons[e.id]:
+            continue
+        if e.verification == "verified":
             reasons[e.id].append(f"keeps the minimum of {policy.min_verified} verified backups")
-            kept_verified.append(e)
+        else:
+            reasons[e.id].append(f"keeps the minimum of {policy.min_verified} backups: only {len(verified)} "
+                                 "verified, so the newest unverified ones count toward it")
 
     keep, delete = [], []
     for e in good:
@@ -93,6 +103,8 @@ def plan_retention(entries: list[CatalogEntry] | tuple[CatalogEntry, ...], polic
 async def prune(ctx: Any, env_name: str, *, dry_run: bool, confirm: str | None = None,
                 reason: str | None = None) -> RetentionPlan:
     env = ctx.workspace.environment(env_name)
+    if not dry_run:
+        require_admin(ctx.workspace, "backup prune")
     store = await store_for(ctx, env)
     catalog = await list_backups(ctx, env_name, store=store)
     plan = plan_retention(catalog.entries, env.backup.retention)
@@ -170,6 +182,8 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
 async def lifecycle_status(ctx: Any, env_name: str, *, apply: bool = False, confirm: str | None = None,
                            reason: str | None = None) -> LifecycleStatus:
     env = ctx.workspace.environment(env_name)
+    if apply:
+        require_admin(ctx.workspace, "backup lifecycle --apply")
     store = await store_for(ctx, env)
     desired = desired_rules(env.backup)
     current = await asyncio.to_thread(store.get_lifecycle)

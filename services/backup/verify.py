@@ -23,6 +23,7 @@ from services.backup.pg_tools import PgConn, env_connection, tools_for
 from services.backup.store import BackupStore
 from services.backup.worker import Control, run_blocking
 from services.errors import OpsError
+from services.guard import authorize_additive
 from services.progress import Progress
 
 
@@ -84,6 +85,8 @@ def verify_blocking(store: BackupStore, manifest: mf.Manifest, cache: Any, contr
 async def verify_backup(ctx: Any, env_name: str, backup_id: str, progress: Progress | None = None, *,
                         restore_test: bool = False, store: BackupStore | None = None) -> mf.Verification:
     env = ctx.workspace.environment(env_name)
+    # Writes verification.json (and with restore_test creates and drops a scratch database): not for a viewer.
+    authorize_additive(ctx.workspace, env, "backup verify --restore-test" if restore_test else "backup verify")
     store, manifest = await find_manifest(ctx, env_name, backup_id, store=store)
     base = await env_connection(ctx, env) if restore_test else None
     result = await run_blocking(lambda c: verify_blocking(store, manifest, ctx.paths.cache, c, base), progress)

@@ -229,3 +229,66 @@ def test_cancel_from_the_jobs_panel_and_clean_up_leftovers(qtbot, qloop, scratch
         assert not view.cleanup_button.isEnabled()
 
     qloop.run_until_complete(scenario())
+
+
+def test_restore_into_production_by_another_spelling_asks_what_the_service_wants(  # type: ignore[no-untyped-def]
+        qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s3_bucket: str, tmp_path: Path,
+        app_dirs: dict[str, Path]) -> None:
+    """From staging, production's database on the same server spelled otherwise: the dialog asks for exactly
+    what the service will check (production's name and a reason), and the restore then goes through."""
+    import uuid
+
+    from services.backup.dump_stream import create_backup
+    from services.backup.restore_target import restore_confirmation
+    from services.sandbox.realtor_schema import install_realtor_schema_sync
+
+    install_realtor_schema_sync(scratch_db, rows_scale=0.02)
+    prod_db = f"t_prod_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_dsn, autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{prod_db}"')
+    staging = make_env("staging", ws.EnvironmentKind.STAGING, scratch_db, s3_location.endpoint_url, s3_bucket)
+    production = make_env("production", ws.EnvironmentKind.PRODUCTION,
+                          psycopg.conninfo.make_conninfo(scratch_db, dbname=prod_db), s3_location.endpoint_url,
+                          s3_bucket)
+    production.database.host = "localhost"  # staging's is 127.0.0.1: one server, two spellings
+    ctx, _path, _secrets = build(tmp_path, [staging, production], app_dirs)
+    session = Session(ErrorPresenter())
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+
+    async def scenario() -> None:
+        session.set_context(ctx)
+        session.select_environment("staging")
+        m = await create_backup(ctx, "staging")
+        view = window.show_view("backups")
+        await view.load()
+        await wait_for(lambda: view.model.rowCount() == 1, timeout=30)
+        view.table.selectRow(0)
+        view.restore_target.setCurrentText(prod_db)
+        wanted = await restore_confirmation(ctx, "staging", prod_db)
+        assert (wanted.environment, wanted.confirm_name, wanted.needs_reason) == ("production", "production", True)
+        task = asyncio.ensure_future(view.restore_selected())
+        await wait_for(lambda: current_unlock_dialog() is not None)
+        dialog = current_unlock_dialog()
+        assert dialog is not None
+        assert dialog.expected == wanted.confirm_name and dialog.needs_reason == wanted.needs_reason
+        dialog.name_edit.setText(prod_db)  # what the old copy of the resolution asked for: not enough now
+        assert not dialog.ok_button.isEnabled()
+        dialog.name_edit.setText("production")
+        dialog.reason_edit.setText("restore drill")
+        assert dialog.ok_button.isEnabled()
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+        job = await asyncio.wait_for(task, 60)
+        assert job is not None
+        await wait_for(lambda: job.state != JobState.RUNNING, timeout=120)
+        assert job.state == JobState.DONE, job.error
+        assert job.result.backup_id == m.id and job.result.safety_backup_id
+        done = [e for e in ctx.audit.entries() if e.action == "backup restore" and e.outcome == "done"]
+        assert done[0].environment == "production" and done[0].reason == "restore drill"
+
+    try:
+        qloop.run_until_complete(scenario())
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{prod_db}" WITH (FORCE)')

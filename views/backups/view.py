@@ -35,6 +35,7 @@ from services.backup.catalog import Catalog, CatalogEntry, list_backups
 from services.backup.dump_stream import clean_up_unfinished, create_backup
 from services.backup.manifest import Verification
 from services.backup.restore import RestoreOptions, RestoreResult, restore_backup
+from services.backup.restore_target import restore_confirmation
 from services.backup.retention import RetentionPlan, lifecycle_status, prune
 from services.backup.schedule import schedule_for
 from services.backup.verify import verify_backup
@@ -396,8 +397,8 @@ class BackupsView(OpsView):
             return None
         ctx, env = self.session.ctx, self.env_name
         target = self.restore_target.currentText().strip()
-        target_env = ctx.workspace.environments.get(target) or ctx.workspace.environment(env)
-        production = target_env.is_production
+        # The service says whose database this is and what must be typed: the same resolution it enforces.
+        check = await restore_confirmation(ctx, env, target)
         strategy = str(self.restore_strategy.currentData() or "transaction")
         options = RestoreOptions(schemas=tuple(dict.fromkeys(x.strip() for x in self.restore_schemas.text().split(",")
                                                              if x.strip())),
@@ -413,19 +414,21 @@ class BackupsView(OpsView):
             else "restore into a fresh database beside the target, then rename both at once (the old one is kept); "
                  "any failure before the switch leaves the target exactly as it was",
         ]
-        if production and target in ctx.workspace.environments:
+        if check.is_environment:
+            consequences.append(html.escape(check.why[:1].upper() + check.why[1:]))
+        if check.production and check.is_environment:
             consequences.append("<b style='color:#d93025'>change PRODUCTION</b>: the platform sees the restored data at once")
-        elif production:
+        elif check.production:
             consequences.append(f"write database <b>{shown}</b> on <b style='color:#d93025'>production's server</b> "
                                 "(the platform does not read it, but it shares the server's disk and CPU)")
-        heading, warning = restore_wording(entry, env, target, target_env.name)
-        auth = await authorize_in_ui(self.session, target_env.name, "backup restore", consequences=consequences,
-                                     target_name=target, parent=self, heading=heading, warning=warning)
+        heading, warning = restore_wording(entry, env, target, check.environment)
+        auth = await authorize_in_ui(self.session, check.environment, "backup restore", consequences=consequences,
+                                     target_name=check.confirm_name, parent=self, heading=heading, warning=warning)
         if auth is None:
             return None
 
         async def work(progress: Progress) -> Any:
-            return await restore_backup(ctx, env, entry.id, target, progress, confirm=target,
+            return await restore_backup(ctx, env, entry.id, target, progress, confirm=check.confirm_name,
                                         reason=auth.reason or None, options=options)
 
         return self._start(f"Restore {entry.id} into {target}", work)
