@@ -58,6 +58,7 @@ class OverviewView(OpsView):
             "backup": Card("Last backup (production)"),
             "deployments": Card("Deployments (production)"),
             "costs": Card("This month's cost"),
+            "attention": Card("Needs attention (last 24 h)"),
         }
         for index, card in enumerate(self.cards.values()):
             grid.addWidget(card, index // 3, index % 3)
@@ -113,7 +114,33 @@ class OverviewView(OpsView):
             self.cards["backup"].show_state("unknown", "No production", "There is no production environment.")
             self.cards["deployments"].show_state("unknown", "No production", "There is no production environment.")
             return
-        await asyncio.gather(self._load_backup(prod), self._load_deployments(prod))
+        await asyncio.gather(self._load_backup(prod), self._load_deployments(prod), self._load_attention())
+
+    async def _load_attention(self) -> None:
+        """What the timeline of production and staging marks for attention in the last day."""
+        from datetime import timedelta
+
+        from services.errors import OpsError
+        from services.timeline import TimelineRequest, build_timeline
+
+        card = self.cards["attention"]
+        names = [n for n in (self._env_named("production"), self._env_named("staging")) if n]
+        try:
+            timelines = [await build_timeline(self.session.ctx, TimelineRequest(environment=n, since=timedelta(days=1)))
+                         for n in names]
+        except OpsError as exc:
+            card.show_state("unknown", "Unknown", exc.sentence())
+            return
+        events = sorted((e for t in timelines for e in t.events if e.attention), key=lambda e: e.time, reverse=True)
+        gaps = [g for t in timelines for g in t.gaps]
+        tail = f" ({len(gaps)} source(s) could not be read; see Timeline)" if gaps else ""
+        if not events:
+            card.show_state("up" if not gaps else "unknown", "Nothing", "Nothing on the timeline needs attention." + tail)
+            return
+        lines = [html.escape(f"{e.time:%H:%M} {e.environment}: {e.summary}") for e in events[:3]]
+        more = f" … and {len(events) - 3} more (see Timeline)" if len(events) > 3 else ""
+        card.show_state("down", f"{len(events)} event{'s' if len(events) > 1 else ''}",
+                        "<br>".join(lines) + html.escape(more + tail), rich=True)
 
     async def _load_backup(self, env: str) -> None:
         from services.backup.attempts import last_failed_attempt
