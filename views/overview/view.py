@@ -190,5 +190,7 @@ class OverviewView(OpsView):
         live = (f"Live: {current.commit_sha[:7]} “{current.commit_message[:60]}” by {current.commit_author}"
                 if current else "No current production deployment found")
         headline = "Rolled back" if summary.rolled_back else "Failures" if summary.failed_last_day else "OK"
+        failed = "".join(f" Failed: {d.commit_sha[:7]} “{d.commit_message.splitlines()[0][:60] if d.commit_message else d.id}”"
+                         f" by {d.creator or d.commit_author}, {d.created_at:%H:%M} UTC." for d in summary.failed_last_day[:2])
         card.show_state("down" if summary.failed_last_day or summary.rolled_back else "up", headline,
-                        f"{summary.sentence}. {live}.")
+                        f"{summary.sentence}.{failed} {live}.")
