@@ -230,6 +230,17 @@ def cached_catalog(cache_dir: Path, bucket: str, environment: str, reason: str) 
                    datetime.fromisoformat(cache.last["listed_at"]), True, reason)
 
 
+async def last_known_catalog(ctx: Any, env_name: str) -> Catalog | None:
+    """The last listing this machine made of ``env_name``'s bucket, read from the cache folder only (no
+    credentials, no network): what a screen shows at once, marked as last known, while it reads the
+    bucket. None when nothing was ever listed here."""
+    env = ctx.workspace.environment(env_name)
+    if not env.backup.configured:
+        return None
+    return await asyncio.to_thread(cached_catalog, ctx.paths.cache, env.backup.bucket, env.name,
+                                   "the bucket is being read now")
+
+
 async def list_backups(ctx: Any, env_name: str, *, store: BackupStore | None = None,
                        offline_ok: bool = False) -> Catalog:
     """The catalog of ``env_name``. With ``offline_ok``, fall back to the last listing when the bucket

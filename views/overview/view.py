@@ -21,12 +21,13 @@ class Card(QFrame):
         self.setStyleSheet("#card { background: white; border: 1px solid #dadce0; border-radius: 8px; }")
         layout = QVBoxLayout(self)
         self.title = QLabel(f"<span style='color:#5f6368'>{title}</span>")
+        self.state = "unknown"
         self.headline = QLabel("…")
         font = self.headline.font()
         font.setPointSizeF(font.pointSizeF() * 1.6)
         font.setBold(True)
         self.headline.setFont(font)
-        self.detail = QLabel("")
+        self.detail = QLabel("Loading the workspace (a new sandbox starts its database and storage first)…")
         self.detail.setTextFormat(Qt.TextFormat.RichText)
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -144,11 +145,19 @@ class OverviewView(OpsView):
 
     async def _load_backup(self, env: str) -> None:
         from services.backup.attempts import last_failed_attempt
-        from services.backup.catalog import list_backups
+        from services.backup.catalog import last_known_catalog, list_backups
         from services.errors import OpsError
+        from services.health.poller import utc_age
 
         card = self.cards["backup"]
         failed = await last_failed_attempt(self.session.ctx, env)
+        known = await last_known_catalog(self.session.ctx, env)
+        if known is not None and card.state == "unknown":
+            # The last-known state at once, with its age, while the bucket is read: never a bare "…".
+            age = utc_age(known.listed_at)
+            card.show_state("up" if known.freshness.level == "fresh" else "down",
+                            {"fresh": "On time", "stale": "Overdue", "none": "None yet"}.get(known.freshness.level, "?"),
+                            f"{known.freshness.sentence} (last known, {age}; checking now)")
         try:
             catalog = await list_backups(self.session.ctx, env, offline_ok=True)
         except OpsError as exc:
