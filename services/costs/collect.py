@@ -1,0 +1,104 @@
+"""Take today's snapshot: run every source concurrently and store what each returned, idempotently
+(per environment, source and day). Used by ``realtor-ops costs collect`` (cron, CI) and by the console
+while it runs. The outcome of each source is kept, so the screen can say why a provider is missing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from services.costs.prices import PriceTable, load_table
+from services.costs.settings import CostSettings, load_settings
+from services.costs.sources.base import CollectContext, SourceResult, SourceStatus
+from services.costs.store import CostStore
+
+STORE_NAME = "costs.sqlite3"
+LAST_COLLECT = "last_collect"
+
+
+@dataclass(frozen=True)
+class CollectOutcome:
+    day: date
+    results: tuple[SourceResult, ...]
+    rows_written: int
+
+    @property
+    def ok(self) -> bool:
+        return not any(r.status is SourceStatus.FAILED for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"date": self.day.isoformat(), "rows_written": self.rows_written,
+                "sources": [r.to_json() for r in self.results]}
+
+
+def open_store(data_dir: Path) -> CostStore:
+    return CostStore(Path(data_dir) / STORE_NAME)
+
+
+def _flatten(item: object, name: str, env: str) -> list[SourceResult]:
+    if isinstance(item, SourceResult):
+        return [item]
+    if isinstance(item, list):
+        return [r for r in item if isinstance(r, SourceResult)]
+    if isinstance(item, BaseException):
+        # A bug in a source must not stop the others; it is reported by its type, never with data.
+        return [SourceResult(name, env, SourceStatus.FAILED, f"{name} stopped unexpectedly ({type(item).__name__})")]
+    return []
+
+
+async def collect(ctx: Any, env_names: Sequence[str] | None = None, *, today: date | None = None,
+                  table: PriceTable | None = None, settings: CostSettings | None = None,
+                  client_overrides: dict[str, Any] | None = None) -> CollectOutcome:
+    from services.costs.sources.plans import collect_external, collect_plans
+    from services.costs.sources.r2 import collect_r2
+    from services.costs.sources.s3_backups import collect_s3_backups
+    from services.costs.sources.supabase import collect_supabase
+    from services.costs.sources.upstash import collect_upstash
+    from services.costs.sources.vercel import collect_vercel
+
+    names = list(env_names) if env_names else list(ctx.workspace.environments)
+    envs = [ctx.environment(n) for n in names]
+    data_dir = Path(ctx.paths.data)
+    today = today or datetime.now(UTC).date()
+    store = open_store(data_dir)
+    try:
+        cc = CollectContext(ctx.credentials, table or load_table(data_dir),
+                            settings or load_settings(data_dir, sandbox=bool(ctx.workspace.sandbox)), store, today,
+                            envs, data_dir, dict(client_overrides or {}))
+        jobs: list[tuple[str, str, Awaitable[Any]]] = [
+            ("vercel", "shared", collect_vercel(cc)), ("r2", "shared", collect_r2(cc))]
+        for env in envs:
+            jobs += [("supabase", env.name, collect_supabase(cc, env)), ("upstash", env.name, collect_upstash(cc, env)),
+                     ("s3-backups", env.name, collect_s3_backups(cc, env))]
+        gathered = await asyncio.gather(*(job for _, _, job in jobs), return_exceptions=True)
+        results: list[SourceResult] = []
+        for (name, env_name, _), item in zip(jobs, gathered, strict=True):
+            results += _flatten(item, name, env_name)
+        results += collect_plans(cc) + collect_external(cc)
+        # Environments sharing an organization report its plan once.
+        unique: dict[tuple[str, str], SourceResult] = {}
+        for r in results:
+            unique.setdefault((r.collector, r.environment), r)
+        results = list(unique.values())
+        written = 0
+        for r in results:
+            if r.days:
+                written += await asyncio.to_thread(store.replace_days, r.environment, r.collector, r.days, r.rows)
+        outcome = CollectOutcome(today, tuple(results), written)
+        store.set_meta(LAST_COLLECT, json.dumps({"at": datetime.now(UTC).isoformat(), **outcome.to_json()}))
+        return outcome
+    finally:
+        store.close()
+
+
+def last_collect(store: CostStore) -> dict[str, Any] | None:
+    raw = store.get_meta(LAST_COLLECT)
+    try:
+        return json.loads(raw) if raw else None
+    except json.JSONDecodeError:
+        return None
