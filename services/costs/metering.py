@@ -33,9 +33,12 @@ def billable(cumulative: Decimal, included: Decimal, round_to: Decimal | None) -
 
 def price_usage(table: PriceTable, key: str, env: str, usage: Sequence[Usage], *,
                 round_to: Decimal | None = None, unit: str | None = None, note: str = "",
-                stored_before: Callable[[date], Decimal] | None = None) -> list[CostRow]:
+                stored_before: Callable[[date], Decimal] | None = None,
+                deduct_included: bool = True) -> list[CostRow]:
     """Daily rows for ``usage`` (days of one month). ``stored_before(day)``: the month's usage already
-    stored for days before ``day`` that are not in ``usage`` (so the free tier is deducted once)."""
+    stored for days before ``day`` that are not in ``usage`` (so the free tier is deducted once).
+    ``deduct_included=False``: the caller has already taken the included part off each day's quantity
+    (an included size, like Supabase's 8 GB of disk, rather than a monthly volume)."""
     rows: list[CostRow] = []
     if not usage:
         return rows
@@ -49,7 +52,8 @@ def price_usage(table: PriceTable, key: str, env: str, usage: Sequence[Usage], *
         p: Price = table.price(key, u.day)
         before = (stored_before(u.day) if stored_before else ZERO) + batch
         batch += u.quantity
-        increment = billable(before + u.quantity, p.included, round_to) - billable(before, p.included, round_to)
+        included = p.included if deduct_included else ZERO
+        increment = billable(before + u.quantity, included, round_to) - billable(before, included, round_to)
         exact += increment * p.price
         day_cents = cents(exact) - shown
         shown += day_cents

@@ -200,7 +200,7 @@ def load_table(data_dir: Path) -> PriceTable:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"The price table {path} is not valid JSON (line {exc.lineno}, column {exc.colno})",
                           hint="Fix the file, or delete it to start again from the default table") from None
-    return parse_table(data, f"The price table {path.name}")
+    return parse_table(data, f"the price table {path.name}")
 
 
 def save_table(table: PriceTable, data_dir: Path) -> Path:

@@ -101,14 +101,17 @@ async def collect_supabase(cc: CollectContext, env: Environment) -> list[SourceR
     except (KeyError, TypeError, ValueError):
         size_gb = None
         notes.append("the disk size was not in the answer")
-    if size_gb is not None:
-        usage = [Usage(d, size_gb / days_in_month(d.year, d.month)) for d in days]
+    if size_gb is not None and days:
+        # The included 8 GB are a size, not a monthly volume: each day bills the GB above it.
+        over = max(Decimal(0), size_gb - cc.table.price("supabase.disk", days[-1]).included)
+        usage = [Usage(d, over / days_in_month(d.year, d.month)) for d in days]
         by_month: dict[tuple[int, int], list[Usage]] = {}
         for u in usage:
             by_month.setdefault((u.day.year, u.day.month), []).append(u)
         for chunk in by_month.values():
             rows += price_usage(cc.table, "supabase.disk", env.name, chunk, unit="GB-month",
-                                note=f"{size_gb} GB provisioned",
+                                note=f"{size_gb} GB provisioned, GB over the included priced",
+                                deduct_included=False,
                                 stored_before=lambda day: cc.quantity_before(env.name, "supabase", "Disk", day,
                                                                              days))
     results.append(SourceResult("supabase", env.name, SourceStatus.PARTIAL, "; ".join(notes), tuple(days),
