@@ -75,7 +75,7 @@ def _workspace(scratch_db: str, s3_location: Any, buckets: dict[str, str], api_b
     env = ws.environments["production"]
     info = psycopg.conninfo.conninfo_to_dict(scratch_db)
     env.database.host = str(info.get("host", "127.0.0.1"))
-    env.database.port = int(info.get("port", 5432))
+    env.database.port = int(str(info.get("port") or 5432))
     env.database.name = str(info["dbname"])
     env.database.user = str(info.get("user", "postgres"))
     env.database.sslmode = "disable"
