@@ -1,0 +1,95 @@
+"""What the Costs screen and ``realtor-ops costs`` ask for, in one place: the month's report from the
+local store, the recommendations of the environments, the price table and the sources' last outcome.
+Blocking work (SQLite, files) runs in a worker thread."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from services.costs.collect import last_collect, open_store
+from services.costs.model import parse_month
+from services.costs.prices import PriceTable, load_table
+from services.costs.recommendations import Recommendation, Recommendations, RuleCheck, recommend
+from services.costs.report import CostReport, report_from_store
+from services.costs.settings import CostSettings, load_settings
+from services.errors import ConfigError
+
+
+def month_arg(text: str | None, today: date) -> tuple[int, int]:
+    if not text:
+        return today.year, today.month
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise ConfigError(f"--month {exc}", hint="Give the month as YYYY-MM, e.g. 2026-11") from None
+
+
+def settings_for(ctx: Any) -> CostSettings:
+    return load_settings(Path(ctx.paths.data), sandbox=bool(ctx.workspace.sandbox))
+
+
+async def load_report(ctx: Any, *, month: tuple[int, int] | None = None, env: str | None = None,
+                      today: date | None = None) -> CostReport:
+    today = today or datetime.now(UTC).date()
+    if env is not None:
+        ctx.environment(env)  # an unknown name is a ConfigError naming the known ones
+    year, mon = month or (today.year, today.month)
+    data = Path(ctx.paths.data)
+
+    def build() -> CostReport:
+        table = load_table(data)
+        settings = settings_for(ctx)
+        with open_store(data) as store:
+            return report_from_store(store, year, mon, today, settings, environment=env, currency=table.currency)
+
+    return await asyncio.to_thread(build)
+
+
+async def load_recommendations(ctx: Any, env_names: Sequence[str] | None = None, *,
+                               now: datetime | None = None) -> Recommendations:
+    names = list(env_names) if env_names else list(ctx.workspace.environments)
+    envs = [ctx.environment(n) for n in names]
+    table = await asyncio.to_thread(load_table, Path(ctx.paths.data))
+    found = await asyncio.gather(*(recommend(ctx, env, table, now=now) for env in envs), return_exceptions=True)
+    items: list[Recommendation] = []
+    checks: list[RuleCheck] = []
+    for env, result in zip(envs, found, strict=True):
+        if isinstance(result, BaseException):
+            checks.append(RuleCheck("all", env.name, "skipped", f"the recommendations could not be worked out "
+                                    f"({getattr(result, 'message', type(result).__name__)})"))
+            continue
+        items += result.items
+        checks += result.checks
+    items.sort(key=lambda r: r.monthly_saving, reverse=True)
+    return Recommendations(tuple(items), tuple(checks))
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    collector: str
+    environment: str
+    status: str
+    reason: str
+
+
+async def source_statuses(ctx: Any) -> tuple[str | None, list[SourceLine]]:
+    """(when the last collect ran, each source's outcome then)."""
+    def read() -> dict[str, Any] | None:
+        with open_store(Path(ctx.paths.data)) as store:
+            return last_collect(store)
+
+    data = await asyncio.to_thread(read)
+    if not data:
+        return None, []
+    return str(data.get("at", "")), [SourceLine(str(s.get("collector", "")), str(s.get("environment", "")),
+                                                str(s.get("status", "")), str(s.get("reason", "")))
+                                     for s in data.get("sources", [])]
+
+
+async def price_table(ctx: Any) -> PriceTable:
+    return await asyncio.to_thread(load_table, Path(ctx.paths.data))
