@@ -13,7 +13,7 @@ import pytest
 
 from cli.main import run
 from services import workspace as ws
-from services.costs.settings import save_settings, sandbox_settings
+from services.costs.settings import sandbox_settings, save_settings
 from services.sandbox.provider_standins.catalog import SANDBOX_SECRETS
 from tests.costs.conftest import UsageStandins, sandbox_like_workspace
 
