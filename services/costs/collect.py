@@ -72,11 +72,23 @@ async def collect(ctx: Any, env_names: Sequence[str] | None = None, *, today: da
                             envs, data_dir, dict(client_overrides or {}))
         jobs: list[tuple[str, str, Awaitable[Any]]] = [
             ("vercel", "shared", collect_vercel(cc)), ("r2", "shared", collect_r2(cc))]
-        for env in envs:
-            jobs += [("supabase", env.name, collect_supabase(cc, env)), ("upstash", env.name, collect_upstash(cc, env)),
-                     ("s3-backups", env.name, collect_s3_backups(cc, env))]
+        # Two environments on the same Supabase project or Upstash database count it once (the first).
+        seen_ref: dict[str, str] = {}
+        skipped: list[SourceResult] = []
+        rank = {"production": 0, "staging": 1, "development": 2}
+        for env in sorted(envs, key=lambda e: rank.get(e.kind.value, 3)):
+            for name, ref, job in (("supabase", env.providers.supabase_project_ref, collect_supabase),
+                                   ("upstash", env.providers.upstash_database_id, collect_upstash)):
+                owner = seen_ref.setdefault(f"{name}:{ref}", env.name) if ref else env.name
+                if owner != env.name:
+                    skipped.append(SourceResult(name, env.name, SourceStatus.NOT_CONFIGURED,
+                                                f"the same {name} resource as '{owner}': counted there",
+                                                tuple(cc.days_to_fill(env.name, name)), ()))
+                else:
+                    jobs.append((name, env.name, job(cc, env)))
+            jobs.append(("s3-backups", env.name, collect_s3_backups(cc, env)))
         gathered = await asyncio.gather(*(job for _, _, job in jobs), return_exceptions=True)
-        results: list[SourceResult] = []
+        results: list[SourceResult] = list(skipped)
         for (name, env_name, _), item in zip(jobs, gathered, strict=True):
             results += _flatten(item, name, env_name)
         results += collect_plans(cc) + collect_external(cc)

@@ -93,3 +93,67 @@ async def source_statuses(ctx: Any) -> tuple[str | None, list[SourceLine]]:
 
 async def price_table(ctx: Any) -> PriceTable:
     return await asyncio.to_thread(load_table, Path(ctx.paths.data))
+
+
+async def change_price(ctx: Any, key: str, price_text: str, effective_from: date, source_url: str,
+                       read_on: date, third_party: bool, *, today: date | None = None) -> PriceTable:
+    """A new version of the table with one price changed from ``effective_from`` on (never in a past
+    month); written to the data folder and recorded in the audit log."""
+    from dataclasses import replace
+    from decimal import Decimal, InvalidOperation
+
+    from services.costs.prices import save_table
+
+    today = today or datetime.now(UTC).date()
+    data = Path(ctx.paths.data)
+    table = await asyncio.to_thread(load_table, data)
+    current = [p for p in table.prices if p.key == key]
+    if not current:
+        raise ConfigError(f"The price table has no entry '{key}'")
+    try:
+        amount = Decimal(price_text.strip())
+    except InvalidOperation:
+        raise ConfigError(f"The price '{price_text.strip()[:40]}' is not a number",
+                          hint="Write it like 0.015") from None
+    if not amount.is_finite():
+        raise ConfigError("The price must be a finite number")
+    base = max(current, key=lambda p: p.effective_from)
+    new = replace(base, price=amount, effective_from=effective_from, source_url=source_url.strip(),
+                  read_on=read_on, third_party=third_party)
+    updated = table.with_price(new, today=today)
+    await asyncio.to_thread(save_table, updated, data)
+    ctx.audit.record(environment="", action="costs.price_change", outcome="done", target=key,
+                     details={"price": str(amount), "effective_from": effective_from.isoformat(),
+                              "version": updated.version})
+    return updated
+
+
+async def change_budget(ctx: Any, budget_text: str) -> CostSettings:
+    """Set the workspace's monthly budget ("" removes it); recorded in the audit log."""
+    from dataclasses import replace
+    from decimal import Decimal, InvalidOperation
+
+    from services.costs.settings import save_settings
+
+    text = budget_text.strip().lstrip("$")
+    budget: Decimal | None = None
+    if text:
+        try:
+            budget = Decimal(text.replace(",", ""))
+        except InvalidOperation:
+            raise ConfigError(f"The budget '{text[:40]}' is not an amount", hint="Write it like 650.00") from None
+        if not budget.is_finite() or budget <= 0:
+            raise ConfigError("The budget must be more than zero")
+        budget = budget.quantize(Decimal("0.01"))
+    settings = await asyncio.to_thread(settings_for, ctx)
+    updated = replace(settings, budget=budget)
+    await asyncio.to_thread(save_settings, updated, Path(ctx.paths.data))
+    ctx.audit.record(environment="", action="costs.budget", outcome="done",
+                     details={"budget": None if budget is None else str(budget)})
+    return updated
+
+
+async def collected_today(ctx: Any, today: date | None = None) -> bool:
+    when, _ = await source_statuses(ctx)
+    today = today or datetime.now(UTC).date()
+    return bool(when) and str(when)[:10] == today.isoformat()
