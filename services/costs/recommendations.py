@@ -116,7 +116,8 @@ def smaller_database(env: str, samples: Sequence[float], days_covered: float,
                                "suggested": target[1], "suggested_monthly": str(cents(target[2]))}
     if limit is not None:
         figures["suggested_max_connections"] = limit
-    text = (f"Database connections averaged {avg:.1f} (peak {peak:.0f}) over {days_covered:.1f} days: the "
+    period = f"{days_covered:.1f} days" if days_covered >= 1 else f"{max(days_covered * 24, 1):.0f} hour(s)"
+    text = (f"Database connections averaged {avg:.1f} (peak {peak:.0f}) over {period} of health history: the "
             f"{current[1]} compute size (${cents(current[2])}/month) could step down to {target[1]} "
             f"(${cents(target[2])}/month)")
     return (Recommendation("smaller_database", env, text, figures, saving),
@@ -365,6 +366,9 @@ async def recommend(ctx: Any, env: Environment, table: PriceTable, *, now: datet
         except OpsError as exc:
             checks.append(RuleCheck("backups_past_retention", env.name, "skipped", f"the backups could not be "
                                     f"listed: {exc.message}"))
+        except Exception as exc:  # a rule must not take the others with it
+            checks.append(RuleCheck("backups_past_retention", env.name, "skipped",
+                                    f"the backups could not be listed ({type(exc).__name__})"))
     else:
         checks.append(RuleCheck("backups_past_retention", env.name, "skipped", "no backup bucket is configured"))
     return Recommendations(tuple(items), tuple(checks))

@@ -39,6 +39,10 @@ def row(day: date, cost: str, *, provider: str = "p", service: str = "s", catego
 class Paths:
     data: Path
 
+    @property
+    def cache(self) -> Path:
+        return self.data / "cache"
+
 
 class FakeContext:
     """What collect() reads from an AppContext: the workspace, credentials and the data folder."""
