@@ -25,10 +25,12 @@ class _ListModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._items: list[Any] = []
+        self._cells: list[tuple[Any, ...]] = []  # a row cache: data() never recomputes a row
 
     def set_items(self, items: Sequence[Any]) -> None:
         self.beginResetModel()
         self._items = list(items)
+        self._cells = [self.cells(item) for item in self._items]
         self.endResetModel()
 
     def item(self, row: int) -> Any:
@@ -59,7 +61,7 @@ class _ListModel(QAbstractTableModel):
         col = index.column()
         if role == ENTRY_ROLE:
             return item
-        values = self.cells(item)
+        values = self._cells[index.row()]
         if role == SORT_ROLE:
             value = values[col]
             return float(value) if isinstance(value, Decimal) else value

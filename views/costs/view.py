@@ -35,7 +35,7 @@ from views.costs.panels import BudgetBar, PriceEditor, RecommendationsPanel, bud
 WHOLE = "Whole workspace"
 
 
-def _table(model: Any, sort_column: int | None = None) -> QTableView:
+def _table(model: Any, sort_column: int | None = None, *, fit: bool = True) -> QTableView:
     proxy = QSortFilterProxyModel(model)
     proxy.setSourceModel(model)
     proxy.setSortRole(SORT_ROLE)
@@ -44,11 +44,22 @@ def _table(model: Any, sort_column: int | None = None) -> QTableView:
     if sort_column is not None:
         view.setSortingEnabled(True)
         view.sortByColumn(sort_column, Qt.SortOrder.DescendingOrder)
+    else:
+        # Sortable by a click, shown in the model's own order until then (no sort on every reset).
+        view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        view.setSortingEnabled(True)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    # Fitting columns to their contents asks every cell for its size: fine for a dozen figures, not
+    # for a month of rows.
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents if fit
+                                                 else QHeaderView.ResizeMode.Interactive)
     view.horizontalHeader().setStretchLastSection(True)
     view.verticalHeader().hide()
+    if not fit:
+        view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 6)
+        for column, width in enumerate((90, 100, 90, 190, 90, 90, 110, 80)):
+            view.setColumnWidth(column, width)
     return view
 
 
@@ -100,7 +111,7 @@ class CostsView(OpsView):
         self.rows = RowsModel(self)
         self.providers_view = _table(self.providers, sort_column=1)
         self.categories_view = _table(self.categories)  # the seed's order
-        self.rows_view = _table(self.rows, sort_column=0)
+        self.rows_view = _table(self.rows, fit=False)  # the report's order: by date
         for figure_view in (self.providers_view, self.categories_view):
             figure_view.setMinimumHeight(150)
         self.rows_label = QLabel("Click a provider, a category or a day to see the rows behind it.")
