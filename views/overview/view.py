@@ -137,11 +137,15 @@ class OverviewView(OpsView):
                         "Failures" if summary.failed_last_day else "OK", f"{summary.sentence}. {live}.")
 
     async def _load_costs(self) -> None:
-        from services.costs.dashboard import load_report
+        from services.costs.collect import collect
+        from services.costs.dashboard import collected_today, load_report
         from services.errors import OpsError
 
         card = self.cards["costs"]
         try:
+            # The console keeps the cost snapshots current while it runs: today's, once a day.
+            if not await collected_today(self.session.ctx):
+                await collect(self.session.ctx)
             report = await load_report(self.session.ctx)
         except OpsError as exc:
             card.show_state("unknown", "Unknown", exc.sentence())
