@@ -223,3 +223,12 @@ def test_r2_keeps_days_the_analytics_no_longer_have(tmp_path: Path) -> None:
     total = sum(r.cost for r in cc.store.rows(days[0], days[-1] + timedelta(days=1)))
     assert total == Decimal("4.50")  # 1.5 M class A -> 2 M - 1 M free
     assert days_in_month(2026, 11) == 30
+
+
+def test_vercel_without_the_billing_endpoint_falls_back_to_the_plan(usage_standins: UsageStandins,
+                                                                    tmp_path: Path) -> None:
+    usage_standins.servers["vercel"].inject(status=404, path="/v1/billing/charges", times=5)
+    outcome = _collect(usage_standins, tmp_path)
+    result = _status(outcome, "vercel")
+    assert result.status is SourceStatus.NOT_ALLOWED and "not available to this team" in result.reason
+    assert {r.service for r in result.rows} == {"Pro plan", "Extra seat"}

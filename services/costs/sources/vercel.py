@@ -113,6 +113,8 @@ async def collect_vercel(cc: CollectContext) -> SourceResult:
     except ConnectionFailure as exc:
         if exc.kind is FailureKind.PERMISSION:
             return _fallback(cc, f"The token's role may not read billing charges ({exc.message})")
+        if exc.kind is FailureKind.NOT_FOUND:
+            return _fallback(cc, "Vercel's billing charges are not available to this team (404)")
         return failure_result("vercel", SHARED_ENV, exc, "Vercel billing charges")
     try:
         rows = parse_focus(text, start, end, cc.table.currency)
