@@ -54,6 +54,7 @@ def _flatten(item: object, name: str, env: str) -> list[SourceResult]:
 async def collect(ctx: Any, env_names: Sequence[str] | None = None, *, today: date | None = None,
                   table: PriceTable | None = None, settings: CostSettings | None = None,
                   client_overrides: dict[str, Any] | None = None) -> CollectOutcome:
+    from services.costs.sources.github_actions import collect_github_actions
     from services.costs.sources.plans import collect_external, collect_plans
     from services.costs.sources.r2 import collect_r2
     from services.costs.sources.s3_backups import collect_s3_backups
@@ -71,7 +72,8 @@ async def collect(ctx: Any, env_names: Sequence[str] | None = None, *, today: da
                             settings or load_settings(data_dir, sandbox=bool(ctx.workspace.sandbox)), store, today,
                             envs, data_dir, dict(client_overrides or {}))
         jobs: list[tuple[str, str, Awaitable[Any]]] = [
-            ("vercel", "shared", collect_vercel(cc)), ("r2", "shared", collect_r2(cc))]
+            ("vercel", "shared", collect_vercel(cc)), ("r2", "shared", collect_r2(cc)),
+            ("github-actions", "shared", collect_github_actions(cc))]
         # Two environments on the same Supabase project or Upstash database count it once (the first).
         seen_ref: dict[str, str] = {}
         skipped: list[SourceResult] = []

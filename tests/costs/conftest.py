@@ -14,7 +14,7 @@ import pytest
 
 from services.costs.model import Category, CostRow, RowSource
 from services.credentials import CredentialStore
-from services.sandbox.provider_standins import cloudflare, supabase, upstash, vercel
+from services.sandbox.provider_standins import cloudflare, github, supabase, upstash, vercel
 from services.sandbox.provider_standins.catalog import SANDBOX_SECRETS, sandbox_identities
 from services.sandbox.provider_standins.server import StandinServer
 from services.sandbox.provider_standins.usage import add_usage
@@ -23,8 +23,9 @@ from tests.providers.conftest import FAST_RETRY, FAST_TIMEOUTS
 from tests.providers.spec_validation import SpecValidator, specs_dir
 
 FACTORIES = {"vercel": vercel.create, "supabase": supabase.create, "cloudflare": cloudflare.create,
-             "upstash": upstash.create}
+             "upstash": upstash.create, "github": github.create}
 AUTH = {"upstash": "basic"}
+HEADERS = {"github": {"X-GitHub-Api-Version": "2022-11-28"}}
 # A fixed "now": a Wednesday late in a 30-day month, so the month has weekends, a spike and days left.
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -66,7 +67,8 @@ class UsageStandins:
         for name, factory in FACTORIES.items():
             server = add_usage(factory(now=now)).start()
             if have_specs:
-                validator = SpecValidator(name, auth_scheme=AUTH.get(name, "bearer"))
+                validator = SpecValidator(name, auth_scheme=AUTH.get(name, "bearer"),
+                                          required_headers=dict(HEADERS.get(name, {})))
                 server.request_validator = validator
                 self.validators[name] = validator
             self.servers[name] = server

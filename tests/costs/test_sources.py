@@ -232,3 +232,21 @@ def test_vercel_without_the_billing_endpoint_falls_back_to_the_plan(usage_standi
     result = _status(outcome, "vercel")
     assert result.status is SourceStatus.NOT_ALLOWED and "not available to this team" in result.reason
     assert {r.service for r in result.rows} == {"Pro plan", "Extra seat"}
+
+
+def test_github_actions_usage_net_of_included_minutes(usage_standins: UsageStandins, tmp_path: Path) -> None:
+    outcome = _collect(usage_standins, tmp_path)
+    result = _status(outcome, "github-actions")
+    assert result.status is SourceStatus.OK
+    rows = result.rows
+    assert {r.service for r in rows} == {"Actions Linux"} and all(r.source.value == "api" for r in rows)
+    minutes = sum(r.quantity for r in rows)
+    # 3,000 minutes a month are included: the charge is the rest at $0.008 a minute (to the cent).
+    assert sum(r.cost for r in rows) == (max(Decimal(0), minutes - 3000) * Decimal("0.008")).quantize(Decimal("0.01"))
+    assert rows[0].cost == Decimal("0.00")
+
+
+def test_github_actions_without_enhanced_billing_says_why(usage_standins: UsageStandins, tmp_path: Path) -> None:
+    usage_standins.servers["github"].inject(status=404, path="/organizations/", times=5)
+    result = _status(_collect(usage_standins, tmp_path), "github-actions")
+    assert result.status is SourceStatus.NOT_ALLOWED and "enhanced billing platform" in result.reason

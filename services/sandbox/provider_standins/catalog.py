@@ -26,7 +26,7 @@ Factory = Callable[..., StandinServer]
 
 STANDINS: dict[str, Factory] = {
     "vercel": with_usage(vercel.create),  # usage endpoints: a month for the Costs screen
-    "github": github.create,
+    "github": with_usage(github.create),
     "supabase": with_usage(supabase.create),
     "cloudflare": with_usage(cloudflare.create),
     "sentry": sentry.create,

@@ -9,7 +9,8 @@ starts); the routes answer in the shapes of the providers' OpenAPI files:
 * Supabase ``GET /v1/organizations/{slug}``, ``/v1/projects/{ref}/billing/addons``,
   ``/config/disk``, ``/config/disk/util``;
 * Cloudflare ``POST /graphql`` (``r2StorageAdaptiveGroups``, ``r2OperationsAdaptiveGroups``; 31 days kept);
-* Upstash ``GET /redis/stats/{id}`` with a month of ``dailyrequests`` and ``dailybilling``.
+* Upstash ``GET /redis/stats/{id}`` with a month of ``dailyrequests`` and ``dailybilling``;
+* GitHub ``GET /organizations/{org}/settings/billing/usage`` (Actions minutes, net of the included 3,000).
 """
 
 from __future__ import annotations
@@ -207,6 +208,36 @@ def cloudflare_graphql(server: StandinServer, account_id: str) -> Callable[[Stan
     return handler
 
 
+# --- GitHub ---------------------------------------------------------------------------------------
+ACTIONS_INCLUDED_MINUTES = 3000
+
+
+def github_billing_usage(server: StandinServer, org: str) -> Callable[[StandinRequest], Any]:
+    def handler(request: StandinRequest) -> Any:
+        if request.path_params["org"].lower() != org.lower():
+            raise StandinError(404, "Not Found")
+        today = _today(server)
+        year = request.int_arg("year", today.year)
+        month = request.int_arg("month", today.month)
+        items = []
+        used = 0
+        day = date(year, month, 1)
+        while day.month == month and day <= today:
+            minutes = int(140 * day_factor(day, today, "actions"))
+            gross = round(minutes * 0.008, 4)
+            free = max(0, min(minutes, ACTIONS_INCLUDED_MINUTES - used))
+            used += minutes
+            discount = round(free * 0.008, 4)
+            items.append({"date": f"{day.isoformat()}T00:00:00Z", "product": "actions", "sku": "Linux",
+                          "quantity": minutes, "unitType": "minutes", "pricePerUnit": 0.008, "grossAmount": gross,
+                          "discountAmount": discount, "netAmount": round(gross - discount, 4),
+                          "organizationName": org, "repositoryName": "realtor-platform"})
+            day += timedelta(days=1)
+        return {"usageItems": items}
+
+    return handler
+
+
 # --- Upstash --------------------------------------------------------------------------------------
 def upstash_stats(server: StandinServer, previous: Callable[[StandinRequest], Any]) -> Callable[[StandinRequest], Any]:
     def handler(request: StandinRequest) -> Any:
@@ -242,6 +273,10 @@ def add_usage(server: StandinServer) -> StandinServer:
         from services.sandbox.provider_standins.cloudflare import ACCOUNT_ID
 
         extra = [Route("POST", "/graphql", cloudflare_graphql(server, ACCOUNT_ID))]
+    elif name == "github":
+        from services.sandbox.provider_standins.github import OWNER
+
+        extra = [Route("GET", "/organizations/{org}/settings/billing/usage", github_billing_usage(server, OWNER))]
     elif name == "upstash":
         stats = next(r for r in server.routes if r.pattern == "/redis/stats/{id}")
         extra = [Route("GET", "/redis/stats/{id}", upstash_stats(server, stats.handler), stats.needs_scope)]
