@@ -54,6 +54,7 @@ def _flatten(item: object, name: str, env: str) -> list[SourceResult]:
 async def collect(ctx: Any, env_names: Sequence[str] | None = None, *, today: date | None = None,
                   table: PriceTable | None = None, settings: CostSettings | None = None,
                   client_overrides: dict[str, Any] | None = None) -> CollectOutcome:
+    from services.costs.sources.cost_explorer import collect_cost_explorer
     from services.costs.sources.github_actions import collect_github_actions
     from services.costs.sources.plans import collect_external, collect_plans
     from services.costs.sources.r2 import collect_r2
@@ -71,6 +72,10 @@ async def collect(ctx: Any, env_names: Sequence[str] | None = None, *, today: da
         cc = CollectContext(ctx.credentials, table or load_table(data_dir),
                             settings or load_settings(data_dir, sandbox=bool(ctx.workspace.sandbox)), store, today,
                             envs, data_dir, dict(client_overrides or {}))
+        explorer = await collect_cost_explorer(cc)
+        # AWS's own figures, when it answered (today), replace the priced estimate of the backup buckets
+        # for the month so far.
+        use_explorer = explorer is not None and explorer.status is SourceStatus.OK
         jobs: list[tuple[str, str, Awaitable[Any]]] = [
             ("vercel", "shared", collect_vercel(cc)), ("r2", "shared", collect_r2(cc)),
             ("github-actions", "shared", collect_github_actions(cc))]
@@ -88,9 +93,14 @@ async def collect(ctx: Any, env_names: Sequence[str] | None = None, *, today: da
                                                 tuple(cc.days_to_fill(env.name, name)), ()))
                 else:
                     jobs.append((name, env.name, job(cc, env)))
-            jobs.append(("s3-backups", env.name, collect_s3_backups(cc, env)))
+            if use_explorer:
+                skipped.append(SourceResult("s3-backups", env.name, SourceStatus.NOT_CONFIGURED,
+                                            "AWS Cost Explorer reports S3 instead",
+                                            tuple(cc.month_days_to_date()), ()))
+            else:
+                jobs.append(("s3-backups", env.name, collect_s3_backups(cc, env)))
         gathered = await asyncio.gather(*(job for _, _, job in jobs), return_exceptions=True)
-        results: list[SourceResult] = list(skipped)
+        results: list[SourceResult] = list(skipped) + ([explorer] if explorer is not None else [])
         for (name, env_name, _), item in zip(jobs, gathered, strict=True):
             results += _flatten(item, name, env_name)
         results += collect_plans(cc) + collect_external(cc)
