@@ -125,14 +125,33 @@ class Anomaly:
 
 
 def anomalies(rows: Iterable[CostRow], rule: AnomalyRule, start: date, end: date) -> list[Anomaly]:
-    """Per provider, days in ``[start, end)`` that break the rule (trailing days may precede ``start``)."""
-    daily: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    """Per provider, days in ``[start, end)`` that break the rule (trailing days may precede ``start``).
+
+    A metered line still inside a free tier in the window (a day with usage and no cost) is left out of
+    that day's comparison: running out of the free tier is not an anomaly."""
+    lines: dict[str, dict[tuple[str, str], dict[date, Decimal]]] = defaultdict(lambda: defaultdict(dict))
+    free_days: dict[tuple[str, str, str], set[date]] = defaultdict(set)
     for r in rows:
-        if r.source is not RowSource.FIXED:
-            daily[r.provider][r.date] += r.cost
+        if r.source is RowSource.FIXED or r.unit.endswith("/month"):
+            continue
+        per_day = lines[r.provider][(r.environment, r.service)]
+        per_day[r.date] = per_day.get(r.date, ZERO) + r.cost
+        if r.cost == 0 and r.quantity > 0:
+            free_days[(r.provider, r.environment, r.service)].add(r.date)
     found = []
-    for provider, by_day in sorted(daily.items()):
-        for day in sorted(d for d in by_day if start <= d < end):
+    for provider, by_line in sorted(lines.items()):
+        days = sorted({d for per_day in by_line.values() for d in per_day if start <= d < end})
+        for day in days:
+            window = {day - timedelta(days=k) for k in range(rule.lookback_days + 1)}
+            eligible = [per_day for (env, service), per_day in by_line.items()
+                        if not (free_days[(provider, env, service)] & window)]
+            by_day: dict[date, Decimal] = defaultdict(lambda: ZERO)
+            for per_day in eligible:
+                for d in window:
+                    if d in per_day:
+                        by_day[d] += per_day[d]
+            if day not in by_day:
+                continue
             trailing = [by_day[day - timedelta(days=k)] for k in range(1, rule.lookback_days + 1)
                         if (day - timedelta(days=k)) in by_day]
             if len(trailing) < max(2, rule.lookback_days // 2):

@@ -95,3 +95,17 @@ def test_report_totals_add_up_to_the_cent() -> None:
     assert lines[0] == "date,environment,provider,service,category,quantity,unit,cost,currency,source"
     assert sum(Decimal(line.split(",")[7]) for line in lines[1:]) == total
     assert [c.name for c in report.categories] == [c.value for c in Category]
+
+
+def test_running_out_of_a_free_tier_is_not_an_anomaly() -> None:
+    start = date(2026, 3, 1)
+    rows = [row(start + timedelta(days=i), "0.00", provider="r2", quantity="3") for i in range(8)]
+    rows += [row(start + timedelta(days=i), "4.50", provider="r2", quantity="3") for i in range(8, 20)]
+    rows += [row(start + timedelta(days=i), "1.00", provider="r2", service="other") for i in range(20)]
+    found = anomalies(rows, AnomalyRule(Decimal(50), 7, Decimal("2.00")), start, date(2026, 4, 1))
+    assert found == []
+    # A real spike on a line past its free tier still shows.
+    rows.append(row(date(2026, 3, 21), "30.00", provider="r2", quantity="20"))
+    rows += [row(date(2026, 3, 21), "1.00", provider="r2", service="other")]
+    found = anomalies(rows, AnomalyRule(Decimal(50), 7, Decimal("2.00")), start, date(2026, 4, 1))
+    assert [(a.day, a.cost) for a in found] == [(date(2026, 3, 21), Decimal("31.00"))]
