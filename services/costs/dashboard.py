@@ -157,3 +157,36 @@ async def collected_today(ctx: Any, today: date | None = None) -> bool:
     when, _ = await source_statuses(ctx)
     today = today or datetime.now(UTC).date()
     return bool(when) and str(when)[:10] == today.isoformat()
+
+
+async def set_external_line(ctx: Any, name: str, monthly_text: str, environment: str = "") -> CostSettings:
+    """Add or change an external service's monthly amount (MLS, email, SMS, phone); "" as the amount
+    removes it. Applies from the next collected day on; recorded in the audit log."""
+    from dataclasses import replace
+    from decimal import Decimal, InvalidOperation
+
+    from services.costs.model import SHARED_ENV
+    from services.costs.settings import ExternalLine, save_settings
+
+    name = " ".join(name.split())
+    if not name or len(name) > 80:
+        raise ConfigError("An external service needs a name (up to 80 characters)")
+    env = environment.strip() or SHARED_ENV
+    if env != SHARED_ENV:
+        ctx.environment(env)
+    settings = await asyncio.to_thread(settings_for, ctx)
+    kept = tuple(e for e in settings.external if not (e.name == name and e.environment == env))
+    text = monthly_text.strip().lstrip("$").replace(",", "")
+    if text:
+        try:
+            monthly = Decimal(text)
+        except InvalidOperation:
+            raise ConfigError(f"The monthly amount '{text[:40]}' is not an amount", hint="Write it like 150.00") from None
+        if not monthly.is_finite() or monthly < 0:
+            raise ConfigError("The monthly amount must be zero or more")
+        kept += (ExternalLine(name, monthly.quantize(Decimal("0.01")), env),)
+    updated = replace(settings, external=kept)
+    await asyncio.to_thread(save_settings, updated, Path(ctx.paths.data))
+    ctx.audit.record(environment="" if env == SHARED_ENV else env, action="costs.external_line", outcome="done",
+                     target=name, details={"monthly": text or None})
+    return updated

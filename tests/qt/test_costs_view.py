@@ -127,6 +127,15 @@ def test_the_costs_screen(qtbot, qloop, costs_ctx: AppContext, tmp_path: Path) -
         assert view.budget_bar.state is not None and view.budget_bar.state.state == "ok"
         with pytest.raises(ConfigError, match="not an amount"):
             await view.change_budget("lots")
+        # External services the user enters: added, changed, removed; bad input named.
+        await view.set_external("Zillow  feed", "99.5", "production")
+        assert "Zillow feed (production): 99.50/month" in view.prices.external_list.text()
+        await view.set_external("Zillow feed", "", "production")
+        assert "Zillow" not in view.prices.external_list.text()
+        with pytest.raises(ConfigError, match="no environment named 'mars'"):
+            await view.set_external("X", "1", "mars")
+        with pytest.raises(ConfigError, match="is not an amount"):
+            await view.set_external("X", "a lot", "")
 
         # The Overview's card shows the same month.
         overview = OverviewView(session)

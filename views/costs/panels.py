@@ -125,6 +125,7 @@ class PriceEditor(QWidget):
 
     change_requested = Signal(str, str, object, str, object, bool)  # key, price, from, url, read on, 3rd party
     budget_requested = Signal(str)
+    external_requested = Signal(str, str, str)  # name, monthly ("" removes), environment
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -168,11 +169,32 @@ class PriceEditor(QWidget):
         budget_row.addWidget(self.budget, 1)
         budget_row.addWidget(self.save_budget)
         form.addRow("Budget", budget_row)
+        self.external_name = QLineEdit()
+        self.external_name.setPlaceholderText("external service, e.g. MLS feed")
+        self.external_amount = QLineEdit()
+        self.external_amount.setPlaceholderText("per month (empty: remove)")
+        self.external_env = QLineEdit()
+        self.external_env.setPlaceholderText("environment (empty: shared)")
+        self.save_external = QPushButton("Save external service")
+        self.save_external.clicked.connect(lambda: self.external_requested.emit(
+            self.external_name.text(), self.external_amount.text(), self.external_env.text()))
+        external_row = QHBoxLayout()
+        for w in (self.external_name, self.external_amount, self.external_env):
+            external_row.addWidget(w, 1)
+        external_row.addWidget(self.save_external)
+        self.external_list = QLabel("")
+        self.external_list.setWordWrap(True)
+        form.addRow("External", external_row)
+        form.addRow("", self.external_list)
         layout = QVBoxLayout(self)
         layout.addWidget(self.version)
         layout.addWidget(self.table, 1)
         layout.addLayout(form)
         self._table: PriceTable | None = None
+
+    def show_external(self, lines: Sequence) -> None:
+        self.external_list.setText("; ".join(f"{e.name} ({e.environment}): {e.monthly:,.2f}/month" for e in lines)
+                                   or "No external services entered")
 
     def show_table(self, table: PriceTable, today: date, budget: Decimal | None) -> None:
         self._table = table

@@ -153,6 +153,8 @@ class CostsView(OpsView):
         self.prices.change_requested.connect(
             lambda *a: self.session.spawn(self.change_price(*a), name="costs:price"))
         self.prices.budget_requested.connect(lambda t: self.session.spawn(self.change_budget(t), name="costs:budget"))
+        self.prices.external_requested.connect(
+            lambda n, m, e: self.session.spawn(self.set_external(n, m, e), name="costs:external"))
         self.tabs = QTabWidget()
         self.tabs.addTab(split, "Month")
         self.tabs.addTab(self.recommendations, "Recommendations")
@@ -240,7 +242,9 @@ class CostsView(OpsView):
         from services.costs.dashboard import price_table, settings_for
 
         table = await price_table(self.session.ctx)
-        self.prices.show_table(table, self._today(), settings_for(self.session.ctx).budget)
+        settings = settings_for(self.session.ctx)
+        self.prices.show_table(table, self._today(), settings.budget)
+        self.prices.show_external(settings.external)
 
     async def show_recommendations(self) -> None:
         from services.costs.dashboard import load_recommendations
@@ -311,6 +315,12 @@ class CostsView(OpsView):
         from services.costs.dashboard import change_price
 
         await change_price(self.session.ctx, key, price, effective, url, read_on, third_party, today=self._today())
+        await self.show_prices()
+
+    async def set_external(self, name: str, monthly: str, environment: str) -> None:
+        from services.costs.dashboard import set_external_line
+
+        await set_external_line(self.session.ctx, name, monthly, environment)
         await self.show_prices()
 
     async def change_budget(self, text: str) -> None:
