@@ -250,3 +250,34 @@ def test_github_actions_without_enhanced_billing_says_why(usage_standins: UsageS
     usage_standins.servers["github"].inject(status=404, path="/organizations/", times=5)
     result = _status(_collect(usage_standins, tmp_path), "github-actions")
     assert result.status is SourceStatus.NOT_ALLOWED and "enhanced billing platform" in result.reason
+
+
+def test_a_failing_source_keeps_what_was_collected_before(usage_standins: UsageStandins, tmp_path: Path) -> None:
+    _collect(usage_standins, tmp_path)
+    with open_store(tmp_path) as store:
+        before = [r for r in store.rows(TODAY.replace(day=1), TODAY + timedelta(days=1)) if r.provider == "cloudflare"]
+    assert before
+    usage_standins.servers["cloudflare"].inject(status=503, path="/graphql", times=10)
+    usage_standins.servers["vercel"].inject(drop=True, path="/v1/billing/charges", times=10)
+    outcome = _collect(usage_standins, tmp_path)
+    assert _status(outcome, "r2").status is SourceStatus.FAILED
+    assert _status(outcome, "vercel").status is SourceStatus.FAILED
+    assert not outcome.ok
+    with open_store(tmp_path) as store:
+        after = store.rows(TODAY.replace(day=1), TODAY + timedelta(days=1))
+    assert [r for r in after if r.provider == "cloudflare"] == before
+    assert any(r.provider == "vercel" for r in after)
+
+
+def test_answers_in_an_unexpected_shape_are_refused_with_the_reason(usage_standins: UsageStandins,
+                                                                     tmp_path: Path) -> None:
+    usage_standins.servers["cloudflare"].inject(status=200, path="/graphql", body={"data": {"viewer": {}}}, times=5)
+    bad_line = ('{"ChargePeriodStart":"2026-11-02T00:00:00.000Z","ServiceName":"X","BilledCost":NaN,'
+                '"BillingCurrency":"USD"}\n').encode()
+    usage_standins.servers["vercel"].inject(status=200, path="/v1/billing/charges", body=bad_line, times=5)
+    usage_standins.validators.clear()  # these answers break the specs on purpose
+    outcome = _collect(usage_standins, tmp_path)
+    r2 = _status(outcome, "r2")
+    assert r2.status is SourceStatus.FAILED and "unexpected shape" in r2.reason
+    v = _status(outcome, "vercel")
+    assert v.status is SourceStatus.FAILED and "line 1: BilledCost is not finite" in v.reason
