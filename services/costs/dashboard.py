@@ -20,6 +20,16 @@ from services.costs.settings import CostSettings, load_settings
 from services.errors import ConfigError
 
 
+def _may_change(ctx: Any, what: str) -> None:
+    """The viewer profile changes nothing, the console's own cost settings included."""
+    from services.errors import GuardRefusedError
+    from services.guard import can_change
+
+    if not can_change(ctx.workspace):
+        raise GuardRefusedError(f"This workspace's profile is 'viewer', so {what} cannot be changed",
+                                hint="Ask an admin, or switch the workspace profile to admin")
+
+
 def month_arg(text: str | None, today: date) -> tuple[int, int]:
     if not text:
         return today.year, today.month
@@ -104,6 +114,7 @@ async def change_price(ctx: Any, key: str, price_text: str, effective_from: date
 
     from services.costs.prices import save_table
 
+    _may_change(ctx, "the price table")
     today = today or datetime.now(UTC).date()
     data = Path(ctx.paths.data)
     table = await asyncio.to_thread(load_table, data)
@@ -135,6 +146,7 @@ async def change_budget(ctx: Any, budget_text: str) -> CostSettings:
 
     from services.costs.settings import save_settings
 
+    _may_change(ctx, "the budget")
     text = budget_text.strip().lstrip("$")
     budget: Decimal | None = None
     if text:
@@ -168,6 +180,7 @@ async def set_external_line(ctx: Any, name: str, monthly_text: str, environment:
     from services.costs.model import SHARED_ENV
     from services.costs.settings import ExternalLine, save_settings
 
+    _may_change(ctx, "the external services")
     name = " ".join(name.split())
     if not name or len(name) > 80:
         raise ConfigError("An external service needs a name (up to 80 characters)")

@@ -109,3 +109,22 @@ def test_replacing_a_day_twice_never_counts_twice(tmp_path: Path) -> None:
         assert [r.environment for r in store.rows(day, day + timedelta(days=1))] == ["staging"]
         with pytest.raises(ValueError, match="outside the days"):
             store.replace_days("production", "x", [day], [row(day + timedelta(days=1), "1.00")])
+
+
+def test_the_viewer_profile_changes_no_cost_setting(tmp_path: Path) -> None:
+    import asyncio
+
+    from services.audit_log import AuditLog
+    from services.costs.dashboard import change_budget, change_price, set_external_line
+    from services.errors import GuardRefusedError
+    from services.workspace import Profile, Workspace
+    from tests.costs.conftest import FakeContext
+
+    ctx = FakeContext(Workspace(name="v", profile=Profile.VIEWER), None, tmp_path)
+    ctx.audit = AuditLog(tmp_path / "audit.sqlite3", workspace="v")  # type: ignore[attr-defined]
+    for call in (change_budget(ctx, "10"), set_external_line(ctx, "MLS", "10"),
+                 change_price(ctx, "cloudflare.r2_storage", "1", date(2026, 11, 30), "https://x.example",
+                              date(2026, 11, 30), False, today=date(2026, 11, 30))):
+        with pytest.raises(GuardRefusedError, match="viewer"):
+            asyncio.run(call)
+    assert not (tmp_path / FILE_NAME).exists() and not (tmp_path / "costs-settings.json").exists()

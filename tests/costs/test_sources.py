@@ -272,8 +272,8 @@ def test_a_failing_source_keeps_what_was_collected_before(usage_standins: UsageS
 def test_answers_in_an_unexpected_shape_are_refused_with_the_reason(usage_standins: UsageStandins,
                                                                      tmp_path: Path) -> None:
     usage_standins.servers["cloudflare"].inject(status=200, path="/graphql", body={"data": {"viewer": {}}}, times=5)
-    bad_line = ('{"ChargePeriodStart":"2026-11-02T00:00:00.000Z","ServiceName":"X","BilledCost":NaN,'
-                '"BillingCurrency":"USD"}\n').encode()
+    bad_line = (b'{"ChargePeriodStart":"2026-11-02T00:00:00.000Z","ServiceName":"X","BilledCost":NaN,'
+                b'"BillingCurrency":"USD"}\n')
     usage_standins.servers["vercel"].inject(status=200, path="/v1/billing/charges", body=bad_line, times=5)
     usage_standins.validators.clear()  # these answers break the specs on purpose
     outcome = _collect(usage_standins, tmp_path)
