@@ -245,6 +245,12 @@ class CostsView(OpsView):
         settings = settings_for(self.session.ctx)
         self.prices.show_table(table, self._today(), settings.budget)
         self.prices.show_external(settings.external)
+        from services.guard import can_change
+
+        allowed = can_change(self.session.ctx.workspace)
+        for button in (self.prices.save, self.prices.save_budget, self.prices.save_external):
+            button.setEnabled(allowed)
+            button.setToolTip("" if allowed else "Your workspace profile is 'viewer': nothing can be changed")
 
     async def show_recommendations(self) -> None:
         from services.costs.dashboard import load_recommendations
