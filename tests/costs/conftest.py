@@ -18,7 +18,7 @@ from services.sandbox.provider_standins import cloudflare, github, supabase, ups
 from services.sandbox.provider_standins.catalog import SANDBOX_SECRETS, sandbox_identities
 from services.sandbox.provider_standins.server import StandinServer
 from services.sandbox.provider_standins.usage import add_usage
-from services.workspace import Environment, EnvironmentKind, ProviderSettings, Workspace
+from services.workspace import Environment, EnvironmentKind, Profile, ProviderSettings, Workspace
 from tests.providers.conftest import FAST_RETRY, FAST_TIMEOUTS
 from tests.providers.spec_validation import SpecValidator, specs_dir
 
@@ -103,7 +103,7 @@ def usage_standins() -> Iterator[UsageStandins]:
 
 
 def sandbox_like_workspace(api_base: dict[str, str], names: tuple[str, ...] = ("production", "staging")) -> Workspace:
-    ws = Workspace(name="Costs test", id="costs-test", sandbox=False)
+    ws = Workspace(name="Costs test", id="costs-test", sandbox=False, profile=Profile.ADMIN)
     for name in names:
         env = Environment(name=name, kind=EnvironmentKind.PRODUCTION if name == "production" else
                           EnvironmentKind.STAGING)
