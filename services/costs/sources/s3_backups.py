@@ -1,7 +1,7 @@
 """AWS S3 (backups): the bytes of the environment's backup prefix per storage class, read from the
 bucket itself, priced per GB-month for today (each day adds bytes/days-in-month GB-month). A backup
-bucket on R2 is counted with Cloudflare R2 instead. AWS Cost Explorer is not called (each call is
-charged); this is the measured, priced figure."""
+bucket on R2 is counted with Cloudflare R2 instead. This is the measured, priced figure; with
+``cost_explorer`` on in the cost settings, AWS's own charges replace it (``cost_explorer.py``)."""
 
 from __future__ import annotations
 
