@@ -167,6 +167,7 @@ class SandboxRuntime:
             for name, future in futures.items():
                 self.parts.append(self._outcome(name, future.result))
         self.parts.append(self._outcome("Platform stand-ins", self._start_platforms))
+        self._seed_sample_files()
         ws.save(self.workspace, self.workspace_path)
         return self.parts
 
@@ -307,6 +308,20 @@ class SandboxRuntime:
             env.app_url = standin.url
             urls.append(f"{name} {standin.url}")
         return ", ".join(urls)
+
+    def _seed_sample_files(self) -> None:
+        """Objects for the Costs screen's recommendations (optional: the sandbox works without them)."""
+        if self.s3 is None or self.postgres is None or "production" not in self.workspace.environments:
+            return
+        from services.object_storage import S3Location, make_client
+        from services.sandbox.sample_files import seed_sample_files
+
+        env = self.workspace.environments["production"]
+        try:
+            client = make_client(S3Location(self.s3.endpoint_url, "us-east-1", SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY))
+            seed_sample_files(client, env, self.postgres.dsn(env.database.name))
+        except Exception:
+            log.warning("the sandbox's sample files could not be put in place", exc_info=True)
 
     # --- what callers need ----------------------------------------------------------------------
     def credentials(self, workspace_id: str = SANDBOX_WORKSPACE_ID) -> CredentialStore:

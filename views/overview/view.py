@@ -65,8 +65,7 @@ class OverviewView(OpsView):
             grid.addWidget(card, index // 3, index % 3)
         layout.addLayout(grid)
         layout.addStretch(1)
-        self.cards["costs"].show_state(
-            "unknown", "Not available yet", "The Costs screen is not built yet, so no figures are shown.")
+        self.cards["costs"].show_state("unknown", "…", "Reading the cost snapshots…")
         session.lights_changed.connect(self.show_lights)
 
     def _env_named(self, kind: str) -> str | None:
@@ -111,11 +110,13 @@ class OverviewView(OpsView):
         self.subtitle.setText(f"Workspace <b>{ctx.workspace.name}</b> — read-only summary; nothing here changes anything.")
         self.show_lights()
         prod = self._env_named("production")
+        costs = asyncio.ensure_future(self._load_costs())
         if prod is None:
+            await costs
             self.cards["backup"].show_state("unknown", "No production", "There is no production environment.")
             self.cards["deployments"].show_state("unknown", "No production", "There is no production environment.")
             return
-        await asyncio.gather(self._load_backup(prod), self._load_deployments(prod), self._load_attention())
+        await asyncio.gather(self._load_backup(prod), self._load_deployments(prod), self._load_attention(), costs)
 
     async def _load_attention(self) -> None:
         """What the timeline of production and staging marks for attention in the last day."""
@@ -203,3 +204,35 @@ class OverviewView(OpsView):
                          f" by {d.creator or d.commit_author}, {d.created_at:%H:%M} UTC." for d in summary.failed_last_day[:2])
         card.show_state("down" if summary.failed_last_day or summary.rolled_back else "up", headline,
                         f"{summary.sentence}.{failed} {live}.")
+
+    async def _load_costs(self) -> None:
+        from services.costs.collect import collect
+        from services.costs.dashboard import collected_today, load_report
+        from services.errors import OpsError
+
+        card = self.cards["costs"]
+        try:
+            # The console keeps the cost snapshots current while it runs: today's, once a day.
+            if not await collected_today(self.session.ctx):
+                await collect(self.session.ctx)
+            report = await load_report(self.session.ctx)
+        except OpsError as exc:
+            card.show_state("unknown", "Unknown", exc.sentence())
+            return
+        if not report.rows:
+            card.show_state("unknown", "No figures yet", "No cost snapshot for this month yet: open Costs (or run "
+                            "`realtor-ops costs collect`).")
+            return
+        cur = report.currency
+        text = f"Forecast {report.total_forecast:,.2f} {cur} for {report.month}."
+        budget = report.budget
+        if budget is None:
+            state, note = "unknown", " No budget set."
+        elif budget.state == "exceeded":
+            state, note = "down", f" Over the {budget.limit:,.2f} budget."
+        elif budget.state == "at_risk":
+            days = f" in {budget.days_until_exceeded} day(s)" if budget.days_until_exceeded is not None else ""
+            state, note = "degraded", f" Forecast over the {budget.limit:,.2f} budget: exceeded{days} at this rate."
+        else:
+            state, note = "up", f" Within the {budget.limit:,.2f} budget."
+        card.show_state(state, f"{report.total_mtd:,.2f} {cur} so far", text + note)

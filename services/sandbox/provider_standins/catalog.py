@@ -19,18 +19,19 @@ from services.sandbox.provider_standins import (
 )
 from services.sandbox.provider_standins import history as h
 from services.sandbox.provider_standins.server import StandinServer
+from services.sandbox.provider_standins.usage import with_usage
 from services.workspace import ProviderSettings
 
 Factory = Callable[..., StandinServer]
 
 STANDINS: dict[str, Factory] = {
-    "vercel": vercel.create,
-    "github": github.create,
-    "supabase": supabase.create,
-    "cloudflare": cloudflare.create,
+    "vercel": with_usage(vercel.create),  # usage endpoints: a month for the Costs screen
+    "github": with_usage(github.create),
+    "supabase": with_usage(supabase.create),
+    "cloudflare": with_usage(cloudflare.create),
     "sentry": sentry.create,
     "betterstack": betterstack.create,
-    "upstash": upstash.create,
+    "upstash": with_usage(upstash.create),
 }
 
 # The secrets the stand-ins accept, by the names the workspace's secrets use.

@@ -1,0 +1,128 @@
+"""Take today's snapshot: run every source concurrently and store what each returned, idempotently
+(per environment, source and day). Used by ``realtor-ops costs collect`` (cron, CI) and by the console
+while it runs. The outcome of each source is kept, so the screen can say why a provider is missing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from services.costs.prices import PriceTable, load_table
+from services.costs.settings import CostSettings, load_settings
+from services.costs.sources.base import CollectContext, SourceResult, SourceStatus
+from services.costs.store import CostStore
+
+STORE_NAME = "costs.sqlite3"
+LAST_COLLECT = "last_collect"
+
+
+@dataclass(frozen=True)
+class CollectOutcome:
+    day: date
+    results: tuple[SourceResult, ...]
+    rows_written: int
+
+    @property
+    def ok(self) -> bool:
+        return not any(r.status is SourceStatus.FAILED for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"date": self.day.isoformat(), "rows_written": self.rows_written,
+                "sources": [r.to_json() for r in self.results]}
+
+
+def open_store(data_dir: Path) -> CostStore:
+    return CostStore(Path(data_dir) / STORE_NAME)
+
+
+def _flatten(item: object, name: str, env: str) -> list[SourceResult]:
+    if isinstance(item, SourceResult):
+        return [item]
+    if isinstance(item, list):
+        return [r for r in item if isinstance(r, SourceResult)]
+    if isinstance(item, BaseException):
+        # A bug in a source must not stop the others; it is reported by its type, never with data.
+        return [SourceResult(name, env, SourceStatus.FAILED, f"{name} stopped unexpectedly ({type(item).__name__})")]
+    return []
+
+
+async def collect(ctx: Any, env_names: Sequence[str] | None = None, *, today: date | None = None,
+                  table: PriceTable | None = None, settings: CostSettings | None = None,
+                  client_overrides: dict[str, Any] | None = None) -> CollectOutcome:
+    from services.costs.sources.cost_explorer import collect_cost_explorer
+    from services.costs.sources.github_actions import collect_github_actions
+    from services.costs.sources.plans import collect_external, collect_plans
+    from services.costs.sources.r2 import collect_r2
+    from services.costs.sources.s3_backups import collect_s3_backups
+    from services.costs.sources.supabase import collect_supabase
+    from services.costs.sources.upstash import collect_upstash
+    from services.costs.sources.vercel import collect_vercel
+
+    names = list(env_names) if env_names else list(ctx.workspace.environments)
+    envs = [ctx.environment(n) for n in names]
+    data_dir = Path(ctx.paths.data)
+    today = today or datetime.now(UTC).date()
+    store = open_store(data_dir)
+    try:
+        cc = CollectContext(ctx.credentials, table or load_table(data_dir),
+                            settings or load_settings(data_dir, sandbox=bool(ctx.workspace.sandbox)), store, today,
+                            envs, data_dir, dict(client_overrides or {}))
+        explorer = await collect_cost_explorer(cc)
+        # AWS's own figures, when it answered (today), replace the priced estimate of the backup buckets
+        # for the month so far.
+        use_explorer = explorer is not None and explorer.status is SourceStatus.OK
+        jobs: list[tuple[str, str, Awaitable[Any]]] = [
+            ("vercel", "shared", collect_vercel(cc)), ("r2", "shared", collect_r2(cc)),
+            ("github-actions", "shared", collect_github_actions(cc))]
+        # Two environments on the same Supabase project or Upstash database count it once (the first).
+        seen_ref: dict[str, str] = {}
+        skipped: list[SourceResult] = []
+        rank = {"production": 0, "staging": 1, "development": 2}
+        for env in sorted(envs, key=lambda e: rank.get(e.kind.value, 3)):
+            for name, ref, job in (("supabase", env.providers.supabase_project_ref, collect_supabase),
+                                   ("upstash", env.providers.upstash_database_id, collect_upstash)):
+                owner = seen_ref.setdefault(f"{name}:{ref}", env.name) if ref else env.name
+                if owner != env.name:
+                    skipped.append(SourceResult(name, env.name, SourceStatus.NOT_CONFIGURED,
+                                                f"the same {name} resource as '{owner}': counted there",
+                                                tuple(cc.days_to_fill(env.name, name)), ()))
+                else:
+                    jobs.append((name, env.name, job(cc, env)))
+            if use_explorer:
+                skipped.append(SourceResult("s3-backups", env.name, SourceStatus.NOT_CONFIGURED,
+                                            "AWS Cost Explorer reports S3 instead",
+                                            tuple(cc.month_days_to_date()), ()))
+            else:
+                jobs.append(("s3-backups", env.name, collect_s3_backups(cc, env)))
+        gathered = await asyncio.gather(*(job for _, _, job in jobs), return_exceptions=True)
+        results: list[SourceResult] = list(skipped) + ([explorer] if explorer is not None else [])
+        for (name, env_name, _), item in zip(jobs, gathered, strict=True):
+            results += _flatten(item, name, env_name)
+        results += collect_plans(cc) + collect_external(cc)
+        # Environments sharing an organization report its plan once.
+        unique: dict[tuple[str, str], SourceResult] = {}
+        for r in results:
+            unique.setdefault((r.collector, r.environment), r)
+        results = list(unique.values())
+        written = 0
+        for r in results:
+            if r.days:
+                written += await asyncio.to_thread(store.replace_days, r.environment, r.collector, r.days, r.rows)
+        outcome = CollectOutcome(today, tuple(results), written)
+        store.set_meta(LAST_COLLECT, json.dumps({"at": datetime.now(UTC).isoformat(), **outcome.to_json()}))
+        return outcome
+    finally:
+        store.close()
+
+
+def last_collect(store: CostStore) -> dict[str, Any] | None:
+    raw = store.get_meta(LAST_COLLECT)
+    try:
+        return json.loads(raw) if raw else None
+    except json.JSONDecodeError:
+        return None

@@ -1,0 +1,137 @@
+"""Supabase: the organization's plan, the project's compute add-on and its disk from the Management API
+(which has no billing endpoint). The plan and its compute credit are priced by the table (the
+organization's, so "shared"); the compute add-on at the price the API states; the provisioned disk per
+day, priced with the plan's included GB deducted. Egress has no API: it is named as not counted."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from services.costs.metering import Usage, fixed_amount_rows, fixed_rows, price_usage
+from services.costs.model import SHARED_ENV, Category, CostRow, days_in_month
+from services.costs.sources.base import (
+    CollectContext,
+    SourceResult,
+    SourceStatus,
+    failure_result,
+    not_configured,
+)
+from services.errors import ConnectionFailure, OpsError
+from services.providers.factory import client_for
+from services.workspace import Environment
+
+HOURS_PER_MONTH = Decimal(730)  # Supabase bills hourly compute at 730 hours a month
+
+
+def compute_monthly(addons: Any) -> tuple[str, str, Decimal] | None:
+    """(variant id, name, monthly price) of the selected compute add-on, or None."""
+    for addon in (addons or {}).get("selected_addons") or []:
+        if addon.get("type") == "compute_instance":
+            variant = addon.get("variant") or {}
+            price = variant.get("price") or {}
+            amount = Decimal(str(price.get("amount", 0)))
+            monthly = amount * HOURS_PER_MONTH if price.get("interval") == "hourly" else amount
+            return str(variant.get("id", "")), str(variant.get("name", "")), monthly
+    return None
+
+
+def available_compute(addons: Any) -> list[tuple[str, str, Decimal]]:
+    """The compute variants the API offers this project, with monthly prices."""
+    out = []
+    for addon in (addons or {}).get("available_addons") or []:
+        if addon.get("type") != "compute_instance":
+            continue
+        for v in addon.get("variants") or []:
+            price = v.get("price") or {}
+            amount = Decimal(str(price.get("amount", 0)))
+            out.append((str(v.get("id", "")), str(v.get("name", "")),
+                        amount * HOURS_PER_MONTH if price.get("interval") == "hourly" else amount))
+    return out
+
+
+async def collect_supabase(cc: CollectContext, env: Environment) -> list[SourceResult]:
+    ref = env.providers.supabase_project_ref
+    if not ref:
+        return [not_configured("supabase", env.name, "No Supabase project ref is set")]
+    client = await client_for(cc, env, "supabase", **cc.client_overrides)
+    if client is None:
+        return [not_configured("supabase", env.name, "No Supabase access token is stored")]
+    qref = quote(ref, safe="")
+    try:
+        async with client:
+            project = await client.get_json(f"/v1/projects/{qref}", resource=f"project '{ref}'")
+            slug = str(project.get("organization_id") or "")
+            org = await client.get_json(f"/v1/organizations/{quote(slug, safe='')}", resource=f"organization '{slug}'")
+            addons = await client.get_json(f"/v1/projects/{qref}/billing/addons", resource=f"add-ons of '{ref}'")
+            disk = await client.get_json(f"/v1/projects/{qref}/config/disk", resource=f"disk of '{ref}'")
+    except ConnectionFailure as exc:
+        return [failure_result("supabase", env.name, exc, "Supabase")]
+    except (AttributeError, TypeError):
+        return [SourceResult("supabase", env.name, SourceStatus.FAILED, "Supabase answered in an unexpected shape")]
+    results = []
+    # The organization's plan, once per organization: shared, keyed by the organization.
+    plan = str(org.get("plan") or "free")
+    org_collector = f"supabase-org:{slug}"
+    org_days = cc.days_to_fill(SHARED_ENV, org_collector)
+    org_rows: list[CostRow] = []
+    missing = ""
+    key = f"supabase.{plan}"
+    if plan != "free":
+        if all(cc.table.has(key, d) for d in org_days):
+            org_rows += fixed_rows(cc.table, key, SHARED_ENV, org_days, service=f"{plan.title()} plan")
+            if plan in ("pro", "team") and all(cc.table.has("supabase.compute_credit", d) for d in org_days):
+                org_rows += fixed_rows(cc.table, "supabase.compute_credit", SHARED_ENV, org_days)
+        else:
+            missing = f"no price for the '{plan}' plan in the price table"
+    results.append(SourceResult(org_collector, SHARED_ENV, SourceStatus.PARTIAL if missing else SourceStatus.OK,
+                                missing or f"organization plan: {plan}", tuple(org_days), tuple(org_rows)))
+    # The project: compute add-on (the API's price) and disk (priced per day).
+    days = cc.days_to_fill(env.name, "supabase")
+    rows: list[CostRow] = []
+    notes = ["egress is not counted (the Management API does not report it)"]
+    compute = compute_monthly(addons)
+    if compute is not None:
+        variant, name, monthly = compute
+        rows += fixed_amount_rows("supabase", f"Compute {name or variant}", Category.DATABASE, env.name, monthly,
+                                  days, cc.table.currency, f"compute add-on {variant}, price from the API")
+    try:
+        size_gb = Decimal(int(disk["attributes"]["size_gb"]))
+    except (KeyError, TypeError, ValueError):
+        size_gb = None
+        notes.append("the disk size was not in the answer")
+    if size_gb is not None and days:
+        # The included 8 GB are a size, not a monthly volume: each day bills the GB above it.
+        over = max(Decimal(0), size_gb - cc.table.price("supabase.disk", days[-1]).included)
+        usage = [Usage(d, over / days_in_month(d.year, d.month)) for d in days]
+        by_month: dict[tuple[int, int], list[Usage]] = {}
+        for u in usage:
+            by_month.setdefault((u.day.year, u.day.month), []).append(u)
+        for chunk in by_month.values():
+            rows += price_usage(cc.table, "supabase.disk", env.name, chunk, unit="GB-month",
+                                note=f"{size_gb} GB provisioned, GB over the included priced",
+                                deduct_included=False,
+                                stored_before=lambda day: cc.quantity_before(env.name, "supabase", "Disk", day,
+                                                                             days))
+    results.append(SourceResult("supabase", env.name, SourceStatus.PARTIAL, "; ".join(notes), tuple(days),
+                                tuple(rows)))
+    return results
+
+
+async def compute_offer(cc: CollectContext, env: Environment) -> tuple[tuple[str, str, Decimal] | None,
+                                                                     list[tuple[str, str, Decimal]]]:
+    """(current compute, offered computes) for the recommendations; empty when unavailable."""
+    ref = env.providers.supabase_project_ref
+    client = await client_for(cc, env, "supabase", **cc.client_overrides) if ref else None
+    if client is None:
+        return None, []
+    try:
+        async with client:
+            addons = await client.get_json(f"/v1/projects/{quote(ref, safe='')}/billing/addons",
+                                           resource=f"add-ons of '{ref}'")
+    except OpsError:
+        return None, []
+    return compute_monthly(addons), available_compute(addons)
+
+
