@@ -352,7 +352,7 @@ async def recommend(ctx: Any, env: Environment, table: PriceTable, *, now: datet
             except Exception as exc:
                 from services.health.checks.database import classify_pg_error
 
-                reason = classify_pg_error(exc, env.database.host).message if _is_pg(exc) else type(exc).__name__
+                reason = classify_pg_error(exc, env.database).message if _is_pg(exc) else type(exc).__name__
                 checks.append(RuleCheck("unused_files", env.name, "skipped", f"the database could not be read: "
                                         f"{reason}"))
         else:
