@@ -300,7 +300,9 @@ async def test_vercel_null_events_and_lone_surrogates(standins: Standins) -> Non
     server, _ = standins.start("vercel")
     async with standins.client("vercel", server) as client:
         assert isinstance(client, VercelClient)
-        deployment = (await client.list_deployments(h.PROJECT_ID, limit=1)).deployments[0]
+        # A finished deployment: a building one's events grow from one request to the next.
+        listed = (await client.list_deployments(h.PROJECT_ID, limit=20)).deployments
+        deployment = next(d for d in listed if d.state == "READY")
         events = await client.deployment_events(deployment.id)
         rewrite(server, f"/v3/deployments/{deployment.id}/events", lambda body: [None, *body, None])
         with_nulls = await client.deployment_events(deployment.id)
