@@ -18,7 +18,7 @@ os.environ.setdefault("QT_API", "pyside6")
 
 log = logging.getLogger("realtor_ops.console")
 
-VIEW_KEYS = ("overview", "environments", "deployments", "backups", "health", "costs")  # as console.window
+VIEW_KEYS = ("overview", "environments", "deployments", "backups", "health", "costs", "timeline")  # as console.window
 
 
 def _size(text: str) -> tuple[int, int]:

@@ -326,7 +326,7 @@ def summarize(env: str, states: list[CheckState]) -> tuple[Status, str]:
     if status is Status.UP:
         if pending:
             names = ", ".join(CHECK_LABELS.get(s.check, s.check) for s in pending)
-            return status, f"up; {names} being checked again"
+            return status, f"{names} being checked again"
         return status, "all checks up"
     bad = [s for s in known if s.confirmed is status]
     reasons = "; ".join(f"{CHECK_LABELS.get(s.check, s.check)} — {s.last.detail if s.last else status.value}"
