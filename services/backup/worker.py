@@ -84,14 +84,15 @@ async def run_blocking(work: Callable[[Control], T], progress: Progress | None =
     loop = asyncio.get_running_loop()
     future = loop.run_in_executor(None, work, control)
     shown: tuple[str, int | None] = ("", None)
-    moved_at, last_done = loop.time(), control.done
+    moved_at, last_done, last_phase = loop.time(), control.done, control.message
     try:
         while True:
             done, _ = await asyncio.wait({future}, timeout=0.2)
             if progress is not None:
                 now = loop.time()
-                if control.done != last_done:
-                    moved_at, last_done = now, control.done
+                if control.done != last_done or control.message != last_phase:
+                    # Bytes moved, or the work entered a new phase: not stalled.
+                    moved_at, last_done, last_phase = now, control.done, control.message
                 message = control.message
                 if not done and now - moved_at > STALL_AFTER_S and not message.startswith("stalled"):
                     # Nothing moved: say so in the job's row, not only in the log.

@@ -149,7 +149,7 @@ def test_cancel_a_backup_stuck_on_frozen_storage(qtbot, qloop, scratch_db: str, 
             view = window.show_view("backups")
             await wait_for(view.loaded.is_set)
             job = await view.back_up_now()
-            await wait_for(lambda: job.snapshot is not None and job.snapshot.message == "dumping", timeout=60)
+            await wait_for(lambda: job.snapshot is not None and "dumping" in job.snapshot.message, timeout=120)
             os.kill(pid, signal.SIGSTOP)
             try:
                 await wait_for(lambda: "stalled" in str(model.index(0, 2).data()), timeout=40)
@@ -375,14 +375,19 @@ def test_every_screen_fits_a_small_laptop(qtbot, qloop, tmp_path: Path,  # type:
 
 
 def test_viewer_and_another_environments_backup_in_the_restore_dialog(qtbot, qloop, scratch_db: str,  # type: ignore[no-untyped-def]
-                                                                      s3_location, s3_bucket: str, tmp_path: Path,
+                                                                      pg_dsn: str, s3_location, s3_bucket: str,
+                                                                      tmp_path: Path,
                                                                       app_dirs: dict[str, Path]) -> None:
     from console.production_guard import current_unlock_dialog
 
     with psycopg.connect(scratch_db, autocommit=True) as conn:
         conn.execute("CREATE TABLE t (id int)")
+    import uuid
+
+    dev_db = f"t_{uuid.uuid4().hex[:12]}"
+    dev_dsn = second_db(pg_dsn, dev_db)  # development has a database of its own, as a real one does
     stg = make_env("staging", ws.EnvironmentKind.STAGING, scratch_db, s3_location.endpoint_url, s3_bucket)
-    dev = make_env("development", ws.EnvironmentKind.DEVELOPMENT, scratch_db, s3_location.endpoint_url, s3_bucket)
+    dev = make_env("development", ws.EnvironmentKind.DEVELOPMENT, dev_dsn, s3_location.endpoint_url, s3_bucket)
     ctx, _path, _secrets = build(tmp_path, [stg, dev], app_dirs)
     _session, window = make_window(qtbot, ctx)
 
@@ -416,7 +421,10 @@ def test_viewer_and_another_environments_backup_in_the_restore_dialog(qtbot, qlo
             assert not option.isEnabled()
         assert not view.backup_button.isEnabled()
 
-    qloop.run_until_complete(scenario())
+    try:
+        qloop.run_until_complete(scenario())
+    finally:
+        drop_db(pg_dsn, dev_db)
 
 
 def test_a_connection_test_never_changes_the_health_lights(qtbot, qloop, tmp_path: Path,  # type: ignore[no-untyped-def]
