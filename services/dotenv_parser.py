@@ -260,6 +260,8 @@ class _Budget:
 def _interpolate(value: str, key: str, environ: Mapping[str, str], parsed: Mapping[str, str],
                  budget: _Budget) -> str:
     """dotenv-expand 10's _interpolate, iteratively and within bounds (same result where it finishes)."""
+    if "$" not in value:
+        return value
     s = value
     limit = len(value) + MAX_VALUE_GROWTH
     for _ in range(MAX_SUBSTITUTIONS + 1):
@@ -295,7 +297,8 @@ def dotenv_expand(parsed: Mapping[str, str], environ: Mapping[str, str] | None =
     budget = _Budget(text_size if text_size is not None else sum(len(k) + len(v) + 2 for k, v in parsed.items()))
     for key in js_key_order(list(out)):
         start = env[key] if key in env else out[key]
-        out[key] = _interpolate(start, key, env, out, budget).replace("\\$", "$")
+        expanded = _interpolate(start, key, env, out, budget)
+        out[key] = expanded.replace("\\$", "$") if "$" in expanded else expanded
         budget.total_left -= len(out[key])
         if budget.total_left < 0:
             raise ExpansionRunaway(key, "total")
@@ -380,6 +383,9 @@ def usual_reading(parsed: Mapping[str, str], environ: Mapping[str, str] | None =
             return value
         if name in active:
             raise _Unclear
+        if "$" not in parsed[name]:
+            done[name] = parsed[name]
+            return parsed[name]
         active.add(name)
         try:
             value = _usual_expand(parsed[name], resolve)
@@ -400,10 +406,15 @@ def usual_reading(parsed: Mapping[str, str], environ: Mapping[str, str] | None =
     return result
 
 
+_REFERENCE = re.compile(r"(?<!\\)\$\{?([\w]+)", re.ASCII)
+
+
 def references(value: str) -> list[str]:
     """Names dotenv-expand would look up in a value (unescaped ``$name`` / ``${name...``), in order."""
     names: list[str] = []
-    for match in re.finditer(r"(?<!\\)\$\{?([\w]+)", value, re.ASCII):
+    if "$" not in value:
+        return names
+    for match in _REFERENCE.finditer(value):
         if match.group(1) not in names:
             names.append(match.group(1))
     return names
@@ -516,11 +527,14 @@ def _refuse_quote(text: str, quote_pos: int, *, source: str, line: int, key: str
         hint=f"Close the quote on line {line} (or on line {later}, with nothing after it but a comment)")
 
 
+_COMMENT_START = re.compile(_S + "#")
+
+
 def _literal_unquoted(text: str, start: int) -> str:
     """The value as most people read an unquoted value: up to a ' #' comment, trimmed."""
     end = _line_end(text, start)
     rest = text[start:end]
-    cut = re.search(_S + "#", rest)
+    cut = _COMMENT_START.search(rest) if "#" in rest else None
     return _js_trim(rest[: cut.start()] if cut else rest)
 
 
@@ -698,7 +712,7 @@ def _runaway_error(runaway: ExpansionRunaway, raw: Mapping[str, str],
         what = (f"brings the file's expanded values to more than {TOTAL_SLACK // (1024 * 1024)} MiB beyond "
                 "the file's own size")
     else:
-        what = "takes too much work to expand (references nested too deep)"
+        what = "takes too much work to expand (too many references, or references nested too deep)"
     return DotenvError(f"{what}; the file was not imported", source=source, line=line, key=key,
                        hint="A .env file this size does not need references this deep; check where it came from")
 
