@@ -428,7 +428,7 @@ def find_cycle(start: str, parsed: Mapping[str, str]) -> list[str] | None:
 
     def visit(name: str) -> list[str] | None:
         if name in on_path:
-            return path[path.index(name):] + [name]
+            return [*path[path.index(name):], name]
         if name in finished or name not in parsed:
             return None
         path.append(name)
