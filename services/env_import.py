@@ -151,7 +151,7 @@ def secret_reason(name: str, value: str) -> str:
         return ""  # shipped to every browser by Next.js: public by definition
     found = _SECRET_NAME.search(name)
     if found:
-        return f"its name has {found.group(0).strip('_').upper()}"
+        return f"its name has '{found.group(0).strip('_').upper()}'"
     text = value.strip()
     if "-----BEGIN" in text:
         return "its value holds key material (-----BEGIN ...)"
@@ -647,12 +647,22 @@ def plan_import(ctx: AppContext, env_name: str, text: str, *, source: str = ".en
         stored = set(ctx.credentials.names(env_name))
     extra_secrets: set[str] = set()
     for entry in extra_entries:
-        why = secret_reason(entry.key, entry.value)
-        is_secret = (bool(why) or entry.key in want_secret) and entry.key not in want_plain
-        flipped = entry.key in want_secret or entry.key in want_plain
-        plan.extras.append(ExtraVariable(entry.key, entry.line, is_secret,
-                                         why or ("public by definition (NEXT_PUBLIC_)" if entry.key.startswith(
-                                             "NEXT_PUBLIC_") else "nothing about it looks secret"), flipped))
+        if entry.value == "":
+            plan.empty.append(entry.key)  # as for known variables: an empty value changes nothing
+            continue
+        if entry.key in stored and entry.key not in IMPORTED_SECRETS:
+            guessed, why = True, "kept in the keyring, as before"
+        elif entry.key in new_env.extra:
+            guessed, why = False, "a plain setting, as before"
+        else:
+            why = secret_reason(entry.key, entry.value)
+            guessed = bool(why)
+            if not why:
+                why = ("public by definition (NEXT_PUBLIC_)" if entry.key.startswith("NEXT_PUBLIC_")
+                       else "nothing about it looks secret")
+        is_secret = (guessed or entry.key in want_secret) and entry.key not in want_plain
+        flipped = is_secret != guessed
+        plan.extras.append(ExtraVariable(entry.key, entry.line, is_secret, why, flipped))
         if is_secret:
             extra_secrets.add(entry.key)
             if entry.value:
@@ -705,7 +715,13 @@ def plan_import(ctx: AppContext, env_name: str, text: str, *, source: str = ".en
         if not entry.differs or any(u.name == key for u in plan.unknown):
             continue
         canonical = next((n for n, item in chosen.items() if item[1] == key), key)
-        is_secret = _is_secret_variable(canonical) or key in extra_secrets
+        if canonical in chosen:
+            is_secret = _is_secret_variable(canonical)
+        elif key in want_plain:
+            is_secret = False
+        else:  # what the value was meant to be counts too: "$2b$..." that Next.js reads as "" is a secret
+            is_secret = key in extra_secrets or key in want_secret or key in stored or bool(
+                secret_reason(key, entry.value) or secret_reason(key, entry.literal))
         note = entry.reading_note(secret=is_secret)
         plan.readings.append(ReadingNote(key, entry.line, note))
         notes_now[key] = note
