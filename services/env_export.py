@@ -17,7 +17,6 @@ from urllib.parse import quote, urlencode
 from services import workspace as ws_mod
 from services.env_import import (
     PROVIDER_SECTIONS,
-    SECRET_VARIABLES,
     SETTING_VARIABLES,
     TEMPLATE_SECTIONS,
     URL_VARIABLES,
