@@ -765,6 +765,40 @@ def dotenv_line(plan: ImportPlan, path: str) -> int:
     return next((c.line for c in plan.settings if c.path == path), 0)
 
 
+@dataclass(frozen=True)
+class KeptVariable:
+    """A variable an environment holds from an imported .env, for the environment's settings view."""
+
+    name: str
+    kept_as: str  # "extra setting", "secret (keyring)", "setting", "setting + keyring"
+    value: str    # shown for plain settings only; "" for secrets
+    note: str     # how Next.js reads it differently from the file's text ("" when it does not)
+
+
+def kept_variables(env: Environment, secret_names: Iterable[str]) -> list[KeptVariable]:
+    """Extra settings, extra secrets and every variable Next.js reads differently, sorted by name."""
+    rows: dict[str, KeptVariable] = {}
+    notes = env.dotenv_notes
+    for name, value in env.extra.items():
+        rows[name] = KeptVariable(name, "extra setting", value, notes.get(name, ""))
+    for name in secret_names:
+        if name not in IMPORTED_SECRETS and name != "CONSOLE_SENTRY_DSN":
+            rows[name] = KeptVariable(name, "secret (keyring)", "", notes.get(name, ""))
+    for name, note in notes.items():
+        if name in rows:
+            continue
+        if name in URL_VARIABLES:
+            kept = "setting + keyring"
+        elif name in SECRET_VARIABLES:
+            kept = "secret (keyring)"
+        else:
+            kept = "setting"
+        value = str(get_setting(env, SETTING_VARIABLES[name])) if name in SETTING_VARIABLES and not kept.startswith(
+            "secret") else ""
+        rows[name] = KeptVariable(name, kept, value, note)
+    return [rows[name] for name in sorted(rows)]
+
+
 def read_dotenv_file(path: str | Path) -> tuple[str, str]:
     """The text of a .env file and the name to show for it (the view never opens files itself)."""
     file = Path(path)
