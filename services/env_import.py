@@ -791,8 +791,10 @@ def kept_variables(env: Environment, secret_names: Iterable[str]) -> list[KeptVa
             kept = "setting + keyring"
         elif name in SECRET_VARIABLES:
             kept = "secret (keyring)"
-        else:
+        elif name in SETTING_VARIABLES:
             kept = "setting"
+        else:
+            kept = "not kept: Next.js reads it as empty"
         value = str(get_setting(env, SETTING_VARIABLES[name])) if name in SETTING_VARIABLES and not kept.startswith(
             "secret") else ""
         rows[name] = KeptVariable(name, kept, value, note)
