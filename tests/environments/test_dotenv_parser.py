@@ -228,3 +228,24 @@ def test_fuzzed_workspace_toml_never_crashes_the_loader(text: str) -> None:
         assert f"fuzz.toml, line {exc.line}" in exc.sentence()
     except ConfigError as exc:  # pragma: no cover - any other error is a bug
         pytest.fail(f"unexpected {type(exc).__name__}: {exc}")
+
+
+_SECRET_MARK = "§ghp§"  # cannot be part of a name, so it may appear in an error only by echoing text
+_MARKED_LINE = st.one_of(
+    st.builds(lambda k, v: f"{k}={v}", st.sampled_from(["A", "TOKEN", "export B", "C.d-e"]),
+              st.builds(lambda a, b: a + _SECRET_MARK + b, st.text(alphabet="ab '\"`#$\\{}:-\n", max_size=8),
+                        st.text(alphabet="ab '\"`#$\\{}:-\n", max_size=8))),
+    st.builds(lambda a, b: a + _SECRET_MARK + b, st.text(alphabet="ab =#'\"\t\ufeffé", max_size=10),
+              st.text(alphabet="ab =#'\"\t", max_size=10)),
+    st.sampled_from(["A=1", "# comment", "", "B='x'", "X=${X}", "Y=$Y$Y"]),
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_MARKED_LINE, min_size=1, max_size=8).map("\n".join))
+def test_fuzzed_rejections_never_echo_a_line(text: str) -> None:
+    try:
+        parse_dotenv(text, source="fuzz.env")
+    except DotenvError as exc:
+        assert _SECRET_MARK not in exc.sentence() and "§" not in exc.sentence(), exc.sentence()
+        _check_rejection(exc, text)
