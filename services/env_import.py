@@ -145,6 +145,9 @@ _TOKEN_CHARS = re.compile(r"[A-Za-z0-9+/=_\-.~]{20,}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
+MAX_EXTRA_SECRETS = 1000  # keyring entries one import may add for variables the console does not know
+
+
 def secret_reason(name: str, value: str) -> str:
     """Why a variable the console does not know looks secret ("" when it does not)."""
     if name.startswith("NEXT_PUBLIC_"):
@@ -674,6 +677,12 @@ def plan_import(ctx: AppContext, env_name: str, text: str, *, source: str = ".en
             if entry.key in stored and entry.key not in IMPORTED_SECRETS:
                 plan.removed_secrets.append(entry.key)
 
+    if len(extra_secrets) > MAX_EXTRA_SECRETS:
+        raise ConfigError(
+            f"{source}: {len(extra_secrets):,} variables the console does not know look secret; an import keeps "
+            f"at most {MAX_EXTRA_SECRETS:,} of them in the OS keyring",
+            hint="Check that this is the .env file of the platform; nothing was changed")
+
     # R2's endpoint follows from the Cloudflare account when none is given.
     account = chosen.get("CLOUDFLARE_ACCOUNT_ID")
     if account and account[0] and "CLOUDFLARE_R2_ENDPOINT" not in chosen and not new_env.storage.endpoint_url:
@@ -711,10 +720,12 @@ def plan_import(ctx: AppContext, env_name: str, text: str, *, source: str = ".en
     # Where Next.js reads a value differently from its text: say so now, and keep the note with the
     # environment so that its settings show it too.
     notes_now: dict[str, str] = {}
+    not_imported = {u.name for u in plan.unknown}
+    canonical_of = {item[1]: name for name, item in chosen.items()}
     for key, entry in dotenv.entries.items():
-        if not entry.differs or any(u.name == key for u in plan.unknown):
+        if not entry.differs or key in not_imported:
             continue
-        canonical = next((n for n, item in chosen.items() if item[1] == key), key)
+        canonical = canonical_of.get(key, key)
         if canonical in chosen:
             is_secret = _is_secret_variable(canonical)
         elif key in want_plain:

@@ -194,3 +194,14 @@ def test_the_dotenv_template_is_read_back_exactly_by_next(ctx: AppContext) -> No
     template = env_export.dotenv_template(env, stored_secrets=ctx.credentials.names("staging"))
     plan = plan_import(ctx, "staging", template)
     assert plan.is_noop, plan.lines()
+
+
+def test_a_file_of_thousands_of_secret_looking_variables_is_refused_before_the_keyring(ctx: AppContext) -> None:
+    from services.env_import import MAX_EXTRA_SECRETS
+    from services.errors import ConfigError
+
+    text = "".join(f"SERVICE_{i}_TOKEN=t{i}\n" for i in range(MAX_EXTRA_SECRETS + 1))
+    with pytest.raises(ConfigError) as err:
+        plan_import(ctx, "staging", text)
+    assert "look secret" in err.value.sentence()
+    assert CredentialStore(ctx.workspace.id).names("staging") == []
