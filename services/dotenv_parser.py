@@ -683,9 +683,11 @@ def _broken_expand_warnings(result: DotenvFile, key: str, line: int, raw: Mappin
                        "(escape the $ as \\$ to keep it)")
     if not reasons:
         reasons.append("dotenv-expand 10 expands references in its own way here")
+    lengths = (f". Next.js's reading is {len(value)} character(s) long, the usual one {len(usual)}"
+               if len(value) != len(usual) else "")
     result.warnings.append(DotenvWarning(
         line, key, "Next.js reads this value differently from the usual ${...} rules: " + "; ".join(reasons)
-        + f". Next.js's reading is {len(value)} character(s) long, the usual one {len(usual)}"))
+        + lengths))
 
 
 def _runaway_error(runaway: ExpansionRunaway, raw: Mapping[str, str],

@@ -138,7 +138,8 @@ def guess_kind(name: str, app_env: str = "") -> EnvironmentKind:
 # --- variables the console does not know: kept, as plain settings or as secrets -------------------
 
 _SECRET_NAME = re.compile(r"(KEY|SECRET|TOKEN)(_ID)?$|PASSWORD|PASSWD|PASSPHRASE|_PWD$|_PASS$|PRIVATE|_DSN$"
-                          r"|CREDENTIAL|^SECRET_|_SALT$|_SIGNING|_AUTH$|_SID$|WEBHOOK", re.IGNORECASE)
+                          r"|CREDENTIAL|^SECRET_|_SALT$|_SIGNING|_AUTH$|_SID$|WEBHOOK|(^|_)HASH$", re.IGNORECASE)
+_PASSWORD_HASH = re.compile(r"^\$(2[abxy]?|argon2(id|i|d)|scrypt|[156y]|pbkdf2[-_a-z0-9]*)\$")
 _TOKEN_PREFIX = re.compile(r"^(gh[pousr]_|github_pat_|sk_(live|test)_|rk_(live|test)_|xox[abpr]-|AKIA|ASIA|SG\.|"
                            r"re_[A-Za-z0-9]{8}|glpat-|npm_|pk_live_|whsec_|eyJ[A-Za-z0-9_-]{8,}\.)")
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9+/=_\-.~]{20,}")
@@ -158,6 +159,8 @@ def secret_reason(name: str, value: str) -> str:
     text = value.strip()
     if "-----BEGIN" in text:
         return "its value holds key material (-----BEGIN ...)"
+    if _PASSWORD_HASH.match(text):
+        return "its value looks like a password hash"
     if "://" in text:
         try:
             if urlsplit(text).password:
@@ -311,7 +314,7 @@ class ImportPlan:
         if self.unknown:
             out += [f"Not imported: {u.name} (line {u.line}): {u.note}" for u in self.unknown]
         if self.empty:
-            out.append("Empty in the file, left as they are: " + ", ".join(self.empty))
+            out.append("Empty as Next.js reads them, left as they are: " + ", ".join(self.empty))
         out += ["Warning: " + w for w in self.warnings]
         return out
 

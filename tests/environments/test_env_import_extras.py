@@ -81,6 +81,8 @@ def test_an_existing_environments_derived_tls_domain_follows_its_new_url(ctx: Ap
     ("LONG_WORDS", "the-quick-brown-fox-jumps-over", False),
     ("PEMISH", "-----BEGIN CERTIFICATE-----\nMII", True),
     ("GH", "ghp_abcdefghijklmnopqrstuvwxyz0123456789", True),
+    ("ADMIN", "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy", True),  # bcrypt
+    ("ADMIN_HASH", "x", True),
     ("NEXT_PUBLIC_MAPS_KEY", "AIzaSyD-public-browser-key-123456", False),  # public by definition
 ])
 def test_what_looks_secret(name: str, value: str, secret: bool) -> None:
@@ -185,7 +187,7 @@ def test_the_preview_shows_nexts_reading_and_never_a_secret(ctx: AppContext, tmp
 
 
 def test_the_dotenv_template_is_read_back_exactly_by_next(ctx: AppContext) -> None:
-    awkward = {"A_DOLLAR": "pa$$word $HOME ${X}", "A_HASH": "x#y # z", "A_QUOTES": "it's \"q\" `b`",
+    awkward = {"A_DOLLAR": "pa$$word $HOME ${X}", "A_POUND": "x#y # z", "A_QUOTES": "it's \"q\" `b`",
                "A_NEWLINE": "one\ntwo", "A_BACKSLASH": "C:\\dir\\$x\\n", "A_SPACES": "  padded  "}
     _import(ctx, "staging", "".join(f"{k}=plain-{i}\n" for i, k in enumerate(awkward)))
     env = ctx.environment("staging")
