@@ -421,7 +421,8 @@ def split_redis_url(value: str, *, key: str = "REDIS_URL", line: int = 0, source
     db = 0
     if path:
         if not path.isdigit():
-            raise DotenvError(f"has '/{path}' where a database number belongs", source=source, line=line, key=key)
+            raise DotenvError("has a path where a database number belongs (redis://host:6379/0)", source=source,
+                              line=line, key=key)
         db = int(path)
     if parts.query:
         notes.append(f"{key} (line {line}): query parameters are not used by the console and were ignored")
@@ -505,6 +506,13 @@ def _validate_setting(variable: str, path: str, value: str, *, line: int, source
         if not re.match(r"^https?://[^/\s]+", value):
             raise DotenvError("is not an http(s) URL", source=source, line=line, key=variable,
                               hint="Write it as https://host")
+        try:
+            port = urlsplit(value).port
+        except ValueError:
+            port = -1
+        if port is not None and not 0 < port < 65536:
+            raise DotenvError("has a port out of range (1-65535) or a host that cannot be read", source=source,
+                              line=line, key=variable)
     if path == "providers.github_repository" and not _REPOSITORY.fullmatch(value):
         raise DotenvError("is not in the form owner/repository", source=source, line=line, key=variable)
     if path in ("storage.files_bucket", "backup.bucket") and not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
@@ -751,7 +759,9 @@ def plan_import(ctx: AppContext, env_name: str, text: str, *, source: str = ".en
         field_path = (exc.field or "").split(".", 2)[-1]
         culprit = next((s for s in settings if s[0] == field_path), settings[0] if settings else None)
         line, key = (culprit[3], culprit[2]) if culprit else (1, "")
-        raise DotenvError(f"gives a setting the workspace cannot hold ({exc.message.split(': ', 1)[-1]})",
+        # The workspace's sentence may quote the value; a .env error never does.
+        why = re.sub(r"'[^']*'", "the value", exc.message.split(": ", 1)[-1])
+        raise DotenvError(f"gives a setting the workspace cannot hold ({why})",
                           source=source, line=line, key=key or None) from None
     plan._new_env = new_env
     return plan

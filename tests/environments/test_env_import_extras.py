@@ -207,3 +207,24 @@ def test_a_file_of_thousands_of_secret_looking_variables_is_refused_before_the_k
         plan_import(ctx, "staging", text)
     assert "look secret" in err.value.sentence()
     assert CredentialStore(ctx.workspace.id).names("staging") == []
+
+
+@pytest.mark.parametrize("line", [
+    "REDIS_URL=redis://h:6379/Mk9secretpath",
+    "REDIS_URL=rediss://default:Mk9pw@h:0",
+    "DATABASE_URL=mysql://u:Mk9pw@h/db",
+    "DATABASE_URL=postgresql://u:Mk9pw@h:99999/db",
+    "DATABASE_URL=postgresql://u:Mk9p#w@h/db",
+    "DIRECT_URL=postgresql://u:Mk9pw@[::1/db",
+    "NEXT_PUBLIC_APP_URL=ftp://Mk9host",
+    "NEXT_PUBLIC_APP_URL=https://Mk9host:0",
+    "GITHUB_REPOSITORY=Mk9repo",
+    "BACKUP_BUCKET_NAME=Mk9_Bucket",
+])
+def test_setting_and_url_errors_name_the_line_not_the_value(ctx: AppContext, line: str) -> None:
+    from services.dotenv_parser import DotenvError
+
+    with pytest.raises(DotenvError) as err:
+        plan_import(ctx, "staging", f"# first\n{line}\n", source="bad.env")
+    assert "bad.env, line 2" in err.value.sentence()
+    assert "Mk9" not in err.value.sentence()
