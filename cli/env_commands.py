@@ -30,12 +30,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=env_list)
 
     p = env_sub.add_parser("import-dotenv", help="import a .env file into an environment (secrets to the keyring)",
-                           description="Shows what would change, then applies it: secrets to the OS keyring, "
-                           "settings to the workspace, all or nothing. Asks first when run in a terminal.")
+                           description="Reads the file as Next.js does (@next/env: dotenv 16.3.1, dotenv-expand "
+                           "10.0.0) and shows what would change, including each value Next.js reads differently "
+                           "from its text; then applies it: secrets to the OS keyring, settings to the workspace, "
+                           "all or nothing. Variables the console does not know are kept: as plain settings, or "
+                           "in the keyring when they look secret (--secret/--plain choose). Asks first when run "
+                           "in a terminal.")
     p.add_argument("file", metavar="FILE", help=".env file to import ('-' reads standard input)")
     p.add_argument("--env", required=True, metavar="NAME", help="environment to import into (created if new)")
     p.add_argument("--kind", choices=[k.value for k in EnvironmentKind],
                    help="kind of a new environment (guessed from its name otherwise)")
+    p.add_argument("--secret", action="append", default=[], metavar="NAME",
+                   help="keep this variable the console does not know in the keyring (repeatable)")
+    p.add_argument("--plain", action="append", default=[], metavar="NAME",
+                   help="keep this variable the console does not know as a plain setting (repeatable)")
     p.add_argument("--yes", action="store_true", help="apply without asking")
     p.add_argument("--dry-run", action="store_true", help="only show what would change")
     _guard_flags(p)
@@ -112,7 +120,8 @@ async def env_import_dotenv(args: argparse.Namespace) -> int:
     if not args.dry_run:
         # Refuse before reading any secret: a viewer, or production without --confirm/--reason.
         auth = guard.authorize(ctx.workspace, target, "import .env", confirm=args.confirm, reason=args.reason)
-    plan = await env_import.aplan_import(ctx, args.env, text, source=source, kind=kind)
+    plan = await env_import.aplan_import(ctx, args.env, text, source=source, kind=kind, secret=args.secret,
+                                         plain=args.plain)
     if not args.json:
         print("\n".join(plan.lines()))
     if args.dry_run or plan.is_noop:

@@ -131,8 +131,9 @@ class EnvSnapshot:
 
 async def snapshot(ctx: AppContext, env_name: str, fp: Fingerprinter) -> EnvSnapshot:
     env = ctx.environment(env_name)
-    names = await ctx.credentials.anames(env_name)
-    wanted = [n for n in names if n in IMPORTED_SECRETS or n.isupper()]
+    # Every secret of the environment: the known ones and those the import kept for variables the
+    # console does not know.
+    wanted = await ctx.credentials.anames(env_name)
     values = await asyncio.gather(*(ctx.credentials.aget(env_name, n) for n in wanted))
     secrets = {n: v for n, v in zip(wanted, values, strict=True) if v}
     settings = setting_variables(env)

@@ -17,7 +17,6 @@ from urllib.parse import quote, urlencode
 from services import workspace as ws_mod
 from services.env_import import (
     PROVIDER_SECTIONS,
-    SECRET_VARIABLES,
     SETTING_VARIABLES,
     TEMPLATE_SECTIONS,
     URL_VARIABLES,
@@ -84,7 +83,7 @@ def setting_variables(env: Environment) -> dict[str, str]:
         if value not in ("", None):
             out[name] = str(value)
     for key, value in env.extra.items():
-        if key.startswith("NEXT_PUBLIC_") and key not in out:
+        if key not in out:
             out[key] = value
     for name, (block, _secret) in URL_VARIABLES.items():
         settings = getattr(env, block)
@@ -102,9 +101,10 @@ def full_variables(env: Environment, secrets: Mapping[str, str]) -> dict[str, st
         password = secrets.get(secret)
         if settings.configured:
             out[name] = redis_url(settings, password) if block == "redis" else database_url(settings, password)
-    for name in SECRET_VARIABLES:
-        if secrets.get(name):
-            out[name] = secrets[name]
+    url_passwords = {secret for _block, secret in URL_VARIABLES.values()}
+    for name, value in secrets.items():
+        if value and name not in url_passwords:
+            out[name] = value  # the known secrets, and the extra ones the import kept in the keyring
     return out
 
 
@@ -130,7 +130,7 @@ def dotenv_template(env: Environment, *, stored_secrets: list[str] | tuple[str, 
         lines.append("")
         lines.append(f"# {title}")
         for name in chosen:
-            lines.append(f"{name}={_quote(values.get(name, ''))}")
+            lines.append(_line(name, values.get(name, "")))
             written.add(name)
 
     for title, names in TEMPLATE_SECTIONS:
@@ -140,13 +140,39 @@ def dotenv_template(env: Environment, *, stored_secrets: list[str] | tuple[str, 
     rest = sorted(k for k in values if k not in written)
     if rest:
         lines.append("")
-        lines.append("# Other public settings")
-        lines += [f"{name}={_quote(values[name])}" for name in rest]
+        lines.append("# Other settings")
+        lines += [_line(name, values[name]) for name in rest]
+    known = {n for _t, names in (*TEMPLATE_SECTIONS, *PROVIDER_SECTIONS) for n in names}
+    url_passwords = {secret for _block, secret in URL_VARIABLES.values()}
+    extra_secrets = sorted(n for n in stored_secrets if n not in known and n not in url_passwords
+                           and n not in written and n not in values)
+    if extra_secrets:
+        lines.append("")
+        lines.append("# Other secrets (kept in the keyring)")
+        lines += [f"{name}=" for name in extra_secrets]
     return "\n".join(lines) + "\n"
 
 
-def _quote(value: str) -> str:
-    if value == "" or all(c.isalnum() or c in "-_./:@%+=?&,~" for c in value):
-        return value
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("\n", "\\n")
-    return f'"{escaped}"'
+def _line(name: str, value: str) -> str:
+    written = _quote(value)
+    if written is None:
+        return f"# {name}: this value cannot be written so that Next.js reads it back exactly; set it by hand"
+    return f"{name}={written}"
+
+
+def _quote(value: str) -> str | None:
+    """The value written so that Next.js (dotenv 16.3.1 + dotenv-expand 10) reads it back exactly."""
+    from services.dotenv_parser import DotenvError, parse_dotenv
+
+    escaped = value.replace("$", "\\$")  # dotenv-expand turns every \$ into $, in any quotes
+    candidates = [escaped] if value and all(c.isalnum() or c in "-_./:@%+=?&,~" for c in value) else []
+    candidates += [f"'{escaped}'", f'"{escaped}"', f"`{escaped}`"]
+    if "\r" in value or "\n" in value:
+        candidates.insert(0, '"' + escaped.replace("\r", "\\r").replace("\n", "\\n") + '"')
+    for written in candidates if value else [""]:
+        try:
+            if parse_dotenv(f"V={written}\n").values().get("V") == value:
+                return written
+        except DotenvError:
+            continue
+    return None

@@ -19,7 +19,7 @@ import dataclasses
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 from services import workspace as ws_mod
 from services.app_context import AppContext
 from services.credentials import env_prefix
-from services.dotenv_parser import DotenvError, DotenvFile, parse_dotenv
+from services.dotenv_parser import DotenvEntry, DotenvError, DotenvFile, entropy_bits_per_char, parse_dotenv
 from services.errors import ConfigError, OpsError, WorkspaceFileError
 from services.guard import Authorization
 from services.workspace import Environment, EnvironmentKind
@@ -135,6 +135,47 @@ def guess_kind(name: str, app_env: str = "") -> EnvironmentKind:
     return EnvironmentKind.OTHER
 
 
+# --- variables the console does not know: kept, as plain settings or as secrets -------------------
+
+_SECRET_NAME = re.compile(r"(KEY|SECRET|TOKEN)(_ID)?$|PASSWORD|PASSWD|PASSPHRASE|_PWD$|_PASS$|PRIVATE|_DSN$"
+                          r"|CREDENTIAL|^SECRET_|_SALT$|_SIGNING|_AUTH$|_SID$|WEBHOOK|(^|_)HASH$", re.IGNORECASE)
+_PASSWORD_HASH = re.compile(r"^\$(2[abxy]?|argon2(id|i|d)|scrypt|[156y]|pbkdf2[-_a-z0-9]*)\$")
+_TOKEN_PREFIX = re.compile(r"^(gh[pousr]_|github_pat_|sk_(live|test)_|rk_(live|test)_|xox[abpr]-|AKIA|ASIA|SG\.|"
+                           r"re_[A-Za-z0-9]{8}|glpat-|npm_|pk_live_|whsec_|eyJ[A-Za-z0-9_-]{8,}\.)")
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9+/=_\-.~]{20,}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+MAX_EXTRA_SECRETS = 1000  # keyring entries one import may add for variables the console does not know
+
+
+def secret_reason(name: str, value: str) -> str:
+    """Why a variable the console does not know looks secret ("" when it does not)."""
+    if name.startswith("NEXT_PUBLIC_"):
+        return ""  # shipped to every browser by Next.js: public by definition
+    found = _SECRET_NAME.search(name)
+    if found:
+        return f"its name has '{found.group(0).strip('_').upper()}'"
+    text = value.strip()
+    if "-----BEGIN" in text:
+        return "its value holds key material (-----BEGIN ...)"
+    if _PASSWORD_HASH.match(text):
+        return "its value looks like a password hash"
+    if "://" in text:
+        try:
+            if urlsplit(text).password:
+                return "its value is a URL with a password"
+        except ValueError:
+            pass
+        return ""
+    if _TOKEN_PREFIX.match(text):
+        return "its value starts like an API token"
+    if _TOKEN_CHARS.fullmatch(text) and not _UUID.fullmatch(text) and any(c.isdigit() for c in text) \
+            and any(c.isalpha() for c in text) and entropy_bits_per_char(text) >= 3.5:
+        return "its value looks like a random token (high entropy)"
+    return ""
+
+
 # --- errors --------------------------------------------------------------------------------------
 
 
@@ -181,9 +222,40 @@ class SecretChange:
 
 @dataclass(frozen=True)
 class UnknownVariable:
+    """A variable that is not imported (it is meant for another environment)."""
+
     name: str
     line: int
-    note: str = "not a variable the console knows; not imported"
+    note: str = "not imported"
+
+
+@dataclass(frozen=True)
+class ExtraVariable:
+    """A variable the console does not know, kept as it is: a plain setting or a keyring secret."""
+
+    name: str
+    line: int
+    secret: bool
+    why: str  # why it is taken for a secret, or for a plain setting
+    flipped: bool = False  # the user chose the other kind (--secret / --plain)
+
+    def sentence(self) -> str:
+        where = "secret, kept in the keyring" if self.secret else "plain setting, kept in the workspace"
+        flip = f"--plain {self.name}" if self.secret else f"--secret {self.name}"
+        why = "as you asked" if self.flipped else self.why
+        return f"{self.name} (line {self.line}): {where} ({why}); the other way: {flip}"
+
+
+@dataclass(frozen=True)
+class ReadingNote:
+    """A value whose text in the file and Next's reading differ (the note never holds a secret)."""
+
+    variable: str
+    line: int
+    note: str
+
+    def sentence(self) -> str:
+        return f"{self.variable} (line {self.line}): {self.note}"
 
 
 @dataclass
@@ -199,6 +271,9 @@ class ImportPlan:
     unchanged: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unknown: list[UnknownVariable] = field(default_factory=list)
+    extras: list[ExtraVariable] = field(default_factory=list)
+    readings: list[ReadingNote] = field(default_factory=list)
+    removed_secrets: list[str] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     recognised: list[str] = field(default_factory=list)
@@ -208,7 +283,7 @@ class ImportPlan:
 
     @property
     def is_noop(self) -> bool:
-        return not (self.settings or self.secrets or self.creates_environment)
+        return not (self.settings or self.secrets or self.creates_environment or self.removed_secrets)
 
     def summary(self) -> str:
         if self.is_noop:
@@ -227,12 +302,19 @@ class ImportPlan:
         out = [self.summary()]
         out += ["  " + c.sentence() for c in self.settings]
         out += ["  " + c.sentence() for c in self.secrets]
+        out += [f"  secret {name}: removed from the keyring (now a plain setting)" for name in self.removed_secrets]
+        if self.readings:
+            out.append("Read differently by Next.js than written (the value imported is Next's reading):")
+            out += ["  " + r.sentence() for r in self.readings]
+        if self.extras:
+            out.append("Variables the console does not know, kept as they are:")
+            out += ["  " + x.sentence() for x in self.extras]
         if self.missing:
             out.append("Missing against the seed's template: " + ", ".join(self.missing))
         if self.unknown:
-            out += [f"Unknown: {u.name} (line {u.line}): {u.note}" for u in self.unknown]
+            out += [f"Not imported: {u.name} (line {u.line}): {u.note}" for u in self.unknown]
         if self.empty:
-            out.append("Empty in the file, left as they are: " + ", ".join(self.empty))
+            out.append("Empty as Next.js reads them, left as they are: " + ", ".join(self.empty))
         out += ["Warning: " + w for w in self.warnings]
         return out
 
@@ -248,6 +330,9 @@ class ImportPlan:
             "unchanged": self.unchanged,
             "missing": self.missing,
             "unknown": [dataclasses.asdict(u) for u in self.unknown],
+            "extras": [dataclasses.asdict(x) for x in self.extras],
+            "readings": [dataclasses.asdict(r) for r in self.readings],
+            "removed_secrets": self.removed_secrets,
             "empty": self.empty,
             "warnings": self.warnings,
         }
@@ -336,7 +421,8 @@ def split_redis_url(value: str, *, key: str = "REDIS_URL", line: int = 0, source
     db = 0
     if path:
         if not path.isdigit():
-            raise DotenvError(f"has '/{path}' where a database number belongs", source=source, line=line, key=key)
+            raise DotenvError("has a path where a database number belongs (redis://host:6379/0)", source=source,
+                              line=line, key=key)
         db = int(path)
     if parts.query:
         notes.append(f"{key} (line {line}): query parameters are not used by the console and were ignored")
@@ -420,6 +506,13 @@ def _validate_setting(variable: str, path: str, value: str, *, line: int, source
         if not re.match(r"^https?://[^/\s]+", value):
             raise DotenvError("is not an http(s) URL", source=source, line=line, key=variable,
                               hint="Write it as https://host")
+        try:
+            port = urlsplit(value).port
+        except ValueError:
+            port = -1
+        if port is not None and not 0 < port < 65536:
+            raise DotenvError("has a port out of range (1-65535) or a host that cannot be read", source=source,
+                              line=line, key=variable)
     if path == "providers.github_repository" and not _REPOSITORY.fullmatch(value):
         raise DotenvError("is not in the form owner/repository", source=source, line=line, key=variable)
     if path in ("storage.files_bucket", "backup.bucket") and not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
@@ -442,9 +535,11 @@ def _prefixes(workspace: ws_mod.Workspace, env_name: str, kind: EnvironmentKind)
 
 
 def _resolve_names(dotenv: DotenvFile, own: set[str], others: set[str]
-                   ) -> tuple[dict[str, tuple[str, str, int]], list[UnknownVariable], list[str]]:
-    """Map file keys to canonical variable names. Returns {canonical: (value, file key, line)}."""
+                   ) -> tuple[dict[str, tuple[str, str, int]], list[DotenvEntry], list[UnknownVariable], list[str]]:
+    """Map file keys to canonical variable names. Returns ({canonical: (value, file key, line)}, the
+    variables the console does not know, those meant for another environment, notes)."""
     chosen: dict[str, tuple[str, str, int]] = {}
+    extras: list[DotenvEntry] = []
     unknown: list[UnknownVariable] = []
     notes: list[str] = []
     prefixed: dict[str, tuple[str, str, int]] = {}
@@ -461,24 +556,35 @@ def _resolve_names(dotenv: DotenvFile, own: set[str], others: set[str]
                 unknown.append(UnknownVariable(key, entry.line, f"meant for another environment ({head}); "
                                                                   "not imported"))
                 continue
-        if key.startswith("NEXT_PUBLIC_"):
-            # Public by definition (shipped to every browser), so safe to keep as a setting.
-            chosen[key] = (entry.value, key, entry.line)
-            continue
-        unknown.append(UnknownVariable(key, entry.line))
+        extras.append(entry)
     for name, item in prefixed.items():
         if name in chosen:
             notes.append(f"{item[1]} (line {item[2]}) overrides {name} (line {chosen[name][2]}) for this environment")
         chosen[name] = item
-    return chosen, unknown, notes
+    return chosen, extras, unknown, notes
+
+
+def _is_secret_variable(name: str) -> bool:
+    return name in SECRET_VARIABLES or name in URL_VARIABLES
+
+
+def _host_of(url: str) -> str:
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return ""
 
 
 def plan_import(ctx: AppContext, env_name: str, text: str, *, source: str = ".env",
-                kind: EnvironmentKind | None = None) -> ImportPlan:
+                kind: EnvironmentKind | None = None, secret: Iterable[str] = (),
+                plain: Iterable[str] = ()) -> ImportPlan:
     """Parse ``text`` and compare it with environment ``env_name`` (created if it does not exist).
 
-    Reads the keyring to tell new and changed secrets from unchanged ones (blocking: async callers use
-    :func:`aplan_import`). Raises DotenvError naming the line for anything it cannot read.
+    Values are read as Next.js reads them. Variables the console does not know are kept: as plain
+    settings, or in the keyring when they look secret; ``secret`` and ``plain`` name variables to keep
+    the other way. Reads the keyring to tell new and changed secrets from unchanged ones (blocking:
+    async callers use :func:`aplan_import`). Raises DotenvError naming the line for anything it cannot
+    read, ConfigError for a --secret/--plain that names no such variable.
     """
     dotenv = parse_dotenv(text, source=source)
     workspace = ctx.workspace
@@ -490,6 +596,9 @@ def plan_import(ctx: AppContext, env_name: str, text: str, *, source: str = ".en
                               hint="Use letters, digits, '.', '_' and '-' only")
         new_kind = kind or guess_kind(env_name, app_env_entry.value if app_env_entry else "")
         base = ws_mod.seed_environment(env_name, new_kind)
+        # The seed's example URLs never become a user's settings: the file says where the app is.
+        base.app_url = ""
+        base.health.tls_domains = []
     else:
         new_kind = current.kind
         base = current
@@ -499,11 +608,24 @@ def plan_import(ctx: AppContext, env_name: str, text: str, *, source: str = ".en
     plan.warnings += [w.sentence() for w in dotenv.warnings]
 
     own, others = _prefixes(workspace, env_name, new_kind)
-    chosen, unknown, notes = _resolve_names(dotenv, own, others)
+    chosen, extra_entries, unknown, notes = _resolve_names(dotenv, own, others)
     plan.unknown = unknown
     plan.warnings += notes
     plan.recognised = sorted(chosen)
     plan.missing = [name for name in TEMPLATE_VARIABLES if name not in chosen]
+
+    want_secret, want_plain = set(secret), set(plain)
+    extra_names = {e.key for e in extra_entries}
+    for flag, names in (("--secret", want_secret), ("--plain", want_plain)):
+        for name in sorted(names):
+            if name in chosen or name in RECOGNISED:
+                raise ConfigError(f"{flag} {name}: {name} is a variable the console knows; it always goes where it "
+                                  "belongs (secrets to the keyring, settings to the workspace)")
+            if name not in extra_names:
+                raise ConfigError(f"{flag} {name}: {source} has no variable {name} the console does not know")
+    both = want_secret & want_plain
+    if both:
+        raise ConfigError(f"{', '.join(sorted(both))}: asked to keep as secret and as plain at once")
 
     # (path, value, variable, line) for settings; (secret, value, variable, line) for secrets.
     settings: list[tuple[str, Any, str, int]] = []
@@ -513,7 +635,7 @@ def plan_import(ctx: AppContext, env_name: str, text: str, *, source: str = ".en
             plan.empty.append(key)
             continue
         if name in URL_VARIABLES:
-            block, secret = URL_VARIABLES[name]
+            block, secret_name = URL_VARIABLES[name]
             url_secret: str | None  # the password inside the URL, bound for the keyring
             if block == "redis":
                 fields, url_secret, url_notes = split_redis_url(value, key=key, line=line, source=source)
@@ -523,7 +645,7 @@ def plan_import(ctx: AppContext, env_name: str, text: str, *, source: str = ".en
             for fname, fvalue in fields.items():
                 settings.append((f"{block}.{fname}", fvalue, key, line))
             if url_secret:
-                secrets.append((secret, url_secret, key, line))
+                secrets.append((secret_name, url_secret, key, line))
         elif name in SECRET_VARIABLES:
             secrets.append((name, value, key, line))
         elif name in SETTING_VARIABLES:
@@ -532,8 +654,45 @@ def plan_import(ctx: AppContext, env_name: str, text: str, *, source: str = ".en
                 continue  # boto3: the service-specific variable wins
             _validate_setting(key, path, value, line=line, source=source)
             settings.append((path, value, key, line))
-        else:  # NEXT_PUBLIC_* not in the catalogue
-            settings.append((f"extra.{name}", value, key, line))
+
+    # Variables the console does not know: every one is kept, as a plain setting or as a secret.
+    stored: set[str] = set()
+    if current is not None:
+        stored = set(ctx.credentials.names(env_name))
+    extra_secrets: set[str] = set()
+    for entry in extra_entries:
+        if entry.value == "":
+            plan.empty.append(entry.key)  # as for known variables: an empty value changes nothing
+            continue
+        if entry.key in stored and entry.key not in IMPORTED_SECRETS:
+            guessed, why = True, "kept in the keyring, as before"
+        elif entry.key in new_env.extra:
+            guessed, why = False, "a plain setting, as before"
+        else:
+            why = secret_reason(entry.key, entry.value)
+            guessed = bool(why)
+            if not why:
+                why = ("public by definition (NEXT_PUBLIC_)" if entry.key.startswith("NEXT_PUBLIC_")
+                       else "nothing about it looks secret")
+        is_secret = (guessed or entry.key in want_secret) and entry.key not in want_plain
+        flipped = is_secret != guessed
+        plan.extras.append(ExtraVariable(entry.key, entry.line, is_secret, why, flipped))
+        if is_secret:
+            extra_secrets.add(entry.key)
+            if entry.value:
+                secrets.append((entry.key, entry.value, entry.key, entry.line))
+            if entry.key in new_env.extra:  # it was a plain setting before
+                settings.append((f"extra.{entry.key}", None, entry.key, entry.line))
+        else:
+            settings.append((f"extra.{entry.key}", entry.value, entry.key, entry.line))
+            if entry.key in stored and entry.key not in IMPORTED_SECRETS:
+                plan.removed_secrets.append(entry.key)
+
+    if len(extra_secrets) > MAX_EXTRA_SECRETS:
+        raise ConfigError(
+            f"{source}: {len(extra_secrets):,} variables the console does not know look secret; an import keeps "
+            f"at most {MAX_EXTRA_SECRETS:,} of them in the OS keyring",
+            hint="Check that this is the .env file of the platform; nothing was changed")
 
     # R2's endpoint follows from the Cloudflare account when none is given.
     account = chosen.get("CLOUDFLARE_ACCOUNT_ID")
@@ -545,25 +704,52 @@ def plan_import(ctx: AppContext, env_name: str, text: str, *, source: str = ".en
         plan.warnings.append(f"NEXT_PUBLIC_APP_ENV (line {app_env_entry.line}) says '{app_env_entry.value}' "
                              f"but {env_name} is a {new_kind.value} environment")
 
+    old_app_url = new_env.app_url
     for path, value, key, line in settings:
         old = get_setting(new_env, path)
-        if old == value:
+        if value is None:  # an extra setting that is now kept as a secret
+            new_env.extra.pop(path[len("extra."):], None)
+            plan.settings.append(SettingChange(path, label_of(path), show(old), "(now kept in the keyring)", key,
+                                               line))
+            continue
+        if old == value and not (path.startswith("extra.") and path[len("extra."):] not in new_env.extra):
             plan.unchanged.append(f"{label_of(path)} ({key})")
             continue
         set_setting(new_env, path, value)
         plan.settings.append(SettingChange(path, label_of(path), show(old), show(value), key, line))
+    _follow_app_url(new_env, old_app_url, plan, fresh=current is None)
 
-    stored: set[str] = set()
-    if secrets and current is not None:
-        stored = set(ctx.credentials.names(env_name))
-    for secret, value, key, line in secrets:
-        existing = ctx.credentials.get(env_name, secret) if secret in stored else None
+    for secret_name, value, key, line in secrets:
+        existing = ctx.credentials.get(env_name, secret_name) if secret_name in stored else None
         ctx.masker.add(value)  # from now on this value is masked in every log line
         if existing == value:
-            plan.unchanged.append(f"secret {secret} ({key})")
+            plan.unchanged.append(f"secret {secret_name} ({key})")
             continue
-        plan.secrets.append(SecretChange(secret, "change" if existing else "add", key, line))
-        plan._secret_values[secret] = value
+        plan.secrets.append(SecretChange(secret_name, "change" if existing else "add", key, line))
+        plan._secret_values[secret_name] = value
+
+    # Where Next.js reads a value differently from its text: say so now, and keep the note with the
+    # environment so that its settings show it too.
+    notes_now: dict[str, str] = {}
+    not_imported = {u.name for u in plan.unknown}
+    canonical_of = {item[1]: name for name, item in chosen.items()}
+    for key, entry in dotenv.entries.items():
+        if not entry.differs or key in not_imported:
+            continue
+        canonical = canonical_of.get(key, key)
+        if canonical in chosen:
+            is_secret = _is_secret_variable(canonical)
+        elif key in want_plain:
+            is_secret = False
+        else:  # what the value was meant to be counts too: "$2b$..." that Next.js reads as "" is a secret
+            is_secret = key in extra_secrets or key in want_secret or key in stored or bool(
+                secret_reason(key, entry.value) or secret_reason(key, entry.literal))
+        note = entry.reading_note(secret=is_secret)
+        plan.readings.append(ReadingNote(key, entry.line, note))
+        notes_now[key] = note
+    if notes_now or new_env.dotenv_notes:
+        kept = {k: v for k, v in new_env.dotenv_notes.items() if k not in dotenv.entries}
+        new_env.dotenv_notes = {**kept, **notes_now}
 
     # The workspace model validates itself on save; check now so a bad value is named before applying.
     probe = ws_mod.Workspace(environments={env_name: new_env})
@@ -573,10 +759,70 @@ def plan_import(ctx: AppContext, env_name: str, text: str, *, source: str = ".en
         field_path = (exc.field or "").split(".", 2)[-1]
         culprit = next((s for s in settings if s[0] == field_path), settings[0] if settings else None)
         line, key = (culprit[3], culprit[2]) if culprit else (1, "")
-        raise DotenvError(f"gives a setting the workspace cannot hold ({exc.message.split(': ', 1)[-1]})",
+        # The workspace's sentence may quote the value; a .env error never does.
+        why = re.sub(r"'[^']*'", "the value", exc.message.split(": ", 1)[-1])
+        raise DotenvError(f"gives a setting the workspace cannot hold ({why})",
                           source=source, line=line, key=key or None) from None
     plan._new_env = new_env
     return plan
+
+
+def _follow_app_url(env: Environment, old_url: str, plan: ImportPlan, *, fresh: bool) -> None:
+    """Settings derived from the app URL follow it: the TLS domains (none for http://; the health and
+    header checks read the app URL itself). A list the user wrote by hand is kept."""
+    if not fresh and env.app_url == old_url:
+        return
+    derived = not env.health.tls_domains or env.health.tls_domains == [_host_of(old_url)]
+    if derived and env.health.tls_domains:
+        before = ", ".join(env.health.tls_domains)
+        env.health.tls_domains = []
+        follows = (f"follows the app URL ({_host_of(env.app_url)})" if env.app_url.startswith("https://")
+                   else "none: the app URL is not https, so there is no certificate to check")
+        plan.settings.append(SettingChange("health.tls_domains", "TLS domains", before, follows,
+                                           "NEXT_PUBLIC_APP_URL", dotenv_line(plan, "app_url")))
+    if fresh and not env.app_url:
+        plan.warnings.append("the file has no NEXT_PUBLIC_APP_URL: the app's health, headers and TLS checks stay "
+                             "off until an app URL is set")
+
+
+def dotenv_line(plan: ImportPlan, path: str) -> int:
+    return next((c.line for c in plan.settings if c.path == path), 0)
+
+
+@dataclass(frozen=True)
+class KeptVariable:
+    """A variable an environment holds from an imported .env, for the environment's settings view."""
+
+    name: str
+    kept_as: str  # "extra setting", "secret (keyring)", "setting", "setting + keyring"
+    value: str    # shown for plain settings only; "" for secrets
+    note: str     # how Next.js reads it differently from the file's text ("" when it does not)
+
+
+def kept_variables(env: Environment, secret_names: Iterable[str]) -> list[KeptVariable]:
+    """Extra settings, extra secrets and every variable Next.js reads differently, sorted by name."""
+    rows: dict[str, KeptVariable] = {}
+    notes = env.dotenv_notes
+    for name, value in env.extra.items():
+        rows[name] = KeptVariable(name, "extra setting", value, notes.get(name, ""))
+    for name in secret_names:
+        if name not in IMPORTED_SECRETS and name != "CONSOLE_SENTRY_DSN":
+            rows[name] = KeptVariable(name, "secret (keyring)", "", notes.get(name, ""))
+    for name, note in notes.items():
+        if name in rows:
+            continue
+        if name in URL_VARIABLES:
+            kept = "setting + keyring"
+        elif name in SECRET_VARIABLES:
+            kept = "secret (keyring)"
+        elif name in SETTING_VARIABLES:
+            kept = "setting"
+        else:
+            kept = "not kept: Next.js reads it as empty"
+        value = str(get_setting(env, SETTING_VARIABLES[name])) if name in SETTING_VARIABLES and not kept.startswith(
+            "secret") else ""
+        rows[name] = KeptVariable(name, kept, value, note)
+    return [rows[name] for name in sorted(rows)]
 
 
 def read_dotenv_file(path: str | Path) -> tuple[str, str]:
@@ -597,8 +843,10 @@ async def aread_dotenv_file(path: str | Path) -> tuple[str, str]:
 
 
 async def aplan_import(ctx: AppContext, env_name: str, text: str, *, source: str = ".env",
-                       kind: EnvironmentKind | None = None) -> ImportPlan:
-    return await asyncio.to_thread(plan_import, ctx, env_name, text, source=source, kind=kind)
+                       kind: EnvironmentKind | None = None, secret: Iterable[str] = (),
+                       plain: Iterable[str] = ()) -> ImportPlan:
+    return await asyncio.to_thread(plan_import, ctx, env_name, text, source=source, kind=kind, secret=secret,
+                                   plain=plain)
 
 
 # --- applying ------------------------------------------------------------------------------------
@@ -622,13 +870,18 @@ def apply_import(ctx: AppContext, plan: ImportPlan, auth: Authorization,
     creds = ctx.credentials
     written: list[tuple[str, str | None]] = []  # (secret, previous value or None)
     details = {"source": plan.source, "settings": [c.path for c in plan.settings],
-               "secrets": [c.name for c in plan.secrets], "created": plan.creates_environment}
+               "secrets": [c.name for c in plan.secrets], "removed_secrets": plan.removed_secrets,
+               "created": plan.creates_environment}
     previous_env = current
     try:
         for change in plan.secrets:
             before = creds.get(plan.environment, change.name) if change.action == "change" else None
             creds.set(plan.environment, change.name, plan._secret_values[change.name])
             written.append((change.name, before))
+        for name in plan.removed_secrets:
+            before = creds.get(plan.environment, name)
+            creds.delete(plan.environment, name)
+            written.append((name, before))
         ctx.workspace.environments[plan.environment] = plan._new_env
         (save or ctx.save_workspace)()
     except BaseException as exc:

@@ -257,6 +257,12 @@ def update_environment(ctx: AppContext, name: str, changes: dict[str, Any], auth
             changed.append(path)
     if not changed:
         return current
+    if "app_url" in changed:
+        # TLS domains derived from the old app URL follow the new one (none for an http:// URL).
+        old_host = current.app_url.split("//", 1)[-1].split("/", 1)[0]
+        if updated.health.tls_domains == [old_host]:
+            updated.health.tls_domains = []
+            changed.append("health.tls_domains")
     _validate_env(updated)
 
     def swap() -> Environment:

@@ -213,6 +213,9 @@ class Environment:
     health: HealthSettings = field(default_factory=HealthSettings)
     # Free-form settings imported from .env that the model has no field for (non-secret only).
     extra: dict[str, str] = field(default_factory=dict)
+    # Variables whose text in the imported .env differs from what Next.js reads: variable -> a note saying
+    # how ("Next.js will read this as ..."; for secrets only how it differs, never the value).
+    dotenv_notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:

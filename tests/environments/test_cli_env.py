@@ -114,3 +114,14 @@ def test_export_check_diff_and_remove(ctx: AppContext, tmp_path: Path, capsys: p
     assert "DATABASE_PASSWORD" in err and "MLS_API_KEY" in err
     assert CredentialStore(ctx.workspace.id).names("staging") == []
     assert "staging" not in ws.load(ctx.workspace_path).environments
+
+
+def test_a_token_pasted_alone_on_a_line_is_named_by_line_only(ctx: AppContext, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    token = "ghp_" + "Zq7" * 12
+    bare = tmp_path / "bare.env"
+    bare.write_text(f"NEXT_PUBLIC_APP_URL=https://staging.example.org\n{token}\nMLS_API_KEY=x\n")
+    assert _cli(ctx, "env", "import-dotenv", str(bare), "--env", "staging", "--dry-run") == 2
+    err = capsys.readouterr().err
+    assert "bare.env, line 2: has no '='" in err
+    assert token not in err and "ghp_" not in err and "Zq7" not in err

@@ -22,8 +22,9 @@ def values(text: str) -> dict[str, str]:
 
 
 def test_comments_export_and_whitespace() -> None:
+    # dotenv 16.3.1 ends an unquoted value at the first '#', with or without a space before it.
     assert values("# c\n\n  export A=1  \nB = two words # note\nC=x#y\nD=\nE= # only a comment\n") == {
-        "A": "1", "B": "two words", "C": "x#y", "D": "", "E": ""}
+        "A": "1", "B": "two words", "C": "x", "D": "", "E": ""}
 
 
 def test_quotes_escapes_and_multiline() -> None:
@@ -32,23 +33,74 @@ def test_quotes_escapes_and_multiline() -> None:
             'M="line 1\nline 2\n  line 3"\n'
             "K='one\ntwo'\n"
             "B=`back tick`\n")
-    assert values(text) == {"S": "lit $A \\n #x", "D": 'a\tb\n"q" \\ $A # kept', "M": "line 1\nline 2\n  line 3",
-                            "K": "one\ntwo", "B": "back tick"}
+    # Only \n and \r are escapes in double quotes; every value is expanded (single quotes too), and \$ is $.
+    assert values(text) == {"S": "lit  \\n #x", "D": 'a\\tb\n\\"q\\" \\\\ $A # kept',
+                            "M": "line 1\nline 2\n  line 3", "K": "one\ntwo", "B": "back tick"}
 
 
-def test_references_and_defaults() -> None:
-    parsed = parse_dotenv("HOST=db\nURL=postgresql://${HOST}:5432/$NAME\nNAME=x\nP=${MISSING:-fallback}\n"
-                          "Q=\"${HOST}-x\"\nR='${HOST}'\n")
-    assert parsed.values()["URL"] == "postgresql://db:5432/"
-    assert parsed.values()["P"] == "fallback"
-    assert parsed.values()["Q"] == "db-x"
-    assert parsed.values()["R"] == "${HOST}"
-    assert [w.line for w in parsed.warnings] == [2]
+@pytest.mark.parametrize(("text", "key", "expected"), [
+    ("P=pa\\$\\$word\n", "P", "pa$$word"),                                  # \$ outside double quotes
+    ("H=\\$2b\\$10\\$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy\n", "H",
+     "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"),     # an escaped bcrypt hash
+    ("B=${NOPE:-${NOPE2:-deep}}\n", "B", "deep"),                              # nested defaults
+    ('W="C:\\\\Users\\\\me\\\\"\n', "W", "C:\\\\Users\\\\me\\\\"),  # backslashes stay
+    ('E="say \\"hi\\""\n', "E", 'say \\"hi\\"'),
+    ('T="a\\tb"\n', "T", "a\\tb"),
+    ("NEXTAUTH_URL=https://example.com/app#section\n", "NEXTAUTH_URL", "https://example.com/app"),
+    ("HASH='$2b$10$abc'\n", "HASH", ""),                                       # single quotes expanded
+    ("B=${A}\nA=1\n", "B", "1"),                                               # forward reference
+    ("A=1\nB=$A\nA=2\n", "B", "2"),                                           # the last definition
+    ("A=x\nB=${A:-d}\n", "B", "d"),                                            # dotenv-expand 10's bug
+    ("ONE=1\nTWO=2\nT=$ONE$TWO\n", "T", ""),                                  # ... and another
+    ("F=cost $5 each\n", "F", "cost  each"),
+    ("X=${NOPE-d}\n", "X", "-d}"),
+])
+def test_values_as_next_reads_them(text: str, key: str, expected: str) -> None:
+    assert values(text)[key] == expected
+
+
+def test_where_the_reading_differs_the_entry_says_how_without_the_value() -> None:
+    parsed = parse_dotenv("URL=https://example.com/app#section\nTOKEN=abc#s3cr3tpart\nSAME=plain\n"
+                          'PEM="-----BEGIN-----\\nMIIsecret\\n-----END-----"\nHASH=\'$2b$10$s3cr3tHash\'\n')
+    url, token, same, pem, hashed = (parsed.entries[k] for k in ("URL", "TOKEN", "SAME", "PEM", "HASH"))
+    assert url.literal == "https://example.com/app#section" and url.value == "https://example.com/app"
+    assert url.reading_note(secret=False).startswith("Next.js will read this as 'https://example.com/app'")
+    assert "ends at '#'" in url.reading_note(secret=False)
+    note = token.reading_note(secret=True)
+    assert "3 character(s) instead of 14" in note and "s3cr3t" not in note and "abc" not in note
+    assert not same.differs and same.reading_note(secret=True) == ""
+    assert "line breaks" in pem.reading_note(secret=True) and "MII" not in pem.reading_note(secret=True)
+    hash_note = hashed.reading_note(secret=True)
+    assert "single quotes" in hash_note and "s3cr3t" not in hash_note
+    assert any("digit" in w.message and "s3cr3t" not in w.message for w in parsed.warnings if w.key == "HASH")
+
+
+def test_broken_dotenv_expand_cases_warn_with_next_reading() -> None:
+    parsed = parse_dotenv("A=x\nB=${A:-d}\nC=${A-d}\nONE=1\nTWO=2\nT=$ONE$TWO\nF=$5\n")
+    by_key = {w.key: w.message for w in parsed.warnings}
+    assert "takes its default although NAME is set" in by_key["B"]
+    assert "${NAME-default} is not understood" in by_key["C"]
+    assert "followed directly by another" in by_key["T"]
+    assert "followed by a digit" in by_key["F"]
+    assert parsed.values()["C"] == "x-d}"
+
+
+@pytest.mark.parametrize("text", ["A=$A\n", "A=${A}\nB=1\n", "PATH=/bin:$PATH\n", "A=$B\nB=$A\n",
+                                  "A=$B\nB=$C\nC=$A\nD=ok\n", "X=${X-d}\n"])
+def test_a_cycle_is_refused_because_next_skips_the_whole_file(text: str) -> None:
+    with pytest.raises(DotenvError) as err:
+        parse_dotenv(text, source="loop.env")
+    assert "refers to itself" in err.value.sentence()
+    assert "skips every variable of this file" in err.value.sentence()
+
+
+def test_self_reference_with_a_default_is_fine() -> None:
+    assert values("A=${A:-x}\n") == {"A": "x"}
 
 
 def test_duplicates_last_wins_with_a_warning() -> None:
     parsed = parse_dotenv("A=1\nB=2\nA=3\n")
-    assert parsed.values() == {"B": "2", "A": "3"}
+    assert parsed.values() == {"A": "3", "B": "2"}
     assert parsed.entries["A"].line == 3
     assert parsed.warnings[0].sentence() == "line 3 (A): set again (first on line 1); the last value wins"
 
@@ -58,13 +110,17 @@ def test_crlf_and_bom() -> None:
 
 
 @pytest.mark.parametrize(("text", "line", "needle"), [
-    ("A=1\nnot a line\n", 2, "no '='"),
-    ("A=1\n=value\n", 2, "expected NAME=value"),
+    ("A=1\nnot a line\n", 2, "has no '='"),
+    ("A=1\n=value\n", 2, "no name before '='"),
     ("A=1\nB=\"open\nC=2\n", 2, "never closed"),
     ("A='x' y\n", 1, "after the closing"),
-    ("A=1\n\nB=\"two\nlines\" tail\n", 4, "after the closing"),
-    ("9A=1\n", 1, "expected NAME=value"),
+    ("A=1\n\nB=\"two\nlines\" tail\n", 3, "next \" is on line 4"),
+    ("A=1\nCLÉ=2\n", 2, "U+00C9, column 3"),
+    ("A=1\n\ufeffB=2\n", 2, "byte-order mark"),
+    ("A='abc\nB='x'\n", 1, "the next ' is on line 2"),
     ("A=1\x00\n", 1, "NUL"),
+    ("A\n=1\n", 1, "same line"),
+    ("toString=1\n", 1, "JavaScript"),
 ])
 def test_rejections_name_the_line(text: str, line: int, needle: str) -> None:
     with pytest.raises(DotenvError) as err:
@@ -74,10 +130,23 @@ def test_rejections_name_the_line(text: str, line: int, needle: str) -> None:
     assert needle in err.value.sentence()
 
 
-def test_rejections_never_quote_the_value() -> None:
+@pytest.mark.parametrize("text", [
+    "TOKEN='s3cr3t-value' trailing\n",
+    "A=1\nghp_s3cr3tTokenPastedAlone\n",
+    "ghp_s3cr3t Token With Spaces\n",
+    "s3cr3t=\n=s3cr3t\n",
+    "A=1\n  s3cr3t-pem-line-without-equals  \n",
+    "s3cr3tÉ=1\n",
+    "A=1\n\ufeffs3cr3t\n",
+    "s3cr3t\n=1\n",
+    "A=\"s3cr3t\n",
+    "A='s3cr3t\nB='x'\n",
+])
+def test_rejections_never_quote_the_line(text: str) -> None:
     with pytest.raises(DotenvError) as err:
-        parse_dotenv("TOKEN='s3cr3t-value' trailing\n")
+        parse_dotenv(text)
     assert "s3cr3t" not in err.value.sentence()
+    assert "s3cr3t" not in repr(err.value)
 
 
 # --- fuzzing -------------------------------------------------------------------------------------
@@ -159,3 +228,24 @@ def test_fuzzed_workspace_toml_never_crashes_the_loader(text: str) -> None:
         assert f"fuzz.toml, line {exc.line}" in exc.sentence()
     except ConfigError as exc:  # pragma: no cover - any other error is a bug
         pytest.fail(f"unexpected {type(exc).__name__}: {exc}")
+
+
+_SECRET_MARK = "§ghp§"  # cannot be part of a name, so it may appear in an error only by echoing text
+_MARKED_LINE = st.one_of(
+    st.builds(lambda k, v: f"{k}={v}", st.sampled_from(["A", "TOKEN", "export B", "C.d-e"]),
+              st.builds(lambda a, b: a + _SECRET_MARK + b, st.text(alphabet="ab '\"`#$\\{}:-\n", max_size=8),
+                        st.text(alphabet="ab '\"`#$\\{}:-\n", max_size=8))),
+    st.builds(lambda a, b: a + _SECRET_MARK + b, st.text(alphabet="ab =#'\"\t\ufeffé", max_size=10),
+              st.text(alphabet="ab =#'\"\t", max_size=10)),
+    st.sampled_from(["A=1", "# comment", "", "B='x'", "X=${X}", "Y=$Y$Y"]),
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_MARKED_LINE, min_size=1, max_size=8).map("\n".join))
+def test_fuzzed_rejections_never_echo_a_line(text: str) -> None:
+    try:
+        parse_dotenv(text, source="fuzz.env")
+    except DotenvError as exc:
+        assert _SECRET_MARK not in exc.sentence() and "§" not in exc.sentence(), exc.sentence()
+        _check_rejection(exc, text)

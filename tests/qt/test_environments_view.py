@@ -176,7 +176,9 @@ def test_admin_production_change_needs_the_typed_name_then_succeeds_once(qtbot, 
     edits = [e for e in edits if e.outcome == "done"]
     assert (edits[0].environment, edits[0].reason, edits[0].outcome) == ("production", "moving to the www domain",
                                                                         "done")
-    assert edits[0].details["changed"] == ["app_url"]
+    # The TLS domain derived from the old URL follows the new one.
+    assert edits[0].details["changed"] == ["app_url", "health.tls_domains"]
+    assert saved.health.tls_domains == []
     cancelled = [e for e in ctx.audit.entries() if e.outcome == "cancelled at the unlock dialog"]
     assert len(cancelled) == 2
 
@@ -261,3 +263,52 @@ def test_removal_asks_and_names_the_keyring_entries(qtbot, qloop, make_ctx) -> N
     assert CredentialStore(ctx.workspace.id).names("staging") == []
     entry = next(e for e in ctx.audit.entries() if e.action == "remove environment" and e.outcome == "done")
     assert sorted(entry.details["secrets_removed"]) == ["JWT_SECRET", "VERCEL_TOKEN"]
+
+
+def test_import_preview_shows_nexts_reading_and_lets_the_user_flip_a_variable(  # type: ignore[no-untyped-def]
+        qtbot, qloop, make_ctx, tmp_path: Path) -> None:
+    from PySide6.QtTest import QAbstractItemModelTester
+
+    ctx: AppContext = make_ctx(ws.Profile.ADMIN)
+    _session, view = _view(qtbot, ctx, "staging")
+    marker = uuid.uuid4().hex[:12]
+    dotenv = tmp_path / "next.env"
+    dotenv.write_text("NEXTAUTH_URL=https://staging.example.org/app#section\n"
+                      f"JWT_SECRET=jwt{marker}#cut{marker}\nFEATURE_COLOR=blue\nSTRIPE_SECRET_KEY=sk_live_{marker}\n")
+
+    async def scenario() -> None:
+        await view.load()
+        task = asyncio.ensure_future(view.import_dotenv(str(dotenv)))
+        await wait_for(lambda: isinstance(getattr(view, "preview_dialog", None), ImportPreviewDialog)
+                       and view.preview_dialog.isVisible())
+        preview = view.preview_dialog
+        QAbstractItemModelTester(preview.extras_model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+        readings = preview.readings.text()
+        assert "NEXTAUTH_URL (line 1): Next.js will read this as 'https://staging.example.org/app'" in readings
+        assert "JWT_SECRET (line 2): Next.js will read a different value" in readings and marker not in readings
+        assert marker not in preview.text.toPlainText()
+        kinds = {r.name: r.secret for r in preview.extras_model.rows()}
+        assert kinds == {"FEATURE_COLOR": False, "STRIPE_SECRET_KEY": True}
+        # Tick FEATURE_COLOR's Secret box with the mouse: the preview is planned again.
+        row = [r.name for r in preview.extras_model.rows()].index("FEATURE_COLOR")
+        rect = preview.extras.visualRect(preview.extras_model.index(row, 2))
+        qtbot.mouseClick(preview.extras.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        await wait_for(lambda: {r.name: r.secret for r in preview.extras_model.rows()}["FEATURE_COLOR"])
+        assert "FEATURE_COLOR (line 3): secret, kept in the keyring (as you asked)" in preview.text.toPlainText()
+        await wait_for(lambda: preview.buttons.button(preview.buttons.StandardButton.Ok).isEnabled())
+        preview.accept()
+        assert await task is True
+        store = CredentialStore(ctx.workspace.id)
+        assert store.get("staging", "FEATURE_COLOR") == "blue"
+
+        # The environment's settings show what it kept and how Next.js reads it.
+        QAbstractItemModelTester(view.kept_model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+        kept = {r.name: view.kept_model.cells(r) for r in view.kept_model.rows()}
+        assert kept["NEXTAUTH_URL"][1] == "extra setting"
+        assert kept["NEXTAUTH_URL"][3].startswith("Next.js will read this as 'https://staging.example.org/app'")
+        assert kept["FEATURE_COLOR"][1:3] == ("secret (keyring)", "••••••••  (in the keyring)")
+        assert kept["JWT_SECRET"][1] == "secret (keyring)" and "character(s) instead of" in kept["JWT_SECRET"][3]
+        assert marker not in str(kept)
+        assert view.kept_box.isVisible()
+
+    qloop.run_until_complete(asyncio.wait_for(scenario(), 60))

@@ -5,7 +5,9 @@ All are opened with ``open()`` and awaited (``console.production_guard.open_and_
 
 from __future__ import annotations
 
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -21,6 +24,7 @@ from PySide6.QtWidgets import (
 from services.env_import import ImportPlan, guess_kind
 from services.environment_edits import NAME_RE
 from services.workspace import EnvironmentKind
+from views.environments.models import ExtrasModel
 
 
 class NewEnvironmentDialog(QDialog):
@@ -99,22 +103,88 @@ class SecretDialog(QDialog):
 
 
 class ImportPreviewDialog(QDialog):
-    """What an import would change (secret changes by name only), with Apply or Cancel."""
+    """What an import would change (secret changes by name only), with Apply or Cancel.
+
+    Values Next.js reads differently from their text are listed first. Variables the console does not
+    know are listed with a Secret box: ticking or clearing one emits ``flips_changed``; the view plans
+    again with :meth:`choices` and calls :meth:`set_plan`.
+    """
+
+    flips_changed = Signal()
 
     def __init__(self, plan: ImportPlan, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("importPreviewDialog")
         self.setWindowTitle(f"Import {plan.source} into {plan.environment}")
-        self.resize(720, 480)
+        self.resize(860, 640)
+        self.choice: dict[str, bool] = {}  # variable -> keep in the keyring (the user's own ticks)
         layout = QVBoxLayout(self)
+        self.readings = QLabel()
+        self.readings.setObjectName("nextReadings")
+        self.readings.setWordWrap(True)
+        self.readings.setTextFormat(Qt.TextFormat.PlainText)
+        self.readings.setStyleSheet("color: #8a4b00; background: #fff4e0; padding: 6px")
+        layout.addWidget(self.readings)
+        self.extras_label = QLabel("Variables the console does not know, kept as they are. Tick Secret to keep one "
+                                   "in the OS keyring instead of the workspace:")
+        self.extras_label.setWordWrap(True)
+        layout.addWidget(self.extras_label)
+        self.extras_model = ExtrasModel(self)
+        self.extras = QTableView()
+        self.extras.setObjectName("importExtras")
+        self.extras.setModel(self.extras_model)
+        self.extras.verticalHeader().hide()
+        self.extras.horizontalHeader().setStretchLastSection(True)
+        self.extras.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.extras.clicked.connect(self._clicked)
+        layout.addWidget(self.extras, 1)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
-        self.text.setPlainText("\n".join(plan.lines()))
-        layout.addWidget(self.text)
+        layout.addWidget(self.text, 2)
+        self.problem = QLabel()
+        self.problem.setStyleSheet("color: #b3261e")
+        self.problem.setWordWrap(True)
+        layout.addWidget(self.problem)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        apply = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        apply.setText("Nothing to apply" if plan.is_noop else "Apply")
-        apply.setEnabled(not plan.is_noop)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        self.plan = plan
+        self.set_plan(plan)
+
+    def set_plan(self, plan: ImportPlan) -> None:
+        self.plan = plan
+        self.problem.setText("")
+        self.text.setPlainText("\n".join(plan.lines()))
+        if plan.readings:
+            self.readings.setText("Read differently by Next.js than written in the file (the value imported is "
+                                  "Next's reading):\n" + "\n".join("• " + r.sentence() for r in plan.readings))
+        self.readings.setVisible(bool(plan.readings))
+        self.extras_model.set_rows(plan.extras)
+        self.extras.resizeColumnsToContents()
+        self.extras.setVisible(bool(plan.extras))
+        self.extras_label.setVisible(bool(plan.extras))
+        apply = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        apply.setText("Nothing to apply" if plan.is_noop else "Apply")
+        apply.setEnabled(not plan.is_noop)
+
+    def show_problem(self, sentence: str) -> None:
+        self.problem.setText(sentence)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+
+    def choices(self) -> tuple[list[str], list[str]]:
+        """(--secret names, --plain names) as the user ticked them."""
+        return ([n for n, secret in self.choice.items() if secret],
+                [n for n, secret in self.choice.items() if not secret])
+
+    def set_secret(self, name: str, secret: bool) -> None:
+        """Tick or clear one variable's Secret box (a click does the same)."""
+        self.choice[name] = secret
+        # Apply waits for the new plan.
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+        self.flips_changed.emit()
+
+    def _clicked(self, index: QModelIndex) -> None:
+        row = self.extras_model.row_at(index.row())
+        if row is not None and index.column() == 2:
+            self.set_secret(row.name, not row.secret)

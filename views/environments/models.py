@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor
 
 from services.connection_checks import CheckResult
 from services.drift import DriftItem
+from services.env_import import ExtraVariable, KeptVariable
 
 R = TypeVar("R")
 Index = QModelIndex | QPersistentModelIndex
@@ -179,6 +180,45 @@ class DriftModel(RowsModel[DriftRow]):
         if column == 2:
             return STATE_COLOURS["drift"] if row.item.drift else STATE_COLOURS["skipped"]
         return None
+
+
+class KeptVariablesModel(RowsModel[KeptVariable]):
+    """What an environment holds from its imported .env, with how Next.js reads each value that differs."""
+
+    headers = ("Variable", "Kept as", "Value", "How Next.js reads it")
+
+    def cells(self, row: KeptVariable) -> Sequence[str]:
+        value = "••••••••  (in the keyring)" if row.kept_as.startswith("secret") else _short(row.value)
+        return (row.name, row.kept_as, value, row.note or "as written")
+
+    def colour(self, row: KeptVariable, column: int) -> str | None:
+        if column == 3:
+            return STATE_COLOURS["drift"] if row.note else STATE_COLOURS["skipped"]
+        return None
+
+    def tooltip(self, row: KeptVariable, column: int) -> str | None:
+        return row.note or None
+
+
+class ExtrasModel(RowsModel[ExtraVariable]):
+    """The import preview's variables the console does not know; the Secret column can be ticked."""
+
+    headers = ("Variable", "Line", "Secret", "Why")
+
+    def cells(self, row: ExtraVariable) -> Sequence[str]:
+        return (row.name, str(row.line), "", "as you chose" if row.flipped else row.why)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = self.row_at(index.row())
+        if row is not None and index.column() == 2 and role == Qt.ItemDataRole.CheckStateRole:
+            return Qt.CheckState.Checked if row.secret else Qt.CheckState.Unchecked
+        if row is not None and index.column() == 2 and role == Qt.ItemDataRole.DisplayRole:
+            return "keyring" if row.secret else "plain"
+        return super().data(index, role)
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        base = super().flags(index)
+        return base | Qt.ItemFlag.ItemIsUserCheckable if index.column() == 2 else base
 
 
 def _short(text: str, limit: int = 48) -> str:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -34,7 +35,7 @@ from services import env_export, env_import, environment_edits
 from services.connection_checks import CheckResult, run_checks, services_of
 from services.credentials import SECRET_NAMES
 from services.drift import diff_environments
-from services.errors import GuardRefusedError
+from services.errors import GuardRefusedError, OpsError
 from services.guard import Authorization, can_change
 from services.workspace import Environment, EnvironmentKind
 from views.base import OpsView, heading
@@ -46,6 +47,7 @@ from views.environments.models import (
     DriftRow,
     EnvironmentRow,
     EnvironmentsModel,
+    KeptVariablesModel,
     SecretRow,
     SecretsModel,
 )
@@ -111,9 +113,18 @@ class EnvironmentsView(OpsView):
         self.revert_button.clicked.connect(self._load_editor)
         self.settings_note = QLabel()
         self.settings_note.setWordWrap(True)
+        # What the environment holds from its imported .env, and where Next.js reads a value differently.
+        self.kept_model = KeptVariablesModel(self)
+        self.kept_table = _table(self.kept_model)
+        self.kept_table.setObjectName("keptVariables")
+        self.kept_box = QGroupBox("From the imported .env: other variables, and values Next.js reads differently "
+                                  "from their text")
+        kept_layout = QVBoxLayout(self.kept_box)
+        kept_layout.addWidget(self.kept_table)
         settings_tab = QWidget()
         settings_layout = QVBoxLayout(settings_tab)
         settings_layout.addWidget(self.settings_note)
+        settings_layout.addWidget(self.kept_box)
         settings_layout.addWidget(self.editor, 1)
         row = QHBoxLayout()
         row.addStretch(1)
@@ -282,6 +293,12 @@ class EnvironmentsView(OpsView):
             return
         self.editor.load(env)
         self.editor.set_read_only(self._read_only())
+        kept = env_import.kept_variables(env, self._secret_names.get(env.name, []))
+        self.kept_model.set_rows(kept)
+        self.kept_box.setVisible(bool(kept))
+        self.kept_table.setMaximumHeight(self.kept_table.horizontalHeader().sizeHint().height()
+                                         + min(len(kept), 6) * self.kept_table.verticalHeader().defaultSectionSize()
+                                         + 2 * self.kept_table.frameWidth() + 4)
         if self._read_only():
             self.settings_note.setText("Read-only: this workspace's profile is viewer.")
         elif env.is_production:
@@ -476,7 +493,10 @@ class EnvironmentsView(OpsView):
         plan = await env_import.aplan_import(ctx, self.env_name, text, source=source)
         preview = ImportPreviewDialog(plan, parent=self)
         self.preview_dialog = preview
+        preview.flips_changed.connect(
+            lambda: self.session.spawn(self.replan_preview(preview, text, source), name="import preview"))
         result = await open_and_wait(preview)
+        plan = preview.plan
         preview.deleteLater()
         if result != ImportPreviewDialog.DialogCode.Accepted or plan.is_noop:
             self.status.setText(plan.summary() if plan.is_noop else "Import cancelled; nothing changed.")
@@ -489,6 +509,17 @@ class EnvironmentsView(OpsView):
                             f"{len(result_info.secrets_written)} secret(s) to the keyring.")
         await self.load()
         return True
+
+    async def replan_preview(self, preview: ImportPreviewDialog, text: str, source: str) -> None:
+        """The user ticked or cleared a Secret box in the preview: plan again with their choices."""
+        secret, plain = preview.choices()
+        try:
+            plan = await env_import.aplan_import(self.session.ctx, preview.plan.environment, text, source=source,
+                                                 secret=secret, plain=plain)
+        except OpsError as exc:
+            preview.show_problem(exc.sentence())
+            return
+        preview.set_plan(plan)
 
     async def export_template(self, path: str | None = None) -> str | None:
         env = self._env()

@@ -69,7 +69,7 @@ class Cell:
 
     def text(self, now: datetime) -> str:
         if not self.configured:
-            return "— not set up"
+            return "— not applicable" if self.reason.startswith("not applicable") else "— not set up"
         state = self.state
         if state is None or state.last is None:
             return "… checking"

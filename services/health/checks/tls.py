@@ -86,6 +86,8 @@ class TlsCheck(Check):
         return bool(domains_of(env))
 
     def not_configured_reason(self, env: Environment) -> str:
+        if env.app_url.startswith("http://"):
+            return "not applicable: the app URL is http://, so there is no certificate to check"
         return "no TLS domains are set and the app URL is not https"
 
     async def _domain(self, host: str, port: int, ctx: CheckContext, limit: float,
