@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from cli import backup_commands, env_commands, health_commands, sandbox_commands
 from cli.output import print_error
+from services.app_version import version_line
 from services.errors import ErrorReport, ExitCode, OpsError
 
 COMMAND_MODULES = (env_commands, sandbox_commands, backup_commands, health_commands)
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(optionally prefixed with the environment's name, e.g. STAGING_DATABASE_URL) "
                         "instead of the OS keyring")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--version", action="version", version=version_line("realtor-ops"))
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr as well")
     sub = parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
