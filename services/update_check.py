@@ -67,8 +67,8 @@ def interpret(current: str, payload: Any) -> UpdateCheck:
     except ValueError:
         raise UpdateCheckError(f"The latest release's tag {tag[:40]!r} is not a version number") from None
     page = payload.get("html_url")
-    safe = isinstance(page, str) and page.startswith("https://") and len(page) < 500  # it becomes a link
-    return UpdateCheck(current, tag.removeprefix("v")[:40], newer, page if safe else "")
+    link = page if isinstance(page, str) and page.startswith("https://") and len(page) < 500 else ""  # a link
+    return UpdateCheck(current, tag.removeprefix("v")[:40], newer, link)
 
 
 async def check_for_update(current: str, *, api_base: str | None = None, timeout: float = 10.0) -> UpdateCheck:
