@@ -247,6 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(session)
     if args.view:
         window.show_view(args.view)
+    if os.environ.get("REALTOR_BENCH_FIRST_PAINT") == "1":  # benchmarks/startup.py --frozen: time it, stop
+        import time
+
+        window.first_painted.connect(lambda: (print(f"PAINTED {time.time():.6f}", flush=True), os._exit(0)))
     window.show()
     # Paint now; the event loop machinery (asyncio, qasync: ~100 ms of imports) comes after.
     app.processEvents()

@@ -3,7 +3,7 @@
 ; Per machine (Program Files, asks for admin) or per user (no admin rights: %LOCALAPPDATA%\Programs);
 ; silent: setup.exe /S /CurrentUser  or  /S /AllUsers. Adds the install folder to the user's (or the
 ; machine's) PATH so realtor-ops works in a terminal; the uninstaller takes it out again.
-; Uninstalling leaves the user's data (%APPDATA%\realtor-ops, %LOCALAPPDATA%\realtor-ops, the keyring).
+; Uninstalling leaves the user's data (%LOCALAPPDATA%\realtor-ops: workspace, audit log, logs; the keyring).
 
 Unicode true
 !ifndef VERSION
