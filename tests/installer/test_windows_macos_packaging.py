@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import macos_app
-import make_icons
 import pytest
 import windows_installer
 
@@ -34,9 +33,8 @@ def makensis() -> str:
     return tool
 
 
-def test_nsis_script_compiles_into_an_installer_with_the_payload(tmp_path: Path, makensis: str) -> None:
-    icons = tmp_path / "icons"
-    make_icons.main(icons)
+def test_nsis_script_compiles_into_an_installer_with_the_payload(tmp_path: Path, makensis: str,
+                                                                 icons: Path) -> None:
     setup = windows_installer.build(stand_in_payload(tmp_path), icons / "realtor-console.ico", tmp_path, VERSION,
                                     makensis=makensis)
     data = setup.read_bytes()
@@ -72,7 +70,7 @@ def test_nsis_product_version_has_four_numbers(version: str, four: str) -> None:
     assert windows_installer.vi_version(version) == four
 
 
-def stand_in_app(root: Path, plist: dict | None = None) -> Path:
+def stand_in_app(root: Path, icons: Path, plist: dict | None = None) -> Path:
     """An .app laid out as PyInstaller's BUNDLE lays it out (executables in MacOS, icon in Resources)."""
     app = root / macos_app.APP_NAME
     (app / "Contents" / "MacOS").mkdir(parents=True)
@@ -82,8 +80,7 @@ def stand_in_app(root: Path, plist: dict | None = None) -> Path:
         exe = app / "Contents" / "MacOS" / name
         exe.write_bytes(b"\xcf\xfa\xed\xfe stand-in")
         exe.chmod(0o755)
-    make_icons.main(root / "icons")
-    shutil.copy2(root / "icons" / macos_app.ICON_FILE, app / "Contents" / "Resources" / macos_app.ICON_FILE)
+    shutil.copy2(icons / macos_app.ICON_FILE, app / "Contents" / "Resources" / macos_app.ICON_FILE)
     with open(app / "Contents" / "Info.plist", "wb") as fh:
         plistlib.dump(plist or macos_app.info_plist(VERSION), fh)
     return app
@@ -98,15 +95,15 @@ def test_info_plist_round_trips_and_has_what_finder_needs() -> None:
     assert plist["CFBundleIconFile"].endswith(".icns") and plist["CFBundlePackageType"] == "APPL"
 
 
-def test_app_layout_check_passes_a_good_bundle(tmp_path: Path) -> None:
-    app = stand_in_app(tmp_path)
+def test_app_layout_check_passes_a_good_bundle(tmp_path: Path, icons: Path) -> None:
+    app = stand_in_app(tmp_path, icons)
     assert macos_app.check_app(app, VERSION) == []
     icns = (app / "Contents" / "Resources" / macos_app.ICON_FILE).read_bytes()
     assert icns[:4] == b"icns" and int.from_bytes(icns[4:8], "big") == len(icns)
 
 
-def test_app_layout_check_names_each_problem(tmp_path: Path) -> None:
-    app = stand_in_app(tmp_path, {**macos_app.info_plist("0.0.1"), "CFBundleIdentifier": "org.example"})
+def test_app_layout_check_names_each_problem(tmp_path: Path, icons: Path) -> None:
+    app = stand_in_app(tmp_path, icons, {**macos_app.info_plist("0.0.1"), "CFBundleIdentifier": "org.example"})
     (app / "Contents" / "MacOS" / "realtor-ops").unlink()
     (app / "Contents" / "MacOS" / "realtor-console").chmod(0o644)
     (app / "Contents" / "Resources" / macos_app.ICON_FILE).write_bytes(b"\x89PNG not icns")
