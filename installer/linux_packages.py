@@ -30,15 +30,25 @@ DESCRIPTION = (
     "PostgreSQL, Upstash Redis, R2/S3, Sentry, Better Stack, GitHub Actions): environments, backups\n"
     "and restores, health. Includes the realtor-ops command-line tool and a local sandbox."
 )
-# What Qt's xcb platform plugin and its GL integration load from the system (the bundle carries Qt, not
-# these): X11/xcb, EGL/GL, fontconfig, xkbcommon, D-Bus. Offscreen needs only fontconfig.
-SYSTEM_DEPENDS = (
-    "libxcb1", "libx11-6", "libx11-xcb1", "libxcb-cursor0", "libxcb-icccm4", "libxcb-image0",
-    "libxcb-keysyms1", "libxcb-randr0", "libxcb-render0", "libxcb-render-util0", "libxcb-shape0",
-    "libxcb-shm0", "libxcb-sync1", "libxcb-xfixes0", "libxcb-xinerama0", "libxcb-xkb1", "libxkbcommon0",
-    "libxkbcommon-x11-0", "libegl1", "libgl1", "libopengl0", "libfontconfig1", "libfreetype6",
-    "libglib2.0-0 | libglib2.0-0t64", "libdbus-1-3", "zlib1g",
-)
+# What Qt's GUI library, its xcb platform plugin and GL integrations load from the system (the bundle
+# carries Qt, not these), by soname: X11/xcb, EGL/GL, fontconfig/freetype, xkbcommon, GLib, D-Bus.
+# tests/installer checks this against the NEEDED entries of the installed PySide6, so an upgrade that
+# needs one more library fails a test instead of a user's first start.
+SONAME_PACKAGES = {
+    "libxcb.so.1": "libxcb1", "libX11.so.6": "libx11-6", "libX11-xcb.so.1": "libx11-xcb1",
+    "libxcb-cursor.so.0": "libxcb-cursor0", "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-image.so.0": "libxcb-image0", "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-randr.so.0": "libxcb-randr0", "libxcb-render.so.0": "libxcb-render0",
+    "libxcb-render-util.so.0": "libxcb-render-util0", "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-shm.so.0": "libxcb-shm0", "libxcb-sync.so.1": "libxcb-sync1", "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxcb-xinerama.so.0": "libxcb-xinerama0", "libxcb-xkb.so.1": "libxcb-xkb1", "libxcb-util.so.1": "libxcb-util1",
+    "libxcb-glx.so.0": "libxcb-glx0", "libxkbcommon.so.0": "libxkbcommon0",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0", "libEGL.so.1": "libegl1", "libGL.so.1": "libgl1",
+    "libfontconfig.so.1": "libfontconfig1", "libfreetype.so.6": "libfreetype6",
+    "libglib-2.0.so.0": "libglib2.0-0 | libglib2.0-0t64", "libgthread-2.0.so.0": "libglib2.0-0 | libglib2.0-0t64",
+    "libdbus-1.so.3": "libdbus-1-3", "libz.so.1": "zlib1g",
+}
+SYSTEM_DEPENDS = tuple(dict.fromkeys(SONAME_PACKAGES.values()))
 RECOMMENDS = ("gnome-keyring | kwalletmanager | keepassxc", "fonts-dejavu-core | fonts-noto-core")
 SUGGESTS = ("redis-server",)
 

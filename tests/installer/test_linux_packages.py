@@ -96,3 +96,25 @@ def test_glibc_floor_is_read_from_the_bundles_binaries(tmp_path: Path) -> None:
 def test_build_refuses_a_folder_that_is_not_a_bundle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert linux_packages.main([str(tmp_path), str(tmp_path), str(tmp_path / "out"), "--version", "1"]) == 2
     assert "not a frozen bundle" in capsys.readouterr().err
+
+
+def test_depends_cover_what_qts_xcb_plugin_and_gui_library_load_from_the_system() -> None:
+    import importlib.util
+
+    if shutil.which("readelf") is None:
+        pytest.fail("readelf is needed (apt install binutils)")
+    spec = importlib.util.find_spec("PySide6")  # its folder, without importing Qt into the service suite
+    assert spec is not None and spec.submodule_search_locations
+    qt = Path(next(iter(spec.submodule_search_locations))) / "Qt"
+    files = [qt / "lib/libQt6Gui.so.6", qt / "lib/libQt6XcbQpa.so.6", qt / "lib/libQt6DBus.so.6",
+             qt / "plugins/platforms/libqxcb.so", *sorted((qt / "plugins/xcbglintegrations").glob("*.so"))]
+    system = {"libc.so.6", "libm.so.6", "libstdc++.so.6", "libgcc_s.so.1", "libdl.so.2", "libpthread.so.0",
+              "librt.so.1", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"}
+    needed: set[str] = set()
+    for lib in files:
+        out = subprocess.run(["readelf", "-d", str(lib)], capture_output=True, text=True, check=True).stdout
+        needed |= {line.split("[", 1)[1].rstrip("]") for line in out.splitlines() if "(NEEDED)" in line}
+    from_system = {n for n in needed if not n.startswith(("libQt6", "libicu")) and n not in system}
+    assert from_system, "readelf found no system library: the check itself is broken"
+    unmapped = sorted(from_system - set(linux_packages.SONAME_PACKAGES))
+    assert unmapped == [], f"Qt loads these from the system but the .deb does not depend on them: {unmapped}"
