@@ -173,7 +173,7 @@ def build_tarball(bundle: Path, icons: Path, out: Path, version: str) -> Path:
         f"Realtor Ops Console {version}\n\n"
         "Unpack anywhere (e.g. ~/.local/opt) and run ./realtor-console, or ./realtor-ops in a terminal.\n"
         "For a menu entry: copy share/ into ~/.local/share and put realtor-console on your PATH.\n"
-        "Needs glibc >= 2.34 and the X11/xcb, EGL and fontconfig libraries most desktops have.\n",
+        f"Needs glibc >= {glibc_needed(bundle)} and the X11/xcb, EGL and fontconfig libraries most desktops have.\n",
         encoding="utf-8")
 
     def reset(info: tarfile.TarInfo) -> tarfile.TarInfo:
