@@ -6,6 +6,7 @@ the tests catch a broken script before CI on Windows runs it on the real bundle.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -23,6 +24,12 @@ def vi_version(version: str) -> str:
 
 def build(bundle: Path, icon: Path | None, out: Path, version: str, *, makensis: str | None = None) -> Path:
     tool = makensis or shutil.which("makensis")
+    if tool is None:  # the NSIS installer (choco install nsis) does not always put itself on the PATH
+        for base in (os.environ.get("ProgramFiles(x86)"), os.environ.get("ProgramFiles")):
+            candidate = Path(base or "") / "NSIS" / "makensis.exe"
+            if base and candidate.is_file():
+                tool = str(candidate)
+                break
     if tool is None:
         raise SystemExit("makensis was not found (Windows: choco install nsis; Debian: apt install nsis)")
     target = out / f"realtor-ops-console-{version}-windows-setup.exe"
