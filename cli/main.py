@@ -24,6 +24,7 @@ from cli import (
     workspace_commands,
 )
 from cli.output import print_error
+from services.app_version import version_line
 from services.errors import ErrorReport, ExitCode, OpsError
 from services.log_setup import log_path
 
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(optionally prefixed with the environment's name, e.g. STAGING_DATABASE_URL) "
                         "instead of the OS keyring")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--version", action="version", version=version_line("realtor-ops"))
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr as well")
     sub = parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=_Parser)
     sub.required = True

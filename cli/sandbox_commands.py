@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     up = sandbox_sub.add_parser("up", help="start the sandbox, print its endpoints, run until Ctrl-C")
     up.add_argument("--dir", type=Path, help="where the sandbox keeps its data (default: the OS data folder)")
     up.add_argument("--no-redis", action="store_true", help="leave Redis out")
-    up.add_argument("--exit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)
+    up.add_argument("--exit-after", type=float, metavar="SECONDS",
+                    help="stop the sandbox after SECONDS (smoke tests, demos); default: run until Ctrl-C")
     up.set_defaults(handler=sandbox_up)
 
 

@@ -39,7 +39,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--secrets-from-env", action="store_true",
                         help="read secrets from environment variables instead of the OS keyring")
     parser.add_argument("--self-test", action="store_true",
-                        help="check the Qt platform plugin, the keyring backend and the imports; exit 0 if all hold")
+                        help="check the Qt platform plugin, the keyring backend, the imports and start each "
+                        "sandbox part once; exit 0 if all hold")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("--view", choices=VIEW_KEYS, help="open on this view")
     parser.add_argument("--screenshot", metavar="FILE",
                         help="with --view: wait until the view's data is loaded, save a PNG of the window, exit")
@@ -77,9 +79,16 @@ def self_test() -> int:
         results.append(("libpq", True, str(psycopg.pq.version())))
     except Exception as exc:
         results.append(("libpq", False, str(exc)))
+    from services.sandbox.self_check import check_sandbox_parts
+
+    optional: set[str] = set()  # parts the sandbox runs without (Redis is the system's)
+    for part in check_sandbox_parts():
+        results.append((part.name, part.ok, part.detail))
+        if not part.required:
+            optional.add(part.name)
     for name, ok, detail in results:
-        print(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
-    passed = all(ok for _, ok, _ in results)
+        print(f"{'ok  ' if ok else 'skip' if name in optional else 'FAIL'} {name}: {detail}")
+    passed = all(ok or name in optional for name, ok, _ in results)
     print("self-test passed" if passed else "self-test FAILED")
     return 0 if passed else 1
 
@@ -241,7 +250,9 @@ async def enable_crash_reports_if_opted_in(session) -> bool:  # type: ignore[no-
     if not dsn:
         return False
     # Inside the running loop: sentry-sdk's asyncio integration needs it.
-    init_crash_reports(dsn, release="realtor-ops-console@0.1.0")
+    from services.app_version import app_version
+
+    init_crash_reports(dsn, release=f"realtor-ops-console@{app_version()}")
     session.errors.crash_reports_enabled = True
     return True
 
@@ -269,6 +280,11 @@ async def take_screenshot(window, view_key: str, path: Path, timeout: float) -> 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.version:  # read here, not in parse_args: importlib.metadata costs the first paint ~15 ms
+        from services.app_version import version_line
+
+        print(version_line("realtor-console"))
+        return 0
     if args.self_test:
         return self_test()
     try:
@@ -316,6 +332,10 @@ def _run_console(args: argparse.Namespace) -> int:
         window.resize(*args.size)
     if args.view:
         window.show_view(args.view)
+    if os.environ.get("REALTOR_BENCH_FIRST_PAINT") == "1":  # benchmarks/startup.py --frozen: time it, stop
+        import time
+
+        window.first_painted.connect(lambda: (print(f"PAINTED {time.time():.6f}", flush=True), os._exit(0)))
     window.show()
     # Paint now; the event loop machinery (asyncio, qasync: ~100 ms of imports) comes after.
     app.processEvents()

@@ -161,14 +161,11 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def show_about(self) -> None:
-        from PySide6.QtWidgets import QMessageBox
+        from console.about_dialog import AboutDialog
 
-        from services.workspace import config_dir, data_dir, log_dir
-
-        text = (f"<b>Realtor Ops Console</b> 0.1.0<br>Workspace: {self.session.ctx.workspace_path if self.session.ready else '—'}"
-                f"<br>Settings: {config_dir()}<br>Data and audit log: {data_dir()}<br>Logs: {log_dir()}")
-        box = QMessageBox(QMessageBox.Icon.Information, "About", text, QMessageBox.StandardButton.Ok, self)
-        box.open()
+        dialog = AboutDialog(self.session, self)
+        self.session.spawn(dialog.load(), name="about")
+        dialog.open()
 
     # --- navigation -------------------------------------------------------------------------
     def view(self, key: str) -> OpsView:

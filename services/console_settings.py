@@ -24,6 +24,7 @@ DSN_SECRET = "CONSOLE_SENTRY_DSN"
 class ConsoleSettings:
     crash_reports: bool = False
     notifications: bool = True
+    update_check: bool = False  # opt-in: ask GitHub Releases for a newer version (it only tells)
 
 
 def settings_path() -> Path:

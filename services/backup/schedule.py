@@ -45,7 +45,9 @@ def workspace_toml(workspace: ws_mod.Workspace, env: Environment) -> str:
     return ws_mod.dumps(single)
 
 
-def workflow(env: Environment, workspace: ws_mod.Workspace, *, package: str = "realtor-ops-console") -> str:
+def workflow(env: Environment, workspace: ws_mod.Workspace) -> str:
+    from services.release_pin import install_step_yaml
+
     cron = env.backup.schedule_cron
     secret_lines = "\n".join(f"          {n}: ${{{{ secrets.{n} }}}}" for n in secret_names(env))
     toml = "\n".join("          " + line if line else "" for line in workspace_toml(workspace, env).splitlines())
@@ -69,9 +71,7 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      - name: Install realtor-ops (carries pg_dump 16 and 18)
-        run: pip install "${{{{ vars.REALTOR_OPS_PACKAGE || '{package}' }}}}"
-      - name: Workspace (no secrets in it)
+{install_step_yaml()}      - name: Workspace (no secrets in it)
         run: |
           mkdir -p "$RUNNER_TEMP/ops"
           cat > "$RUNNER_TEMP/ops/workspace.toml" <<'TOML'
