@@ -65,6 +65,9 @@ def _contents_paths_as_one_segment(validate: SpecValidator) -> Any:
             exchange = dataclasses.replace(exchange, request=req)
         response = exchange.response
         if sep and response is not None and response.status == 200 and isinstance(response.body, list):
+            if not validate.active:  # no GitHub spec: record only, as the validator itself does
+                validate.checked.append(f"GET {req.full_path} -> 200 (not validated: no spec)")
+                return
             data, _ = load_spec("github")
             schema = {"$ref": "#/components/schemas/content-directory", "components": data["components"]}
             problems = [e.message[:200] for e in OAS30Validator(schema).iter_errors(response.body)]

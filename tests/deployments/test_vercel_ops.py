@@ -73,6 +73,7 @@ async def test_a_build_that_fails_while_followed(world: DeployWorld) -> None:
     assert len(polls) >= 3
 
 
+@pytest.mark.needs_specs("vercel")
 def test_alias_status_body_fits_the_specific_branch() -> None:
     from openapi_schema_validator import OAS30Validator
 
