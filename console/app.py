@@ -264,6 +264,9 @@ async def take_screenshot(window, view_key: str, path: Path, timeout: float) -> 
     deadline = asyncio.get_running_loop().time() + timeout
     while not window.session.ready and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.05)
+    # A job started at start-up (the sandbox's first backup) changes what the screen shows: let it end.
+    while window.session.jobs.running() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.1)
     view.reload()
     try:
         await asyncio.wait_for(view.loaded.wait(), max(1.0, deadline - asyncio.get_running_loop().time()))

@@ -122,7 +122,9 @@ class BackupsView(OpsView):
         self.refresh_button = QPushButton("Refresh")
         self.restore_target = QComboBox()
         self.restore_target.setEditable(True)
-        self.restore_target.setMinimumWidth(220)
+        # Wide enough for a typical "<database>_restore_check" name: the text is not clipped.
+        self.restore_target.setMinimumContentsLength(32)
+        self.restore_target.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.restore_target.setToolTip("Restore into: an environment, or a database name on the same server")
         self.restore_strategy = QComboBox()
         self.restore_strategy.addItem("in one transaction", "transaction")
