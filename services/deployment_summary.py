@@ -34,7 +34,7 @@ async def deployment_summary(ctx: Any, env_name: str, *, now: datetime | None = 
     current = next((r.deployment for r in page.rows if r.current), None)
     if current is None and page.production and page.production.current_deployment_id:
         current = await deployment(ctx, env_name, page.production.current_deployment_id)
-    rolled_back = bool(page.production and page.production.rolled_back)
+    rolled_back = env.kind.value == "production" and bool(page.production and page.production.rolled_back)
     if failed:
         sentence = f"{len(failed)} deployment{'s' if len(failed) > 1 else ''} failed in the last 24 h"
     else:
