@@ -87,8 +87,10 @@ class OverviewView(OpsView):
 
         monitor = monitor_for(self.session)
         if monitor is not None and not self._monitor_hooked:
-            # Every result, not only changes of state: a restored "up" confirmed by a live "up" is fresh.
+            # Every result, not only changes of state: a restored "up" confirmed by a live "up" is fresh;
+            # and the restored states as soon as the history is read, before the status bar's lights.
             monitor.result.connect(lambda _state: self.show_lights())
+            monitor.started.connect(self.show_lights)
             self._monitor_hooked = True
         return monitor.poller if monitor is not None else None
 
@@ -99,36 +101,47 @@ class OverviewView(OpsView):
         for kind in ENVS:
             name = self._env_named(kind)
             card = self.cards[kind]
-            light = self.session.lights.get(name or "")
             if name is None:
                 card.show_state("unknown", "No environment", f"This workspace has no {kind} environment.")
                 continue
-            if light is None or light.state == "unknown":
+            light = self.session.lights.get(name)
+            state, text = (light.state, light.text) if light is not None else ("unknown", "")
+            if poller is not None:  # the poller's own site state: what the status bar's light shows shortly
+                status, text = poller.site_status(name)
+                state = status.value
+            restored_at = self._restored_at(poller, name)
+            if state == "unknown" and restored_at is None and not self._checked_live(poller, name):
                 if not card.filled:
                     card.wait(f"{name}: waiting for the first health check.")
                 continue
-            detail = html.escape(f"{name}: {light.text}")
+            detail = html.escape(f"{name}: {text}")
             extra = self._service_lines(poller, name)
             if extra:  # application errors, the monitoring API: their own lines, never the site's state
                 detail += "<br><small>" + "<br>".join(extra) + "</small>"
-            restored_at = self._restored_at(poller, name)
             if restored_at is not None:
-                card.show_known(light.state, light.state.capitalize(), detail, _age(restored_at), rich=True)
+                card.show_known(state, state.capitalize(), detail, _age(restored_at), rich=True)
             else:
-                card.show_state(light.state, light.state.capitalize(), detail, rich=True)
+                card.show_state(state, state.capitalize(), detail, rich=True)
 
     @staticmethod
-    def _restored_at(poller: Any, env: str) -> datetime | None:
-        """When the site's state shown was checked, if it comes from the history (not yet checked live)."""
+    def _site_states(poller: Any, env: str) -> list[Any]:
+        """The health states behind the site's answer that have a result (live or restored)."""
         if poller is None:
-            return None
+            return []
         from services.health.poller import SERVICE_CHECKS, SITE_CHECKS
 
         states = [s for s in poller.env_states(env) if s.last is not None]
-        site = [s for s in states if s.check in SITE_CHECKS] or [s for s in states if s.check not in SERVICE_CHECKS]
+        return [s for s in states if s.check in SITE_CHECKS] or [s for s in states if s.check not in SERVICE_CHECKS]
+
+    def _restored_at(self, poller: Any, env: str) -> datetime | None:
+        """When the site's state shown was checked, if it comes from the history (not yet checked live)."""
+        site = self._site_states(poller, env)
         if not site or not all(s.restored for s in site):
             return None
         return max(s.last.checked_at for s in site)
+
+    def _checked_live(self, poller: Any, env: str) -> bool:
+        return any(not s.restored for s in self._site_states(poller, env))
 
     @staticmethod
     def _service_lines(poller: Any, env: str) -> list[str]:
@@ -229,13 +242,7 @@ class OverviewView(OpsView):
         known = await last_known_catalog(self.session.ctx, env)
         if known is not None and not card.fresh:
             # The last-known state at once, with its age, while the bucket is read.
-            fresh = known.freshness
-            if failed is not None and (fresh.last_good_at is None or failed.at > fresh.last_good_at):
-                card.show_known("down", "Last attempt failed", f"{_capital(failed.sentence())}. Before it: "
-                                f"{fresh.sentence}", _age(known.listed_at))
-            else:
-                card.show_known("up" if fresh.level == "fresh" else "down",
-                                BACKUP_HEADLINES.get(fresh.level, fresh.level), fresh.sentence, _age(known.listed_at))
+            card.show_known(*self._backup_answer(known, failed, env), _age(known.listed_at))
         try:
             catalog = await list_backups(self.session.ctx, env, offline_ok=True)
         except OpsError as exc:
@@ -245,18 +252,21 @@ class OverviewView(OpsView):
             else:
                 card.refresh_failed(exc.sentence())
             return
+        if catalog.from_cache:  # the bucket could not be read: the last listing, marked as such
+            card.show_known(*self._backup_answer(catalog, failed, env), _age(catalog.listed_at),
+                            note=f"could not be refreshed: {catalog.offline_reason}")
+        else:
+            card.show_state(*self._backup_answer(catalog, failed, env))
+
+    def _backup_answer(self, catalog: Any, failed: Any, env: str) -> tuple[str, str, str]:
+        """(state, headline, sentence) of a catalog, with the last failed attempt when it came after."""
         fresh = catalog.freshness
-        if catalog.from_cache:
-            card.show_known("up" if fresh.level == "fresh" else "down", BACKUP_HEADLINES.get(fresh.level, fresh.level),
-                            fresh.sentence, _age(catalog.listed_at), note=f"could not be refreshed: {catalog.offline_reason}")
-            return
         if failed is not None and (fresh.last_good_at is None or failed.at > fresh.last_good_at):
-            card.show_state("down", "Last attempt failed", f"{_capital(failed.sentence())}. Before it: {fresh.sentence}")
-            return
+            return "down", "Last attempt failed", f"{_capital(failed.sentence())}. Before it: {fresh.sentence}"
         note = fresh.sentence
         if any(j.kind == "backup" and j.environment == env for j in self.session.jobs.running()):
             note += " — a backup is running now (see Jobs)"
-        card.show_state("up" if fresh.level == "fresh" else "down", BACKUP_HEADLINES.get(fresh.level, fresh.level), note)
+        return "up" if fresh.level == "fresh" else "down", BACKUP_HEADLINES.get(fresh.level, fresh.level), note
 
     async def _load_deployments(self, env: str, card: Card) -> None:
         from services.deployment_summary import deployment_summary
