@@ -5,12 +5,14 @@ refresh on their own."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 from console.error_presenter import ErrorPresenter
 from console.health_monitor import HealthMonitor
 from console.session import Session
+from console.window import MainWindow
 from services import workspace as ws
 from services.backup.dump_stream import create_backup
 from services.credentials import CredentialStore
@@ -22,6 +24,13 @@ from tests.backup.conftest import build, make_env
 from views.overview.view import ENVS, OverviewView
 
 PLACEHOLDER = "Not read yet"
+SHOTS = os.environ.get("REALTOR_SCREENSHOTS")  # a folder: save the issue's screenshots there
+
+
+def shot(window: MainWindow, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(Path(SHOTS) / name))
 
 
 async def until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -59,37 +68,44 @@ def test_overview_offline_from_last_known_then_refreshed(qtbot, qloop, scratch_d
         env.health = ws.HealthSettings(interval_s=3600, timeout_s=30, retries=0)
         envs.append(env)
     ctx, _, secrets = build(tmp_path, envs, app_dirs)
+    ctx.workspace.name = "Harbor Point Realty"
     ctx.credentials = CredentialStore(ctx.workspace.id, from_env={**secrets, "VERCEL_TOKEN": vercel.TOKEN})
     dead = f"http://127.0.0.1:{free_port()}"
 
-    async def launch() -> tuple[Session, OverviewView, dict[str, list[tuple[bool, bool, str, str]]]]:
+    async def launch() -> tuple[Session, MainWindow, OverviewView, dict[str, list[tuple[bool, bool, str, str]]]]:
+        """As the console starts: the window on the Overview, the health monitor, then the workspace."""
         session = Session(ErrorPresenter())
-        HealthMonitor(session, session)
-        view = OverviewView(session)
-        qtbot.addWidget(view)
+        window = MainWindow(session)
+        qtbot.addWidget(window)
+        window.resize(1280, 900)
+        view = window.show_view("overview")
+        assert isinstance(view, OverviewView)
         seen = watch(view)
+        window.show()
+        HealthMonitor(session, session)
         session.set_context(ctx)
-        view.show()
-        return session, view, seen
+        return session, window, view, seen
 
     async def scenario() -> None:
         # A first launch with everything up: the history the next launch starts from.
         await create_backup(ctx, "production")
-        session, view, _ = await launch()
+        session, window, view, _ = await launch()
         await until(lambda: all(c.fresh for c in view.cards.values()), 90, "every card fresh on the first launch")
+        await asyncio.sleep(0.3)  # the status bar's lights follow the poller every 200 ms
+        shot(window, "overview-fresh.png")
         assert view.cards["backup"].headline.text().endswith("On time")
         assert view.cards["backup_staging"].headline.text().endswith("None yet")
         assert "Live:" in view.cards["deployments_staging"].detail.text()
         live_prod = view.cards["deployments"].detail.text()
         await session.tasks.shutdown()
-        view.close()
+        window.close()
 
         # Relaunch with every provider down: Vercel gone, the bucket unreachable, the site slow to answer.
         standin.stop()
         platform.force("slow", delay=8)
         for env in envs:
             env.backup.endpoint_url = dead
-        session, view, seen = await launch()
+        session, window, view, seen = await launch()
         await asyncio.wait_for(view.loaded.wait(), 90)
         for key in ("backup", "backup_staging", "deployments", "deployments_staging", "attention"):
             card = view.cards[key]
@@ -107,6 +123,7 @@ def test_overview_offline_from_last_known_then_refreshed(qtbot, qloop, scratch_d
             site = view.cards[kind]
             assert not site.fresh and site.headline.text().endswith("Up")
             assert site.age.text().startswith("Last known, ") and "checking now" in site.age.text()
+        shot(window, "overview-offline.png")
 
         # The providers answer again: the view reads them again on its own.
         revived.append(vercel.create(port=vercel_port).start())
@@ -123,7 +140,7 @@ def test_overview_offline_from_last_known_then_refreshed(qtbot, qloop, scratch_d
             for filled, _fresh, headline, _age in states[first:]:
                 assert filled and PLACEHOLDER not in headline and "…" not in headline, (key, states)
         await session.tasks.shutdown()
-        view.close()
+        window.close()
 
     try:
         qloop.run_until_complete(scenario())
