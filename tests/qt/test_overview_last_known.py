@@ -18,8 +18,7 @@ from services.backup.dump_stream import create_backup
 from services.credentials import CredentialStore
 from services.sandbox.platform_standin import PlatformStandin
 from services.sandbox.ports import free_port
-from services.sandbox.provider_standins import vercel
-from services.sandbox.provider_standins.history import PROJECT_ID
+from services.sandbox.provider_standins.catalog import SANDBOX_SECRETS, STANDINS, StandinGroup
 from tests.backup.conftest import build, make_env
 from views.overview.view import ENVS, OverviewView
 
@@ -54,22 +53,21 @@ def test_overview_offline_from_last_known_then_refreshed(qtbot, qloop, scratch_d
                                                           s3_bucket: str, tmp_path: Path, app_dirs: dict[str, Path],
                                                           monkeypatch) -> None:
     monkeypatch.setattr(OverviewView, "retry_s", 0.5)
-    vercel_port = free_port()
-    standin = vercel.create(port=vercel_port).start()
+    group = StandinGroup().start()  # every provider the workspace knows
+    ports = {name: server.port for name, server in group.servers.items()}
     platform = PlatformStandin(database_dsn=scratch_db).start()
     platform.force("healthy")
-    revived = []
+    revived: list = []
     envs = []
     for name, kind in (("production", ws.EnvironmentKind.PRODUCTION), ("staging", ws.EnvironmentKind.STAGING)):
         env = make_env(name, kind, scratch_db, s3_location.endpoint_url, s3_bucket)
-        env.providers.vercel_project_id = PROJECT_ID
-        env.providers.api_base = {"vercel": standin.base_url}
+        env.providers = group.provider_settings(name)
         env.app_url = platform.url
         env.health = ws.HealthSettings(interval_s=3600, timeout_s=30, retries=0)
         envs.append(env)
     ctx, _, secrets = build(tmp_path, envs, app_dirs)
     ctx.workspace.name = "Harbor Point Realty"
-    ctx.credentials = CredentialStore(ctx.workspace.id, from_env={**secrets, "VERCEL_TOKEN": vercel.TOKEN})
+    ctx.credentials = CredentialStore(ctx.workspace.id, from_env={**secrets, **SANDBOX_SECRETS})
     dead = f"http://127.0.0.1:{free_port()}"
 
     async def launch() -> tuple[Session, MainWindow, OverviewView, dict[str, list[tuple[bool, bool, str, str]]]]:
@@ -100,8 +98,8 @@ def test_overview_offline_from_last_known_then_refreshed(qtbot, qloop, scratch_d
         await session.tasks.shutdown()
         window.close()
 
-        # Relaunch with every provider down: Vercel gone, the bucket unreachable, the site slow to answer.
-        standin.stop()
+        # Relaunch with every provider down (their ports closed), the bucket unreachable, the site slow.
+        group.stop()
         platform.force("slow", delay=8)
         for env in envs:
             env.backup.endpoint_url = dead
@@ -126,7 +124,7 @@ def test_overview_offline_from_last_known_then_refreshed(qtbot, qloop, scratch_d
         shot(window, "overview-offline.png")
 
         # The providers answer again: the view reads them again on its own.
-        revived.append(vercel.create(port=vercel_port).start())
+        revived.extend(STANDINS[name](port=port).start() for name, port in ports.items())
         for env in envs:
             env.backup.endpoint_url = s3_location.endpoint_url
         await until(lambda: all(c.fresh for c in view.cards.values()), 90, "every card fresh after the outage")
@@ -145,6 +143,7 @@ def test_overview_offline_from_last_known_then_refreshed(qtbot, qloop, scratch_d
     try:
         qloop.run_until_complete(scenario())
     finally:
-        for server in (standin, *revived):
+        group.stop()
+        for server in revived:
             server.stop()
         platform.stop()
