@@ -199,9 +199,11 @@ class OverviewView(OpsView):
         known = await last_known_attention(self.session.ctx, names)
         if known.read_at is not None and not card.fresh:
             self._show_attention(card, list(known.events), [], known_age=_age(known.read_at))
+        import asyncio
+
         try:
-            timelines = [await build_timeline(self.session.ctx, TimelineRequest(environment=n, since=timedelta(days=1)))
-                         for n in names]
+            timelines = await asyncio.gather(*(build_timeline(self.session.ctx, TimelineRequest(
+                environment=n, since=timedelta(days=1))) for n in names))
         except OpsError as exc:
             card.refresh_failed(exc.sentence())
             return
