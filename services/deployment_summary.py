@@ -28,13 +28,18 @@ async def deployment_summary(ctx: Any, env_name: str, *, now: datetime | None = 
     if not token:
         return DeploymentSummary(False, None, (), "Vercel is not configured for this environment")
     now = now or datetime.now(UTC)
-    page = await list_page(ctx, ListRequest(env_name, limit=50, any_target=True))
+    # The environment's own target (as the timeline reads it): a preview that failed is not production's.
+    page = await list_page(ctx, ListRequest(env_name, limit=50))
     day_ago = now - timedelta(days=1)
     failed = tuple(r.deployment for r in page.rows if r.deployment.state == "ERROR" and r.deployment.created_at >= day_ago)
-    current = next((r.deployment for r in page.rows if r.current), None)
-    if current is None and page.production and page.production.current_deployment_id:
-        current = await deployment(ctx, env_name, page.production.current_deployment_id)
-    rolled_back = bool(page.production and page.production.rolled_back)
+    production = env.kind.value == "production"
+    if production:
+        current = next((r.deployment for r in page.rows if r.current), None)
+        if current is None and page.production and page.production.current_deployment_id:
+            current = await deployment(ctx, env_name, page.production.current_deployment_id)
+    else:  # a custom environment's domain follows its newest ready deployment
+        current = next((r.deployment for r in page.rows if r.deployment.state == "READY"), None)
+    rolled_back = production and bool(page.production and page.production.rolled_back)
     if failed:
         sentence = f"{len(failed)} deployment{'s' if len(failed) > 1 else ''} failed in the last 24 h"
     else:

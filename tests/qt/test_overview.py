@@ -23,11 +23,12 @@ def test_overview_answers_the_brokers_questions(qtbot, qloop, scratch_db: str, s
     standin = vercel.create().start()
     try:
         # A deployment that failed an hour ago, on top of the stand-in's history.
-        failed = next(d for d in standin.data.deployments if d.state == "ERROR")
+        failed = next(d for d in standin.data.deployments if d.state == "ERROR" and d.target == "production")
         standin.data.deployments.insert(0, dataclasses.replace(
             failed, uid="dpl_failedOneHourAgo000000000000", created=millis(datetime.now(UTC) - timedelta(hours=1))))
         day_ago = millis(datetime.now(UTC) - timedelta(days=1))
-        expected_failures = sum(1 for d in standin.data.deployments if d.state == "ERROR" and d.created >= day_ago)
+        expected_failures = sum(1 for d in standin.data.deployments
+                                if d.state == "ERROR" and d.target == "production" and d.created >= day_ago)
 
         prod = make_env("production", ws.EnvironmentKind.PRODUCTION, scratch_db, s3_location.endpoint_url, s3_bucket)
         prod.providers.vercel_project_id = PROJECT_ID

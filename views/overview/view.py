@@ -1,50 +1,46 @@
-"""Overview: what the broker needs at a glance, without a click — is the site up, did last night's
-backup run (and was it verified), what does this month cost, did a deployment fail. Read-only."""
+"""Overview: what the broker needs at a glance, without a click — for production and staging: is the
+site up, did the last backup succeed (and was it verified), did a deployment fail or get rolled back in
+the last day; this month's cost against the budget; what the timeline marks for attention. Read-only.
+
+Every card first shows its last-known value from local history (the health history, the backup
+catalog cache, the last deployment summary, the cost snapshots, the timeline's cache), marked with its
+age, then the live answer. A card whose live read fails keeps its last-known value and says why; the
+view tries again later on its own.
+"""
 
 from __future__ import annotations
 
 import html
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from console.session import Session
-from console.widgets import STATE_COLOURS
 from views.base import OpsView, heading
+from views.overview.card import Card
+
+ENVS = ("production", "staging")
+BACKUP_HEADLINES = {"fresh": "On time", "stale": "Overdue", "none": "None yet"}
 
 
-class Card(QFrame):
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("card")
-        self.setStyleSheet("#card { background: white; border: 1px solid #dadce0; border-radius: 8px; }")
-        layout = QVBoxLayout(self)
-        self.title = QLabel(f"<span style='color:#5f6368'>{title}</span>")
-        self.state = "unknown"
-        self.headline = QLabel("…")
-        font = self.headline.font()
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        self.headline.setFont(font)
-        self.detail = QLabel("Loading the workspace (a new sandbox starts its database and storage first)…")
-        self.detail.setTextFormat(Qt.TextFormat.RichText)
-        self.detail.setWordWrap(True)
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        for widget in (self.title, self.headline, self.detail):
-            layout.addWidget(widget)
-        layout.addStretch(1)
+def _age(when: datetime) -> str:
+    from services.units import human_age
 
-    def show_state(self, state: str, headline: str, detail: str, *, rich: bool = False) -> None:
-        colour = STATE_COLOURS.get(state, STATE_COLOURS["unknown"])
-        self.state = state
-        self.headline.setText(f"<span style='color:{colour}'>●</span> {html.escape(headline)}")
-        self.detail.setText(detail if rich else html.escape(detail))
+    return human_age(when, datetime.now(UTC))
+
+
+def _capital(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]
 
 
 class OverviewView(OpsView):
     key = "overview"
     title = "Overview"
+    # A card that could not be refreshed is read again after this long (doubling up to RETRY_MAX_S).
+    retry_s = 30.0
+    RETRY_MAX_S = 300.0
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
@@ -53,20 +49,31 @@ class OverviewView(OpsView):
         self.subtitle = QLabel("")
         layout.addWidget(self.subtitle)
         grid = QGridLayout()
+        loading = "Loading the workspace (a new sandbox starts its database and storage first)."
         self.cards: dict[str, Card] = {
-            "production": Card("Production site"),
-            "staging": Card("Staging site"),
-            "backup": Card("Last backup (production)"),
-            "deployments": Card("Deployments (production)"),
-            "costs": Card("This month's cost"),
-            "attention": Card("Needs attention (last 24 h)"),
+            "production": Card("Production site", "Waiting for the health history and the first check."),
+            "staging": Card("Staging site", "Waiting for the health history and the first check."),
+            "backup": Card("Last backup (production)", loading),
+            "backup_staging": Card("Last backup (staging)", loading),
+            "deployments": Card("Deployments, last 24 h (production)", loading),
+            "deployments_staging": Card("Deployments, last 24 h (staging)", loading),
+            "costs": Card("This month's cost", loading),
+            "attention": Card("Needs attention (last 24 h)", loading),
         }
+        # Production on the left, staging on the right; the questions top to bottom.
         for index, card in enumerate(self.cards.values()):
-            grid.addWidget(card, index // 3, index % 3)
+            grid.addWidget(card, index // 2, index % 2)
         layout.addLayout(grid)
         layout.addStretch(1)
-        self.cards["costs"].show_state("unknown", "…", "Reading the cost snapshots…")
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.timeout.connect(self._retry_stale)
+        self._retry_wait = self.retry_s
+        self._monitor_hooked = False
         session.lights_changed.connect(self.show_lights)
+
+    def card_for(self, question: str, env_kind: str) -> Card:
+        return self.cards[question if env_kind == "production" else f"{question}_staging"]
 
     def _env_named(self, kind: str) -> str | None:
         for name, env in self.session.ctx.workspace.environments.items():
@@ -74,157 +81,281 @@ class OverviewView(OpsView):
                 return name
         return None
 
+    # --- the sites: the health monitor's state (restored from its history at start) ---------------------
+    def _poller(self) -> Any:
+        from console.health_monitor import monitor_for
+
+        monitor = monitor_for(self.session)
+        if monitor is not None and not self._monitor_hooked:
+            # Every result, not only changes of state: a restored "up" confirmed by a live "up" is fresh;
+            # and the restored states as soon as the history is read, before the status bar's lights.
+            monitor.result.connect(lambda _state: self.show_lights())
+            monitor.started.connect(self.show_lights)
+            self._monitor_hooked = True
+        return monitor.poller if monitor is not None else None
+
     def show_lights(self) -> None:
         if not self.session.ready:
             return
-        for kind in ("production", "staging"):
+        poller = self._poller()
+        for kind in ENVS:
             name = self._env_named(kind)
             card = self.cards[kind]
-            light = self.session.lights.get(name or "")
             if name is None:
                 card.show_state("unknown", "No environment", f"This workspace has no {kind} environment.")
-            elif light is None or light.state == "unknown":
-                card.show_state("unknown", "Not checked yet", f"{name}: waiting for the first health check.")
+                continue
+            light = self.session.lights.get(name)
+            state, text = (light.state, light.text) if light is not None else ("unknown", "")
+            if poller is not None:  # the poller's own site state: what the status bar's light shows shortly
+                status, text = poller.site_status(name)
+                state = status.value
+            restored_at = self._restored_at(poller, name)
+            if state == "unknown" and restored_at is None and not self._checked_live(poller, name):
+                if not card.filled:
+                    card.wait(f"{name}: waiting for the first health check.")
+                continue
+            detail = html.escape(f"{name}: {text}")
+            extra = self._service_lines(poller, name)
+            if extra:  # application errors, the monitoring API: their own lines, never the site's state
+                detail += "<br><small>" + "<br>".join(extra) + "</small>"
+            if restored_at is not None:
+                card.show_known(state, state.capitalize(), detail, _age(restored_at), rich=True)
             else:
-                detail = html.escape(f"{name}: {light.text}")
-                extra = self._service_lines(name)
-                if extra:  # application errors, the monitoring API: their own lines, never the site's state
-                    detail += "<br><small>" + "<br>".join(extra) + "</small>"
-                card.show_state(light.state, light.state.capitalize(), detail, rich=True)
+                card.show_state(state, state.capitalize(), detail, rich=True)
 
-    def _service_lines(self, env: str) -> list[str]:
-        from console.health_monitor import monitor_for
+    @staticmethod
+    def _site_states(poller: Any, env: str) -> list[Any]:
+        """The health states behind the site's answer that have a result (live or restored)."""
+        if poller is None:
+            return []
+        from services.health.poller import SERVICE_CHECKS, SITE_CHECKS
+
+        states = [s for s in poller.env_states(env) if s.last is not None]
+        return [s for s in states if s.check in SITE_CHECKS] or [s for s in states if s.check not in SERVICE_CHECKS]
+
+    def _restored_at(self, poller: Any, env: str) -> datetime | None:
+        """When the site's state shown was checked, if it comes from the history (not yet checked live)."""
+        site = self._site_states(poller, env)
+        if not site or not all(s.restored for s in site):
+            return None
+        return max(s.last.checked_at for s in site)
+
+    def _checked_live(self, poller: Any, env: str) -> bool:
+        return any(not s.restored for s in self._site_states(poller, env))
+
+    @staticmethod
+    def _service_lines(poller: Any, env: str) -> list[str]:
         from services.health_names import CHECK_LABELS
 
-        monitor = monitor_for(self.session)
-        poller = monitor.poller if monitor is not None else None
         if poller is None:
             return []
         return [f"{CHECK_LABELS.get(check, check)}: {html.escape(detail)}"
                 for check, _status, detail in poller.service_lines(env)]
 
+    # --- loading ------------------------------------------------------------------------------------------
     async def load(self) -> None:
         import asyncio
 
         ctx = self.session.ctx
-        self.subtitle.setText(f"Workspace <b>{ctx.workspace.name}</b> — read-only summary; nothing here changes anything.")
+        self.subtitle.setText(f"Workspace <b>{html.escape(ctx.workspace.name)}</b> — read-only summary; "
+                              "nothing here changes anything.")
         self.show_lights()
-        prod = self._env_named("production")
-        costs = asyncio.ensure_future(self._load_costs())
-        if prod is None:
-            await costs
-            self.cards["backup"].show_state("unknown", "No production", "There is no production environment.")
-            self.cards["deployments"].show_state("unknown", "No production", "There is no production environment.")
-            return
-        await asyncio.gather(self._load_backup(prod), self._load_deployments(prod), self._load_attention(), costs)
+        jobs = [self._load_costs(), self._load_attention()]
+        for kind in ENVS:
+            name = self._env_named(kind)
+            if name is None:
+                for question in ("backup", "deployments"):
+                    self.card_for(question, kind).show_state("unknown", f"No {kind}",
+                                                             f"This workspace has no {kind} environment.")
+                continue
+            jobs += [self._load_backup(name, self.card_for("backup", kind)),
+                     self._load_deployments(name, self.card_for("deployments", kind))]
+        await asyncio.gather(*jobs)
+        self._schedule_retry()
+
+    def _schedule_retry(self) -> None:
+        stale = [k for k, c in self.cards.items() if k not in ENVS and not c.fresh]
+        if stale:
+            self._retry.start(int(self._retry_wait * 1000))
+            self._retry_wait = min(self._retry_wait * 2, self.RETRY_MAX_S)
+        else:
+            self._retry_wait = self.retry_s
+
+    def _retry_stale(self) -> None:
+        if self.isVisible():
+            self.reload()
+        else:
+            self.loaded.clear()  # read again when shown
 
     async def _load_attention(self) -> None:
-        """What the timeline of production and staging marks for attention in the last day."""
-        from datetime import timedelta
-
+        """What the timeline of production and staging marks for attention in the last day: the timeline's
+        cache at once, then every source read live."""
         from services.errors import OpsError
+        from services.last_known import last_known_attention
         from services.timeline import TimelineRequest, build_timeline
 
         card = self.cards["attention"]
         names = [n for n in (self._env_named("production"), self._env_named("staging")) if n]
+        known = await last_known_attention(self.session.ctx, names)
+        if known.read_at is not None and not card.fresh:
+            self._show_attention(card, list(known.events), [], known_age=_age(known.read_at))
+        import asyncio
+
         try:
-            timelines = [await build_timeline(self.session.ctx, TimelineRequest(environment=n, since=timedelta(days=1)))
-                         for n in names]
+            timelines = await asyncio.gather(*(build_timeline(self.session.ctx, TimelineRequest(
+                environment=n, since=timedelta(days=1))) for n in names))
         except OpsError as exc:
-            card.show_state("unknown", "Unknown", exc.sentence())
+            card.refresh_failed(exc.sentence())
             return
         events = sorted((e for t in timelines for e in t.events if e.attention), key=lambda e: e.time, reverse=True)
         gaps = [g for t in timelines for g in t.gaps]
-        tail = f" ({len(gaps)} source(s) could not be read; see Timeline)" if gaps else ""
+        cached = [g.cached_at for g in gaps if g.cached_at is not None]
+        if cached:  # a source down: its part is its last-known events, so the card is marked as such
+            self._show_attention(card, events, gaps, known_age=_age(min(cached)),
+                                 note=f"{len(gaps)} source(s) could not be read now (see Timeline)")
+        else:
+            self._show_attention(card, events, gaps)
+
+    @staticmethod
+    def _show_attention(card: Card, events: list[Any], gaps: list[Any], known_age: str = "",
+                        note: str = "checking now") -> None:
+        tail = f" ({len(gaps)} source(s) could not be read; see Timeline)" if gaps and not known_age else ""
+
+        def show(state: str, headline: str, detail: str, rich: bool = False) -> None:
+            if known_age:
+                card.show_known(state, headline, detail, known_age, rich=rich, note=note)
+            else:
+                card.show_state(state, headline, detail, rich=rich)
+
         if not events:
-            card.show_state("up" if not gaps else "unknown", "Nothing", "Nothing on the timeline needs attention." + tail)
+            show("up" if not gaps else "unknown", "Nothing", "Nothing on the timeline needs attention." + tail)
             return
         lines = [html.escape(f"{e.time:%H:%M} {e.environment}: {e.summary}") for e in events[:3]]
         more = f" … and {len(events) - 3} more (see Timeline)" if len(events) > 3 else ""
-        card.show_state("down", f"{len(events)} event{'s' if len(events) > 1 else ''}",
-                        "<br>".join(lines) + html.escape(more + tail), rich=True)
+        show("down", f"{len(events)} event{'s' if len(events) > 1 else ''}",
+             "<br>".join(lines) + html.escape(more + tail), rich=True)
 
-    async def _load_backup(self, env: str) -> None:
+    async def _load_backup(self, env: str, card: Card) -> None:
         from services.backup.attempts import last_failed_attempt
         from services.backup.catalog import last_known_catalog, list_backups
         from services.errors import OpsError
-        from services.health.poller import utc_age
 
-        card = self.cards["backup"]
         failed = await last_failed_attempt(self.session.ctx, env)
         known = await last_known_catalog(self.session.ctx, env)
-        if known is not None and card.state == "unknown":
-            # The last-known state at once, with its age, while the bucket is read: never a bare "…".
-            age = utc_age(known.listed_at)
-            card.show_state("up" if known.freshness.level == "fresh" else "down",
-                            {"fresh": "On time", "stale": "Overdue", "none": "None yet"}.get(known.freshness.level, "?"),
-                            f"{known.freshness.sentence} (last known, {age}; checking now)")
+        if known is not None and not card.fresh:
+            # The last-known state at once, with its age, while the bucket is read.
+            card.show_known(*self._backup_answer(known, failed, env), _age(known.listed_at))
         try:
             catalog = await list_backups(self.session.ctx, env, offline_ok=True)
         except OpsError as exc:
-            if failed is not None:
-                card.show_state("down", "Last attempt failed", f"{failed.sentence()[:1].upper()}{failed.sentence()[1:]}. "
-                                                               f"The catalog could not be read: {exc.sentence()}")
+            if failed is not None and not card.filled:
+                card.show_state("down", "Last attempt failed", f"{_capital(failed.sentence())}. "
+                                f"The catalog could not be read: {exc.sentence()}")
             else:
-                card.show_state("unknown", "Unknown", exc.sentence())
+                card.refresh_failed(exc.sentence())
             return
+        if catalog.from_cache:  # the bucket could not be read: the last listing, marked as such
+            card.show_known(*self._backup_answer(catalog, failed, env), _age(catalog.listed_at),
+                            note=f"could not be refreshed: {catalog.offline_reason}")
+        else:
+            card.show_state(*self._backup_answer(catalog, failed, env))
+
+    def _backup_answer(self, catalog: Any, failed: Any, env: str) -> tuple[str, str, str]:
+        """(state, headline, sentence) of a catalog, with the last failed attempt when it came after."""
         fresh = catalog.freshness
         if failed is not None and (fresh.last_good_at is None or failed.at > fresh.last_good_at):
-            sentence = failed.sentence()
-            card.show_state("down", "Last attempt failed",
-                            f"{sentence[:1].upper()}{sentence[1:]}. Before it: {fresh.sentence}")
-            return
-        state = "up" if fresh.level == "fresh" else "down"
-        headline = {"fresh": "On time", "stale": "Overdue", "none": "None yet"}.get(fresh.level, fresh.level)
+            return "down", "Last attempt failed", f"{_capital(failed.sentence())}. Before it: {fresh.sentence}"
         note = fresh.sentence
         if any(j.kind == "backup" and j.environment == env for j in self.session.jobs.running()):
             note += " — a backup is running now (see Jobs)"
-        if catalog.from_cache:
-            note += f" (last known: {catalog.offline_reason})"
-        card.show_state(state, headline, note)
+        return "up" if fresh.level == "fresh" else "down", BACKUP_HEADLINES.get(fresh.level, fresh.level), note
 
-    async def _load_deployments(self, env: str) -> None:
+    async def _load_deployments(self, env: str, card: Card) -> None:
         from services.deployment_summary import deployment_summary
         from services.errors import OpsError
+        from services.last_known import DeploymentDigest, last_known_deployments, remember_deployments
 
-        card = self.cards["deployments"]
+        known = await last_known_deployments(self.session.ctx, env)
+        if known is not None and not card.fresh:
+            self._show_deployments(card, known[0], known_age=_age(known[1]))
         try:
-            summary: Any = await deployment_summary(self.session.ctx, env)
+            summary = await deployment_summary(self.session.ctx, env)
         except OpsError as exc:
-            card.show_state("unknown", "Unknown", exc.sentence())
+            card.refresh_failed(exc.sentence())
             return
-        if not summary.configured:
-            card.show_state("unknown", "Not configured", summary.sentence)
+        digest = DeploymentDigest.from_summary(summary)
+        self._show_deployments(card, digest)
+        if digest.configured:
+            await remember_deployments(self.session.ctx, env, digest)
+
+    @staticmethod
+    def _show_deployments(card: Card, digest: Any, known_age: str = "") -> None:
+        if not digest.configured:
+            card.show_state("unknown", "Not configured", digest.sentence)
             return
-        current = summary.current
-        live = (f"Live: {current.commit_sha[:7]} “{current.commit_message[:60]}” by {current.commit_author}"
-                if current else "No current production deployment found")
-        headline = "Rolled back" if summary.rolled_back else "Failures" if summary.failed_last_day else "OK"
-        failed = "".join(f" Failed: {d.commit_sha[:7]} “{d.commit_message.splitlines()[0][:60] if d.commit_message else d.id}”"
-                         f" by {d.creator or d.commit_author}, {d.created_at:%H:%M} UTC." for d in summary.failed_last_day[:2])
-        card.show_state("down" if summary.failed_last_day or summary.rolled_back else "up", headline,
-                        f"{summary.sentence}.{failed} {live}.")
+        failures = digest.failed_since(datetime.now(UTC) - timedelta(days=1))
+        current = digest.current
+        live = (f"Live: {current.commit_sha[:7]} “{current.message[:60]}” by {current.author}"
+                if current else "No current deployment found")
+        headline = "Rolled back" if digest.rolled_back else "Failures" if failures else "OK"
+        failed = "".join(f" Failed: {d.commit_sha[:7]} “{d.message[:60] or d.id}” by {d.author}, {d.at:%H:%M} UTC."
+                         for d in failures[:2])
+        # Said again from the failures still within the day: a last-known digest ages while it is shown.
+        sentence = (f"{len(failures)} deployment{'s' if len(failures) > 1 else ''} failed in the last 24 h"
+                    if failures else "No failed deployment in the last 24 h")
+        if digest.rolled_back:
+            sentence += "; production is rolled back, so new deployments do not go live until one is promoted"
+        state = "down" if failures or digest.rolled_back else "up"
+        if known_age:
+            card.show_known(state, headline, f"{sentence}.{failed} {live}.", known_age)
+        else:
+            card.show_state(state, headline, f"{sentence}.{failed} {live}.")
 
     async def _load_costs(self) -> None:
         from services.costs.collect import collect
-        from services.costs.dashboard import collected_today, load_report
+        from services.costs.dashboard import source_statuses
         from services.errors import OpsError
 
         card = self.cards["costs"]
         try:
-            # The console keeps the cost snapshots current while it runs: today's, once a day.
-            if not await collected_today(self.session.ctx):
+            when, _ = await source_statuses(self.session.ctx)
+            today = datetime.now(UTC).date().isoformat()
+            collected_today = bool(when) and str(when)[:10] == today
+            if when and not collected_today:
+                # Yesterday's (or older) snapshots at once, with their age, while today's is collected.
+                await self._show_costs(card, known_age=_age(datetime.fromisoformat(str(when))))
                 await collect(self.session.ctx)
-            report = await load_report(self.session.ctx)
+            elif not when:
+                await collect(self.session.ctx)  # the console keeps the snapshots current: today's, once a day
+            await self._show_costs(card)
         except OpsError as exc:
-            card.show_state("unknown", "Unknown", exc.sentence())
-            return
+            card.refresh_failed(exc.sentence())
+
+    async def _show_costs(self, card: Card, known_age: str = "") -> None:
+        from services.costs.dashboard import load_report
+
+        report = await load_report(self.session.ctx)
+
+        def show(state: str, headline: str, detail: str) -> None:
+            if known_age:
+                card.show_known(state, headline, detail, known_age, note="collecting today's figures")
+            else:
+                card.show_state(state, headline, detail)
+
         if not report.rows:
-            card.show_state("unknown", "No figures yet", "No cost snapshot for this month yet: open Costs (or run "
-                            "`realtor-ops costs collect`).")
+            show("unknown", "No figures yet", "No cost snapshot for this month yet: open Costs (or run "
+                 "`realtor-ops costs collect`).")
             return
         cur = report.currency
         text = f"Forecast {report.total_forecast:,.2f} {cur} for {report.month}."
+        per_env = []
+        for kind in ENVS:
+            name = self._env_named(kind)
+            if name is not None:
+                env_report = await load_report(self.session.ctx, env=name)
+                per_env.append(f"{name} {env_report.total_mtd:,.2f}")
+        if per_env:
+            text += f" So far: {', '.join(per_env)} {cur} (the rest is shared or other environments)."
         budget = report.budget
         if budget is None:
             state, note = "unknown", " No budget set."
@@ -235,4 +366,4 @@ class OverviewView(OpsView):
             state, note = "degraded", f" Forecast over the {budget.limit:,.2f} budget: exceeded{days} at this rate."
         else:
             state, note = "up", f" Within the {budget.limit:,.2f} budget."
-        card.show_state(state, f"{report.total_mtd:,.2f} {cur} so far", text + note)
+        show(state, f"{report.total_mtd:,.2f} {cur} so far", text + note)

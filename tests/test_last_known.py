@@ -1,0 +1,62 @@
+"""The Overview's last-known store: what was written comes back with its time, per kind and environment;
+a damaged or foreign file is read as empty (the live answer replaces it), never raised."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+from services.last_known import (
+    STORE_NAME,
+    DeploymentDigest,
+    DeploymentLine,
+    LastKnownStore,
+    last_known_deployments,
+    remember_deployments,
+)
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+def digest() -> DeploymentDigest:
+    live = DeploymentLine("dpl_live", "abc1234def", "Fix the listing map", "Dana", NOW - timedelta(hours=3))
+    failed = (DeploymentLine("dpl_bad", "0badbad00", "Break the build", "Sam", NOW - timedelta(hours=2)),
+              DeploymentLine("dpl_old", "0ld0ld000", "Old failure", "Sam", NOW - timedelta(hours=30)))
+    return DeploymentDigest(True, "2 deployments failed in the last 24 h", False, live, failed)
+
+
+def test_round_trip_per_environment(tmp_path: Path) -> None:
+    ctx = SimpleNamespace(paths=SimpleNamespace(data=tmp_path))
+    assert asyncio.run(last_known_deployments(ctx, "production")) is None
+    asyncio.run(remember_deployments(ctx, "production", digest()))
+    asyncio.run(remember_deployments(ctx, "staging", DeploymentDigest(True, "No failed deployment in the last 24 h")))
+    found = asyncio.run(last_known_deployments(ctx, "production"))
+    assert found is not None
+    back, at = found
+    assert back == digest() and at.tzinfo is not None and abs((datetime.now(UTC) - at).total_seconds()) < 60
+    staging = asyncio.run(last_known_deployments(ctx, "staging"))
+    assert staging is not None and staging[0].current is None and staging[0].failed == ()
+    # A last-known digest ages: a failure older than a day no longer counts.
+    assert [d.id for d in back.failed_since(NOW - timedelta(days=1))] == ["dpl_bad"]
+
+
+def test_damaged_or_foreign_files_read_as_empty(tmp_path: Path) -> None:
+    store = LastKnownStore(tmp_path)
+    store.save("deployments", "production", digest().to_json(), at=NOW)
+    assert store.load("deployments", "production") == (digest().to_json(), NOW)
+    for text in ("{not json", "[]", '{"schema_version": 99, "kinds": {}}', '{"schema_version": 1, "kinds": []}',
+                 '{"schema_version": 1, "kinds": {"deployments": {"production": {"at": "yesterday", "doc": {}}}}}'):
+        (tmp_path / STORE_NAME).write_text(text, encoding="utf-8")
+        assert store.load("deployments", "production") is None, text
+    (tmp_path / STORE_NAME).write_bytes(b"\xff\xfe\x00 not text")
+    assert store.load("deployments", "production") is None
+    # A document from another version is skipped by the reader, not raised.
+    ctx = SimpleNamespace(paths=SimpleNamespace(data=tmp_path))
+    store.save("deployments", "production", {"configured": True})
+    assert asyncio.run(last_known_deployments(ctx, "production")) is None
+    # Writing over a damaged file works, and leaves no temporary file behind.
+    store.save("deployments", "production", digest().to_json(), at=NOW)
+    assert store.load("deployments", "production") == (digest().to_json(), NOW)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [STORE_NAME]
