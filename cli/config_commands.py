@@ -34,18 +34,18 @@ def rows_of(report: object) -> list[list[str]]:
     from services.config_drift import ConfigReport
 
     assert isinstance(report, ConfigReport)
-    return [[i.kind.value, i.item, i.seed, i.live or "-", i.status.value, i.explanation] for i in report.items]
+    return [i.cells() for i in report.items]
 
 
 async def config_diff_command(args: argparse.Namespace) -> int:
-    from services.config_drift import ConfigDiffRequest, config_diff
+    from services.config_drift import TABLE_HEADERS, ConfigDiffRequest, config_diff
 
     ctx = open_context(args)
     report = await config_diff(ctx, ConfigDiffRequest(ctx.environment(args.env).name))
     if args.json:
         print_json(report.to_json())
     else:
-        print_table(rows_of(report), ["KIND", "ITEM", "SEED", "LIVE", "STATUS", "WHY"])
+        print_table(rows_of(report), [h.upper() for h in TABLE_HEADERS])
         print(f"\n{report.summary()}")
         for failure in report.failures:
             print(f"note: {failure.sentence()}")

@@ -2,6 +2,7 @@
 screen's Configuration tab). Read-only; never imports Qt."""
 
 from services.config_drift.model import (
+    TABLE_HEADERS,
     ConfigDiffRequest,
     ConfigItem,
     ConfigReport,
@@ -11,4 +12,4 @@ from services.config_drift.model import (
 )
 from services.config_drift.service import config_diff
 
-__all__ = ["ConfigDiffRequest", "ConfigItem", "ConfigReport", "Kind", "SourceFailure", "Status", "config_diff"]
+__all__ = ["TABLE_HEADERS", "ConfigDiffRequest", "ConfigItem", "ConfigReport", "Kind", "SourceFailure", "Status", "config_diff"]

@@ -24,6 +24,9 @@ class Status(enum.StrEnum):
     UNREADABLE = "could not be read"
 
 
+TABLE_HEADERS = ("Kind", "Item", "Seed", "Live", "Status", "Why")
+
+
 @dataclass(frozen=True)
 class ConfigItem:
     kind: Kind
@@ -33,6 +36,10 @@ class ConfigItem:
     status: Status
     explanation: str  # one plain sentence
     source: str  # where the live value was read
+
+    def cells(self) -> list[str]:
+        """The row as the CLI's table and the Configuration tab show it (``TABLE_HEADERS``)."""
+        return [self.kind.value, self.item, self.seed, self.live or "-", self.status.value, self.explanation]
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind.value, "item": self.item, "seed": self.seed, "live": self.live,

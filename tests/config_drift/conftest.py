@@ -5,6 +5,7 @@ buckets, and a platform stand-in per environment for the header check."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,6 +76,13 @@ def start_catalog_standin(group: Standins, name: str) -> StandinServer:
 
 @pytest.fixture
 def world(tmp_path: Path, app_dirs: dict[str, Path], s3_location: S3Location) -> Iterator[ConfigWorld]:
+    with config_world(tmp_path, app_dirs, s3_location) as built:
+        yield built
+
+
+@contextlib.contextmanager
+def config_world(tmp_path: Path, app_dirs: dict[str, Path], s3_location: S3Location) -> Iterator[ConfigWorld]:
+    """The world of these tests (the Qt tests build it too); everything is stopped and checked on exit."""
     group = ConfigStandins()
     platforms: dict[str, PlatformStandin] = {}
     try:
