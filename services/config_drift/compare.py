@@ -50,10 +50,21 @@ def _status(ok: bool) -> Status:
 
 
 def _function_settings(vercel_json: dict[str, Any] | None, key: str) -> list[tuple[str, Any]]:
+    """(pattern, value) of each function pattern that sets ``key``; a value that is not a number is kept
+    as text (Vercel refuses such a vercel.json, so it never equals the seed's)."""
     functions = (vercel_json or {}).get("functions")
     if not isinstance(functions, dict):
         return []
-    return [(str(p), cfg[key]) for p, cfg in functions.items() if isinstance(cfg, dict) and key in cfg]
+    found = []
+    for pattern, cfg in functions.items():
+        if isinstance(cfg, dict) and key in cfg:
+            value = cfg[key]
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                value = repr(value)[:30]
+            found.append((str(pattern)[:80], value))
+    return found
 
 
 def _resource_config(project: dict[str, Any]) -> dict[str, Any]:

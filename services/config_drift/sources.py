@@ -79,6 +79,8 @@ async def vercel_json(ctx: Any, env: Environment) -> dict[str, Any]:
         body = json.loads(text)
     except json.JSONDecodeError as exc:
         raise OpsError(f"vercel.json is not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise OpsError("vercel.json is nested too deeply to read") from None
     if not isinstance(body, dict):
         raise OpsError("vercel.json is not a JSON object")
     return body

@@ -226,3 +226,36 @@ def test_the_report_counts_and_serialises_every_row() -> None:
     assert [i["status"] for i in report.to_json()["items"]] == ["matches", "could not be read"]
     assert set(report.to_json()["items"][0]) == {"kind", "item", "seed", "live", "status", "explanation", "source"}
 
+
+
+def test_odd_values_in_vercel_json_are_never_taken_for_the_seeds() -> None:
+    vercel_json = Read("vercel.json", value={"regions": ["iad1", "sfo1", "lhr1"], "functions": {
+        "a/*.ts": {"memory": "1024", "maxDuration": 30.0}, "b/*.ts": {"memory": True, "maxDuration": None},
+        "c/*.ts": "not an object"}})
+    items = {i.item: i for i in functions_items(vercel_json, Read("project", value={}))}
+    assert items["memory"].status == Status.DIFFERS
+    assert "'1024'" in items["memory"].live and "True" in items["memory"].live
+    assert items["max duration"].status == Status.DIFFERS and "a/*.ts: 30 s" in items["max duration"].live
+    assert items["regions"].status == Status.MATCHES
+
+
+async def test_a_deeply_nested_vercel_json_is_named_not_a_crash(world: ConfigWorld) -> None:
+    github = world.servers["github"].data
+    with github.lock:
+        github.files["vercel.json"] = b"[" * 100_000 + b"]" * 100_000
+    report = await diff(world, "production")
+    assert row(report, Kind.FUNCTIONS, "regions").status == Status.UNREADABLE
+    assert "nested too deeply" in row(report, Kind.FUNCTIONS, "regions").explanation
+    assert row(report, Kind.CACHE, "static assets TTL").status == Status.MATCHES
+
+
+async def test_upstash_with_eviction_off_differs(world: ConfigWorld) -> None:
+    data = world.servers["upstash"].data
+    db_id = world.env("production").providers.upstash_database_id
+    data.databases[db_id]["eviction"] = False
+    data.databases[db_id]["db_memory_threshold"] = 2 * 1024**3
+    report = await diff(world, "production")
+    eviction = row(report, Kind.REDIS, "eviction")
+    assert (eviction.live, eviction.status) == ("eviction off", Status.DIFFERS) and "writes fail" in eviction.explanation
+    memory = row(report, Kind.REDIS, "max memory")
+    assert (memory.live, memory.status) == ("2 GB", Status.DIFFERS) and "more than" in memory.explanation
