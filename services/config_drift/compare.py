@@ -220,7 +220,7 @@ def cache_items(rules: Read) -> list[ConfigItem]:
                                     f"No cache rule covers {_CATEGORY_NAMES[name]}, so Cloudflare follows the "
                                     "origin's Cache-Control headers.", rules.source))
             continue
-        rule = matching[0]
+        rule = matching[-1]  # of several matching cache rules, the later one's settings win
         params = _obj(rule.get("action_parameters"))
         edge = _obj(params.get("edge_ttl"))
         where = f"rule '{rule.get('description') or rule.get('id', '?')}'"

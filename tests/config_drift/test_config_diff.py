@@ -207,6 +207,10 @@ def test_cache_rules_disabled_uncached_or_following_the_origin_are_not_the_seeds
     assert items["static assets TTL"].status == Status.NOT_CONFIGURED
     assert (items["API responses TTL"].status, items["API responses TTL"].live) == (Status.DIFFERS, "respect_origin")
     assert (items["images TTL"].status, items["images TTL"].live) == (Status.DIFFERS, "not cached")
+    # Of two rules for the same traffic, the later one's TTL is the one that applies.
+    api = 'starts_with(http.request.uri.path, "/api/")'
+    later = {i.item: i for i in cache_items(_rules(cache_rule("z", "API", api, 300), cache_rule("z", "API 2", api, 60)))}
+    assert (later["API responses TTL"].live, later["API responses TTL"].status) == ("1 min", Status.DIFFERS)
     # A zone without cache rules: every TTL is not configured.
     assert {i.status for i in cache_items(_rules())} == {Status.NOT_CONFIGURED}
 
