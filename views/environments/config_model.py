@@ -45,8 +45,10 @@ class ConfigItemsModel(QAbstractTableModel):
         item = self._items[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._cells[index.row()][index.column()]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{item.explanation}\nRead from: {item.source}"
+        if role == Qt.ItemDataRole.ToolTipRole:  # long values (a CSP) are cut in the cell, whole here
+            cell = self._cells[index.row()][index.column()]
+            head = f"{cell}\n\n" if TABLE_HEADERS[index.column()] in ("Seed", "Live") else ""
+            return f"{head}{item.explanation}\nRead from: {item.source}"
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == STATUS_COLUMN:
             return QColor(STATUS_COLOURS[item.status])
         if role == ItemRole:

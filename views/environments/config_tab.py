@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -20,6 +21,8 @@ from PySide6.QtWidgets import (
 from console.session import Session
 from services.config_drift import ConfigDiffRequest, ConfigReport, config_diff
 from views.environments.config_model import ConfigItemsModel
+
+MAX_COLUMN_PX = 190
 
 
 class ConfigurationTab(QWidget):
@@ -40,8 +43,9 @@ class ConfigurationTab(QWidget):
         self.table.setObjectName("configurationTable")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
         layout = QVBoxLayout(self)
@@ -51,6 +55,13 @@ class ConfigurationTab(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.notes)
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its contents but at most MAX_COLUMN_PX, so Status and Why stay in view
+        at 1024 px; a value cut short (a whole CSP) is whole in its tooltip."""
+        self.table.resizeColumnsToContents()
+        for column in range(self.model.columnCount() - 1):
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), MAX_COLUMN_PX))
 
     def show_environment(self, name: str) -> None:
         """Another environment was selected: its rows are not the ones shown, so they go."""
@@ -72,6 +83,7 @@ class ConfigurationTab(QWidget):
             return report
         self.report = report
         self.model.set_items(report.items)
+        self._fit_columns()
         self.summary.setText(report.summary() + ("" if report.all_match else " — hover a row for where it was read"))
         self.notes.setText("<br>".join(f.sentence() for f in report.failures))
         return report
