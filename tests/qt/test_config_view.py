@@ -55,6 +55,7 @@ def test_the_model_passes_the_model_tester(qapp) -> None:  # type: ignore[no-unt
     assert model.data(model.index(0, 4), Qt.ItemDataRole.ForegroundRole).name() == STATUS_COLOURS[Status.DIFFERS]
     assert model.data(model.index(1, 0), ItemRole) is items[1]
     assert "Read from: Upstash" in model.data(model.index(1, 5), Qt.ItemDataRole.ToolTipRole)
+    assert model.data(model.index(0, 3), Qt.ItemDataRole.ToolTipRole).startswith("7 d\n\nShorter.")
     assert model.data(QModelIndex()) is None
     model.set_items([])
     assert model.rowCount() == 0
