@@ -11,6 +11,7 @@ from typing import Any
 
 from services.config_drift import compare, sources
 from services.config_drift.model import ConfigDiffRequest, ConfigReport, SourceFailure
+from services.progress import Progress
 
 
 def _label(env: Any) -> dict[str, str]:
@@ -33,7 +34,7 @@ def _label(env: Any) -> dict[str, str]:
 
 
 async def config_diff(ctx: Any, request: ConfigDiffRequest, authorization: Any = None,
-                      progress: Any = None) -> ConfigReport:
+                      progress: Progress | None = None) -> ConfigReport:
     """Compare one environment's live configuration with the seed. ``authorization`` is not needed:
     nothing is changed."""
     env = ctx.workspace.environment(request.environment)
@@ -51,10 +52,17 @@ async def config_diff(ctx: Any, request: ConfigDiffRequest, authorization: Any =
         "page": lambda: sources.front_page(ctx, env),
     }
     keys = list(readers)
-    results = await asyncio.gather(*(sources.guarded(names[k], readers[k]) for k in keys))
-    read = dict(zip(keys, results, strict=True))
     if progress is not None:
-        progress("compared with the seed")
+        progress.set_total(len(keys))
+
+    async def one(key: str) -> compare.Read:
+        result = await sources.guarded(names[key], readers[key])
+        if progress is not None:
+            progress.advance(1)
+        return result
+
+    results = await asyncio.gather(*(one(k) for k in keys))
+    read = dict(zip(keys, results, strict=True))
     items = [
         *compare.functions_items(read["vercel_json"], read["project"]),
         *compare.cache_items(read["cache"]),

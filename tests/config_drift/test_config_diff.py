@@ -263,3 +263,14 @@ async def test_upstash_with_eviction_off_differs(world: ConfigWorld) -> None:
     assert (eviction.live, eviction.status) == ("eviction off", Status.DIFFERS) and "writes fail" in eviction.explanation
     memory = row(report, Kind.REDIS, "max memory")
     assert (memory.live, memory.status) == ("2 GB", Status.DIFFERS) and "more than" in memory.explanation
+
+
+async def test_progress_counts_every_source_read(world: ConfigWorld) -> None:
+    from services.progress import Progress
+
+    progress = Progress(unit="items")
+    report = await config_diff(world.ctx, ConfigDiffRequest("production"), None, progress)
+    snapshot = progress.snapshot()
+    # Ten sources; the Vercel project's defaults are read but not shown while vercel.json sets all three.
+    assert snapshot.total == snapshot.done == 10
+    assert len({i.source for i in report.items}) == 9
