@@ -5,6 +5,7 @@ One place: the comparison reads these and nothing else."""
 from __future__ import annotations
 
 from services.seed_policy import SECURITY_HEADERS
+from services.units import human_bytes
 
 # scalingConfig.vercel.functions
 FUNCTION_MEMORY_MB = 1024
@@ -50,9 +51,8 @@ def duration_text(seconds: int) -> str:
 
 
 def bytes_text(size: int) -> str:
+    """Whole units as the seed writes them (1 GB, 256 MB); anything else in the project's one format."""
     for factor, unit in ((1024**3, "GB"), (1024**2, "MB"), (1024, "KB")):
         if size >= factor and size % factor == 0:
             return f"{size // factor} {unit}"
-    if size >= 1024**2:
-        return f"{size / 1024**2:.1f} MB"
-    return f"{size} bytes"
+    return human_bytes(size)
