@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from cli import (
     backup_commands,
+    config_commands,
     costs_commands,
     deploy_commands,
     env_commands,
@@ -29,7 +30,7 @@ from services.errors import ErrorReport, ExitCode, OpsError
 from services.log_setup import log_path
 
 COMMAND_MODULES = (workspace_commands, env_commands, sandbox_commands, backup_commands, health_commands,
-                   deploy_commands, costs_commands, timeline_commands)
+                   deploy_commands, costs_commands, timeline_commands, config_commands)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -245,6 +245,7 @@ class SandboxRuntime:
 
     def _start_s3(self) -> str:
         from services.object_storage import S3Location, make_client
+        from services.sandbox.live_config import put_files_lifecycle
 
         s3 = LocalS3(port=self.s3_port).start()
         self.s3 = s3
@@ -264,6 +265,7 @@ class SandboxRuntime:
             for bucket in (*env.storage.buckets().values(), env.backup.bucket):
                 with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
                     client.create_bucket(Bucket=bucket)
+            put_files_lifecycle(client, env)  # what `config diff` reads (services/sandbox/live_config.py)
         return s3.endpoint_url
 
     def _start_redis(self) -> str:
@@ -290,6 +292,7 @@ class SandboxRuntime:
         return ", ".join(f"{k} {v}" for k, v in providers.base_urls().items())
 
     def _start_platforms(self) -> str:
+        from services.sandbox.live_config import drift_platform
         from services.sandbox.platform_standin import PlatformStandin
 
         urls = []
@@ -302,6 +305,7 @@ class SandboxRuntime:
             external = self.s3.endpoint_url if self.s3 is not None else None
             standin = PlatformStandin(database_dsn=dsn, redis_url=redis_url, external_apis_url=external,
                                       version="1.4.2")
+            drift_platform(name, standin)
             standin.start()
             self.platforms[name] = standin
             self._on_stop(standin.stop)

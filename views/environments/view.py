@@ -39,6 +39,7 @@ from services.errors import GuardRefusedError, OpsError
 from services.guard import Authorization, can_change
 from services.workspace import Environment, EnvironmentKind
 from views.base import OpsView, heading
+from views.environments.config_tab import ConfigurationTab
 from views.environments.dialogs import ImportPreviewDialog, NewEnvironmentDialog, SecretDialog
 from views.environments.editor import SettingsEditor
 from views.environments.models import (
@@ -188,6 +189,8 @@ class EnvironmentsView(OpsView):
         self.tabs.addTab(secrets_tab, "Secrets")
         self.tabs.addTab(connections_tab, "Connections")
         self.tabs.addTab(drift_tab, "Drift")
+        self.config_tab = ConfigurationTab(session, lambda: self.env_name)
+        self.tabs.addTab(self.config_tab, "Configuration")
 
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -225,6 +228,7 @@ class EnvironmentsView(OpsView):
         self._load_editor()
         self._load_secrets()
         self._load_check_buttons()
+        self.config_tab.show_environment(self.env_name)
         others = [n for n in ctx.workspace.environments if n != self.env_name]
         current = self.drift_other.currentText()
         self.drift_other.clear()

@@ -18,6 +18,7 @@ from services.sandbox.provider_standins import (
     vercel,
 )
 from services.sandbox.provider_standins import history as h
+from services.sandbox.provider_standins.live_config import with_live_config
 from services.sandbox.provider_standins.server import StandinServer
 from services.sandbox.provider_standins.usage import with_usage
 from services.workspace import ProviderSettings
@@ -25,10 +26,11 @@ from services.workspace import ProviderSettings
 Factory = Callable[..., StandinServer]
 
 STANDINS: dict[str, Factory] = {
-    "vercel": with_usage(vercel.create),  # usage endpoints: a month for the Costs screen
-    "github": with_usage(github.create),
-    "supabase": with_usage(supabase.create),
-    "cloudflare": with_usage(cloudflare.create),
+    # usage endpoints: a month for the Costs screen; live configuration for `config diff`
+    "vercel": with_live_config(with_usage(vercel.create)),
+    "github": with_live_config(with_usage(github.create)),
+    "supabase": with_live_config(with_usage(supabase.create)),
+    "cloudflare": with_live_config(with_usage(cloudflare.create)),
     "sentry": sentry.create,
     "betterstack": betterstack.create,
     "upstash": with_usage(upstash.create),
