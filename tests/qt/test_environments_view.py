@@ -167,6 +167,8 @@ def test_admin_production_change_needs_the_typed_name_then_succeeds_once(qtbot, 
         assert not dialog.ok_button.isEnabled()
         dialog.reject()
         await wait_for(lambda: current_unlock_dialog() is None)
+        # The cancellation is written to the audit log off the Qt thread: wait for its line.
+        await wait_for(lambda: len([e for e in ctx.audit.entries() if e.action == "edit environment"]) == 3)
 
     qloop.run_until_complete(asyncio.wait_for(scenario(), 60))
     saved = ws.load(ctx.workspace_path).environments["production"]
