@@ -11,22 +11,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from views.health.latency_chart import nice_ceiling
+
 PALETTE = ("#1a73e8", "#e37400", "#188038", "#9334e6", "#d93025", "#12b5cb", "#f9ab00", "#5f6368", "#b80672",
            "#4e342e")
-
-
-def nice_ceiling(value: float) -> float:
-    if value <= 0:
-        return 1.0
-    step = 1.0
-    while step * 10 <= value:
-        step *= 10
-    while step > value * 10:
-        step /= 10
-    for factor in (1, 2, 5, 10):
-        if step * factor >= value:
-            return step * factor
-    return step * 10
 
 
 class _Chart(QWidget):

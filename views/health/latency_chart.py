@@ -62,9 +62,8 @@ class LatencyChart(QWidget):
         metrics = painter.fontMetrics()
         line = float(metrics.height())
         known_ms = [p.high or p.latency_ms or 0.0 for p in self.points if p.latency_ms is not None]
-        widest = max((metrics.horizontalAdvance(_axis_label(nice_ceiling(max(known_ms) * 1.1 if known_ms else 1.0) * i / 4,
-                                                            nice_ceiling(max(known_ms) * 1.1 if known_ms else 1.0)))
-                      for i in range(5)), default=40)
+        top_ms = nice_ceiling(max(known_ms) * 1.1 if known_ms else 1.0)
+        widest = max(metrics.horizontalAdvance(_axis_label(top_ms * i / 4, top_ms)) for i in range(5))
         # Margins from the font: axis labels and the title are never cut, whatever the font size.
         left, top, right, bottom = widest + 12.0, line + 8, 12.0, line + 12
         plot = QRectF(left, top, max(10.0, self.width() - left - right), max(10.0, self.height() - top - bottom))
