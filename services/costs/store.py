@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from services.costs.model import Category, CostRow, RowSource
+from services.local_db import open_store
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -35,14 +36,8 @@ CREATE TABLE IF NOT EXISTS collected (
 class CostStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._db = open_store(path, _SCHEMA, SCHEMA_VERSION)
 
     def close(self) -> None:
         with self._lock:

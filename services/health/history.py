@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from services.health.model import CheckResult, Part, Status, Transition
+from services.local_db import open_store
 
 RAW_DAYS = 7
 HOURLY_DAYS = 90
@@ -114,14 +115,8 @@ class Counts:
 class HealthHistory:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._db = open_store(path, _SCHEMA, SCHEMA_VERSION)
 
     def close(self) -> None:
         with self._lock:

@@ -1,0 +1,18 @@
+"""The local SQLite stores' one way of opening (health history, cost snapshots): WAL, shared by the
+loop's worker threads behind the store's own lock, the schema created and its version recorded."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+
+def open_store(path: Path | str, schema: str, version: int) -> sqlite3.Connection:
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.executescript(schema)
+    db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(version),))
+    return db
