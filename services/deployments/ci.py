@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from services.deployments import common
@@ -87,7 +88,11 @@ def _ordering_risk(jobs: tuple[GitHubJob, ...]) -> bool:
     return migrate.conclusion != "skipped" and migrate.started_at >= build.completed_at
 
 
-async def runs(ctx: Any, env_name: str, *, limit: int = 10) -> tuple[CiRun, ...]:
+async def runs(ctx: Any, env_name: str, *, limit: int = 10, since: datetime | None = None,
+               failed_jobs_only: bool = False) -> tuple[CiRun, ...]:
+    """The deploy workflow's latest runs with their jobs. ``since`` drops older runs before their jobs
+    are asked for; ``failed_jobs_only`` asks only failed runs for their jobs (the timeline names the
+    failing ones), which keeps a cold read to a few requests."""
     if not 1 <= limit <= 100:
         raise ConfigError(f"--limit must be between 1 and 100, not {limit}")
     env = ctx.workspace.environment(env_name)
@@ -95,8 +100,14 @@ async def runs(ctx: Any, env_name: str, *, limit: int = 10) -> tuple[CiRun, ...]
     async with await common.github(ctx, env) as client:
         listing = await client.list_workflow_runs(repo, env.providers.github_workflow or "deploy.yml",
                                                   per_page=limit, max_pages=1)
-        chosen = listing.runs[:limit]
-        jobs = await asyncio.gather(*(client.list_run_jobs(repo, r.id) for r in chosen))
+        chosen = [r for r in listing.runs[:limit] if since is None or r.created_at >= since]
+
+        async def jobs_of(run: GitHubRun) -> tuple[GitHubJob, ...]:
+            if failed_jobs_only and run.conclusion != "failure":
+                return ()
+            return tuple(await client.list_run_jobs(repo, run.id))
+
+        jobs = await asyncio.gather(*(jobs_of(r) for r in chosen))
     return tuple(CiRun(r, j, _ordering_risk(j)) for r, j in zip(chosen, jobs, strict=True))
 
 

@@ -151,7 +151,7 @@ async def ci_events(ctx: AppContext, env: Environment, since: datetime) -> list[
     if not env.providers.github_repository:
         return []
     events = []
-    for item in await ci.runs(ctx, env.name, limit=30):
+    for item in await ci.runs(ctx, env.name, limit=30, since=since, failed_jobs_only=True):
         r = item.run
         if r.created_at < since:
             continue
