@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -106,3 +107,13 @@ def split_cents(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     for i in order[:abs(rest)]:
         floors[i] += 1 if rest > 0 else -1
     return [Decimal(f) / 100 for f in floors]
+
+
+async def all_of(*reads: Awaitable[Any]) -> list[Any]:
+    """Independent reads of one source at once (one round trip, not several); the first failure is
+    raised as it is, once every read has ended (none is left running against a closed client)."""
+    results = await asyncio.gather(*reads, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return list(results)

@@ -15,6 +15,7 @@ from services.costs.sources.base import (
     CollectContext,
     SourceResult,
     SourceStatus,
+    all_of,
     failure_result,
     not_configured,
 )
@@ -63,9 +64,11 @@ async def collect_supabase(cc: CollectContext, env: Environment) -> list[SourceR
         async with client:
             project = await client.get_json(f"/v1/projects/{qref}", resource=f"project '{ref}'")
             slug = str(project.get("organization_id") or "")
-            org = await client.get_json(f"/v1/organizations/{quote(slug, safe='')}", resource=f"organization '{slug}'")
-            addons = await client.get_json(f"/v1/projects/{qref}/billing/addons", resource=f"add-ons of '{ref}'")
-            disk = await client.get_json(f"/v1/projects/{qref}/config/disk", resource=f"disk of '{ref}'")
+            # The three reads do not depend on each other: one round trip instead of three.
+            org, addons, disk = await all_of(
+                client.get_json(f"/v1/organizations/{quote(slug, safe='')}", resource=f"organization '{slug}'"),
+                client.get_json(f"/v1/projects/{qref}/billing/addons", resource=f"add-ons of '{ref}'"),
+                client.get_json(f"/v1/projects/{qref}/config/disk", resource=f"disk of '{ref}'"))
     except ConnectionFailure as exc:
         return [failure_result("supabase", env.name, exc, "Supabase")]
     except (AttributeError, TypeError):

@@ -16,6 +16,7 @@ from services.costs.sources.base import (
     CollectContext,
     SourceResult,
     SourceStatus,
+    all_of,
     failure_result,
     not_configured,
 )
@@ -62,9 +63,10 @@ async def collect_upstash(cc: CollectContext, env: Environment) -> list[SourceRe
         return [not_configured("upstash", env.name, "No Upstash API key is stored")]
     try:
         async with client:
-            db = await client.get_json(f"/redis/database/{quote(db_id, safe='')}", params={"credentials": "hide"},
-                                       resource=f"Redis database '{db_id}'")
-            stats = await client.get_json(f"/redis/stats/{quote(db_id, safe='')}", resource=f"Redis database '{db_id}'")
+            db, stats = await all_of(
+                client.get_json(f"/redis/database/{quote(db_id, safe='')}", params={"credentials": "hide"},
+                                resource=f"Redis database '{db_id}'"),
+                client.get_json(f"/redis/stats/{quote(db_id, safe='')}", resource=f"Redis database '{db_id}'"))
     except ConnectionFailure as exc:
         return [failure_result("upstash", env.name, exc, "Upstash")]
     if not isinstance(stats, dict) or not isinstance(db, dict):
