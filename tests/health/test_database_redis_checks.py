@@ -4,6 +4,7 @@ filled and stopped without touching the shared ones)."""
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import psycopg
@@ -86,7 +87,8 @@ async def test_redis_up_then_filled_past_maxmemory_is_degraded_then_stopped_is_d
     assert evicted > 0
     res = await run_check(RedisCheck(), env, ctx)
     assert res.status is Status.DEGRADED
-    assert res.detail.startswith("Memory 100% of 4.0 MiB") and "evicting keys" in res.detail
+    # Eviction keeps usage at or just under the limit (99% or 100%, as the allocator has it).
+    assert re.match(r"Memory (99|100)% of 4\.0 MiB", res.detail) and "evicting keys" in res.detail, res.detail
     assert int(res.part("evicted keys").value) >= evicted
     assert res.part("evicted keys").detail.endswith("since the previous check")
     client.close()
