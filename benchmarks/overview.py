@@ -140,9 +140,8 @@ class _Server(ThreadingHTTPServer):
 
 
 def serve(log_path: Path, seed: int) -> int:
-    import boto3
-
     from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, LocalS3
+    from services.object_storage import S3Location, make_client
     from services.sandbox.provider_standins.catalog import StandinGroup
 
     log = AnswerLog(log_path, seed)
@@ -156,8 +155,7 @@ def serve(log_path: Path, seed: int) -> int:
         server.answer_transform = slow
     group.start()
     s3 = LocalS3().start()
-    client = boto3.client("s3", endpoint_url=s3.endpoint_url, region_name="us-east-1",
-                          aws_access_key_id=SANDBOX_ACCESS_KEY, aws_secret_access_key=SANDBOX_SECRET_KEY)
+    client = make_client(S3Location(s3.endpoint_url, "us-east-1", SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY))
     for env in ENVS:
         client.create_bucket(Bucket=f"bench-{env}-backups")
     platform = _Server(("127.0.0.1", 0), _platform_handler(log))

@@ -6,14 +6,13 @@ pseudo-environment ``_console``); this file only says whether the user opted in.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import tomli_w
 
+from services.atomic_file import write_atomically
 from services.workspace import config_dir
 
 CONSOLE_SCOPE = "_console"
@@ -42,13 +41,4 @@ def load_settings(path: Path | None = None) -> ConsoleSettings:
 
 
 def save_settings(settings: ConsoleSettings, path: Path | None = None) -> None:
-    path = path or settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".console-", suffix=".toml", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(tomli_w.dumps(asdict(settings)))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path or settings_path(), tomli_w.dumps(asdict(settings)))

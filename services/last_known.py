@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from services.atomic_file import write_atomically
 
 log = logging.getLogger(__name__)
 STORE_NAME = "last-known.json"
@@ -60,15 +60,7 @@ class LastKnownStore:
         with self._lock:
             kinds = self._read()
             kinds.setdefault(kind, {})[env] = {"at": (at or datetime.now(UTC)).isoformat(), "doc": doc}
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".last-known-", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump({"schema_version": SCHEMA_VERSION, "kinds": kinds}, f)
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomically(self.path, json.dumps({"schema_version": SCHEMA_VERSION, "kinds": kinds}))
 
 
 # --- deployments ------------------------------------------------------------------------------------

@@ -4,6 +4,9 @@ loop's worker threads behind the store's own lock, the schema created and its ve
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -16,3 +19,17 @@ def open_store(path: Path | str, schema: str, version: int) -> sqlite3.Connectio
     db.executescript(schema)
     db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(version),))
     return db
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection, lock: threading.Lock, *, immediate: bool = False) -> Iterator[sqlite3.Connection]:
+    """One transaction on a store's connection, under its lock: COMMIT when the block ends, ROLLBACK on
+    any error (``immediate`` takes the write lock at BEGIN, for read-then-write blocks)."""
+    with lock:
+        db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")

@@ -11,7 +11,6 @@ import dataclasses
 import enum
 import os
 import re
-import tempfile
 import tomllib
 import types
 import typing
@@ -23,6 +22,7 @@ from typing import Any
 import platformdirs
 import tomli_w
 
+from services.atomic_file import write_atomically
 from services.errors import ConfigError, WorkspaceFileError
 from services.workspace_checks import FieldProblem as _FieldProblem
 from services.workspace_checks import check_workspace
@@ -636,17 +636,7 @@ def save(ws: Workspace, path: Path) -> None:
     text = dumps(ws)
     # Round-trip before writing so that a model bug can never leave an unreadable file behind.
     loads(text, path=str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".workspace-", suffix=".toml", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, text)
 
 
 def create(path: Path, *, name: str = "Realtor platform", profile: Profile = Profile.ADMIN) -> Workspace:

@@ -15,14 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from services.atomic_file import write_atomically
 from services.backup import manifest as mf
 from services.backup.store import BackupStore, store_for
 from services.errors import ConfigError, ConnectionFailure, IntegrityError
@@ -134,11 +133,7 @@ class CatalogCache:
         self.docs[key] = {"etag": etag, "text": text}
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".catalog-")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"docs": self.docs, "last": self.last}, handle)
-        os.replace(tmp, self.path)
+        write_atomically(self.path, json.dumps({"docs": self.docs, "last": self.last}))
 
 
 # --- listing -----------------------------------------------------------------------------------------

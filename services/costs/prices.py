@@ -9,8 +9,6 @@ an edit dated before the current month is refused for the same reason.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -18,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from services.atomic_file import write_atomically
 from services.costs.model import Category
 from services.errors import ConfigError
 
@@ -205,15 +204,4 @@ def load_table(data_dir: Path) -> PriceTable:
 
 def save_table(table: PriceTable, data_dir: Path) -> Path:
     """Write atomically (a half-written table is never left behind)."""
-    path = Path(data_dir) / FILE_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".costs-prices-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(table.to_json(), fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(Path(data_dir) / FILE_NAME, json.dumps(table.to_json(), indent=2) + "\n")

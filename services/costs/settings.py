@@ -5,13 +5,12 @@ external services' monthly amounts the user enters. No secret is ever kept here.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from services.atomic_file import write_atomically
 from services.costs.model import SHARED_ENV, Category, cents
 from services.costs.prices import _decimal
 from services.errors import ConfigError
@@ -150,15 +149,4 @@ def load_settings(data_dir: Path, *, sandbox: bool = False) -> CostSettings:
 
 
 def save_settings(settings: CostSettings, data_dir: Path) -> Path:
-    path = Path(data_dir) / FILE_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".costs-settings-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(settings.to_json(), fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(Path(data_dir) / FILE_NAME, json.dumps(settings.to_json(), indent=2) + "\n")

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from services.costs.model import Category, CostRow, RowSource
-from services.local_db import open_store
+from services.local_db import open_store, transaction
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -49,16 +49,8 @@ class CostStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db, self._lock, immediate=True)
 
     def replace_days(self, env: str, collector: str, days: Iterable[date], rows: Iterable[CostRow],
                      *, at: datetime | None = None) -> int:

@@ -36,38 +36,36 @@ def project_id(env: Environment) -> str:
     return project
 
 
+C = TypeVar("C")
+
+
+async def _client(ctx: Any, env: Environment, provider: str, cls: type[C], label: str, secret: str) -> C:
+    """The provider's client for ``env``, or a sentence naming the secret to add."""
+    client = await client_for(ctx, env, provider)
+    if client is None:
+        raise ConfigError(f"No {label} token is stored for {env.name}",
+                          hint=f"Add {secret} to the environment's secrets")
+    assert isinstance(client, cls)
+    return client
+
+
 async def vercel(ctx: Any, env: Environment) -> VercelClient:
     project_id(env)
-    client = await client_for(ctx, env, "vercel")
-    if client is None:
-        raise ConfigError(f"No Vercel token is stored for {env.name}",
-                          hint="Add VERCEL_TOKEN to the environment's secrets")
-    assert isinstance(client, VercelClient)
-    return client
+    return await _client(ctx, env, "vercel", VercelClient, "Vercel", "VERCEL_TOKEN")
 
 
 async def github(ctx: Any, env: Environment) -> GitHubClient:
     if not env.providers.github_repository:
         raise ConfigError(f"GitHub is not configured for {env.name}",
                           hint="Set the repository (owner/name) in the environment's provider settings")
-    client = await client_for(ctx, env, "github")
-    if client is None:
-        raise ConfigError(f"No GitHub token is stored for {env.name}",
-                          hint="Add GITHUB_TOKEN to the environment's secrets")
-    assert isinstance(client, GitHubClient)
-    return client
+    return await _client(ctx, env, "github", GitHubClient, "GitHub", "GITHUB_TOKEN")
 
 
 async def cloudflare(ctx: Any, env: Environment) -> CloudflareClient:
     if not env.providers.cloudflare_zone_id:
         raise ConfigError(f"No Cloudflare zone is configured for {env.name}",
                           hint="Set the zone id in the environment's provider settings")
-    client = await client_for(ctx, env, "cloudflare")
-    if client is None:
-        raise ConfigError(f"No Cloudflare token is stored for {env.name}",
-                          hint="Add CLOUDFLARE_API_TOKEN to the environment's secrets")
-    assert isinstance(client, CloudflareClient)
-    return client
+    return await _client(ctx, env, "cloudflare", CloudflareClient, "Cloudflare", "CLOUDFLARE_API_TOKEN")
 
 
 def check_authorization(ctx: Any, auth: Authorization, env: Environment, action: str) -> None:

@@ -17,15 +17,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from services.health.model import CheckResult, Part, Status, Transition
-from services.local_db import open_store
+from services.local_db import open_store, transaction
 
 RAW_DAYS = 7
 HOURLY_DAYS = 90
@@ -122,16 +121,8 @@ class HealthHistory:
         with self._lock:
             self._db.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db, self._lock)
 
     # --- writing ----------------------------------------------------------------------------------
     def record(self, res: CheckResult) -> None:
