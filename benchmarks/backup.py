@@ -38,9 +38,9 @@ import psycopg
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from services import workspace as ws  # noqa: E402
-from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, LocalS3  # noqa: E402
-from services.object_storage import S3Location, make_client  # noqa: E402
+from sandbox.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, LocalS3  # noqa: E402
+from services.core import workspace as ws  # noqa: E402
+from services.core.object_storage import S3Location, make_client  # noqa: E402
 
 BASE_DSN = os.environ.get("REALTOR_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -67,7 +67,7 @@ def varied_vocabulary(seed: int = 11, sentences: int = 4000) -> dict[str, list[s
     import sysconfig
     from collections import Counter
 
-    from services.sandbox.realtor_data import bulk_vocabulary
+    from sandbox.realtor_data import bulk_vocabulary
 
     counts: Counter[str] = Counter()
     for path in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py")):
@@ -98,7 +98,7 @@ def varied_vocabulary(seed: int = 11, sentences: int = 4000) -> dict[str, list[s
 
 
 def ensure_database(name: str, target: int, *, text: str = "realtor") -> int:
-    from services.sandbox.realtor_schema import generate_bulk, install_realtor_schema_sync
+    from sandbox.realtor_schema import generate_bulk, install_realtor_schema_sync
 
     with psycopg.connect(BASE_DSN, autocommit=True) as c:
         if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
@@ -194,7 +194,7 @@ def main() -> None:
                    "PGPORT": str(info.get("port", 5432)), "PGUSER": str(info.get("user", "postgres"))}
         ops = [sys.executable, "-m", "cli.main", "--workspace", str(wpath), "--secrets-from-env", "--json"]
 
-        from services.backup.pg_tools import tools_for
+        from services.core.pg_tools import tools_for
 
         tools = tools_for(int(str(psycopg.connect(dsn(dbname)).info.server_version)[:2]))
         pg_dump = tools.path("pg_dump")

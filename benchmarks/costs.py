@@ -95,11 +95,11 @@ def bench_screen(data: Path, today: date, rounds: int) -> tuple[float, float]:
 
     from console.error_presenter import ErrorPresenter
     from console.session import Session
-    from services import workspace as ws
-    from services.app_context import AppContext, AppPaths
-    from services.audit_log import AuditLog
+    from services.core import workspace as ws
+    from services.core.app_context import AppContext, AppPaths
+    from services.core.audit_log import AuditLog
+    from services.core.credentials import CredentialStore
     from services.costs.collect import open_store
-    from services.credentials import CredentialStore
     from views.costs.view import CostsView
 
     app = QApplication.instance() or QApplication([])

@@ -32,7 +32,7 @@ for var, sub in (("XDG_CONFIG_HOME", "c"), ("XDG_DATA_HOME", "d"), ("XDG_STATE_H
 SERVE = """
 import sys
 sys.path.insert(0, sys.argv[1])
-from services.sandbox.provider_standins import vercel
+from sandbox.provider_standins import vercel
 server = vercel.create(extra_deployments=int(sys.argv[2])).start()
 print(server.base_url, flush=True)
 sys.stdin.read()
@@ -56,8 +56,8 @@ async def baseline_first_paint(base_url: str) -> float:
     from PySide6.QtGui import QStandardItem, QStandardItemModel
     from PySide6.QtWidgets import QApplication, QTableView
 
-    from services.sandbox.provider_standins import history as h
-    from services.sandbox.provider_standins import vercel
+    from sandbox.provider_standins import history as h
+    from sandbox.provider_standins import vercel
 
     started = time.perf_counter()
     async with httpx.AsyncClient() as http:
@@ -87,8 +87,8 @@ async def baseline_scroll(base_url: str, rows: int) -> None:
     from PySide6.QtGui import QStandardItem, QStandardItemModel
     from PySide6.QtWidgets import QTableView
 
-    from services.sandbox.provider_standins import history as h
-    from services.sandbox.provider_standins import vercel
+    from sandbox.provider_standins import history as h
+    from sandbox.provider_standins import vercel
 
     model = QStandardItemModel(0, 9)
     view = QTableView()
@@ -123,7 +123,7 @@ def baseline_memory(base_url: str, rows: int) -> int:
         "import asyncio, os, sys, gc; sys.path.insert(0, sys.argv[1])\n"
         "from services.providers.vercel_client import VercelClient\n"
         "from services.providers.vercel_deployments import deployments_page\n"
-        "from services.sandbox.provider_standins import history as h, vercel\n"
+        "from sandbox.provider_standins import history as h, vercel\n"
         "def rss():\n"
         "    return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')\n"
         "async def main():\n"
@@ -150,12 +150,12 @@ async def scenario(args: argparse.Namespace, base_url: str) -> int:
     from console.error_presenter import ErrorPresenter
     from console.session import Session
     from console.window import MainWindow
-    from services import workspace as ws
-    from services.app_context import AppContext, AppPaths
-    from services.audit_log import AuditLog
-    from services.credentials import CredentialStore
-    from services.sandbox.provider_standins import vercel
-    from services.sandbox.provider_standins.catalog import sandbox_identities
+    from sandbox.provider_standins import vercel
+    from sandbox.provider_standins.catalog import sandbox_identities
+    from services.core import workspace as ws
+    from services.core.app_context import AppContext, AppPaths
+    from services.core.audit_log import AuditLog
+    from services.core.credentials import CredentialStore
 
     workspace = ws.Workspace(name="Deployments benchmark", profile=ws.Profile.ADMIN)
     env = ws.Environment(name="production", kind=ws.EnvironmentKind.PRODUCTION)

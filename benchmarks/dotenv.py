@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.dotenv_parser import DotenvError, parse_dotenv
+from services.environments.dotenv_parser import DotenvError, parse_dotenv
 
 
 def realistic(size_bytes: int, seed: int = 7) -> str:

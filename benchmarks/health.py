@@ -37,12 +37,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PySide6.QtWidgets import QApplication
 
 from benchmarks.qt_heartbeat import Heartbeat, report
-from services import workspace as ws
-from services.credentials import CredentialStore
+from sandbox.ports import free_port, wait_for_port
+from services.core import workspace as ws
+from services.core.credentials import CredentialStore
+from services.core.seed_policy import SECURITY_HEADERS
 from services.health import CheckContext, run_check, run_once
 from services.health.checks.platform import PlatformCheck
-from services.sandbox.ports import free_port, wait_for_port
-from services.seed_policy import SECURITY_HEADERS
 
 ENDPOINTS = 50
 DELAY_S = 0.2
@@ -96,7 +96,7 @@ async def polling(url: str, tmp: Path) -> None:
     from console.error_presenter import ErrorPresenter
     from console.session import Session
     from console.window import MainWindow
-    from services.app_context import AppPaths, build_context
+    from services.core.app_context import AppPaths, build_context
     from views.health.view import HealthView
 
     session = Session(ErrorPresenter())

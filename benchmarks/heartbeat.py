@@ -27,8 +27,8 @@ from benchmarks.qt_heartbeat import Heartbeat, report  # noqa: E402
 
 async def scenario(window, session, beat: Heartbeat) -> dict[str, float]:  # type: ignore[no-untyped-def]
     from console.app import start_sandbox, warm_up
-    from services.object_storage import S3Location, make_client
-    from services.progress import Progress
+    from services.core.object_storage import S3Location, make_client
+    from services.core.progress import Progress
 
     results = {}
     await asyncio.to_thread(warm_up)  # as the console's boot does after the first paint
@@ -69,7 +69,7 @@ async def scenario(window, session, beat: Heartbeat) -> dict[str, float]:  # typ
     # Baseline: the same upload from another process. Whatever stall the Qt thread shows then is the
     # machine itself (moto and the upload competing for 2 cores), not the console.
     code = (
-        "import os,sys; sys.path.insert(0, sys.argv[1]); from services.object_storage import S3Location, make_client\n"
+        "import os,sys; sys.path.insert(0, sys.argv[1]); from services.core.object_storage import S3Location, make_client\n"
         "c = make_client(S3Location(sys.argv[2], 'us-east-1', 'k', 's'))\n"
         "block = os.urandom(1 << 20)\n"
         "class S:\n    sent = 0\n    def read(self, n=-1):\n"

@@ -66,7 +66,7 @@ class AnswerLog:
 def _platform_handler(log: AnswerLog) -> type[BaseHTTPRequestHandler]:
     from datetime import UTC, datetime
 
-    from services.seed_policy import SECURITY_HEADERS
+    from services.core.seed_policy import SECURITY_HEADERS
 
     class Platform(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -140,9 +140,9 @@ class _Server(ThreadingHTTPServer):
 
 
 def serve(log_path: Path, seed: int) -> int:
-    from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, LocalS3
-    from services.object_storage import S3Location, make_client
-    from services.sandbox.provider_standins.catalog import StandinGroup
+    from sandbox.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, LocalS3
+    from sandbox.provider_standins.catalog import StandinGroup
+    from services.core.object_storage import S3Location, make_client
 
     log = AnswerLog(log_path, seed)
     group = StandinGroup()
@@ -227,9 +227,9 @@ def child(ws_path: str) -> int:
 # --- the benchmark ------------------------------------------------------------------------------------
 
 def workspace(tmp: Path, endpoints: dict[str, object]) -> tuple[Path, dict[str, str]]:
-    from services import workspace as ws
-    from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-    from services.sandbox.provider_standins.catalog import SANDBOX_SECRETS, sandbox_identities
+    from sandbox.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+    from sandbox.provider_standins.catalog import SANDBOX_SECRETS, sandbox_identities
+    from services.core import workspace as ws
 
     work = ws.Workspace(name="Overview benchmark", profile=ws.Profile.ADMIN)
     secrets = dict(SANDBOX_SECRETS)

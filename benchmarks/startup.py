@@ -59,7 +59,7 @@ def main() -> int:
     parser.add_argument("--frozen", nargs="?", const=str(HERE.parent / "build/freeze/dist/realtor-console/realtor-console"),
                         metavar="APP", help="time the frozen console APP against a frozen bare window")
     args = parser.parse_args()
-    from services import workspace as ws
+    from services.core import workspace as ws
 
     tmp = Path(tempfile.mkdtemp())
     work = ws.Workspace(name="bench")

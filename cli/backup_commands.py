@@ -13,7 +13,7 @@ from typing import Any
 
 from cli.common import open_context
 from cli.output import print_json, print_table
-from services.progress import Progress, ProgressSnapshot, human_bytes, human_duration
+from services.core.progress import Progress, ProgressSnapshot, human_bytes, human_duration
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from services.app_context import AppContext, open_workspace
+from sandbox import sandbox_secrets
+from services.core.app_context import AppContext, open_workspace
 
 
 def open_context(args: argparse.Namespace) -> AppContext:
-    return open_workspace(args.workspace, secrets_from_env=args.secrets_from_env)
+    return open_workspace(args.workspace, secrets_from_env=args.secrets_from_env, sandbox_secrets=sandbox_secrets)

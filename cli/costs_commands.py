@@ -9,7 +9,7 @@ from typing import Any
 
 from cli.common import open_context
 from cli.output import print_json, print_table
-from services.errors import ExitCode, OpsError
+from services.core.errors import ExitCode, OpsError
 
 JSON_HELP = "machine-readable output"
 

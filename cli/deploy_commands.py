@@ -14,7 +14,7 @@ from typing import Any
 
 from cli.common import open_context
 from cli.output import print_json, print_table
-from services.errors import GuardRefusedError
+from services.core.errors import GuardRefusedError
 
 
 def _guarded(p: argparse.ArgumentParser) -> None:
@@ -128,7 +128,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _auth(ctx: Any, args: argparse.Namespace, action: str) -> Any:
-    from services.guard import authorize
+    from services.core.guard import authorize
 
     return authorize(ctx.workspace, ctx.workspace.environment(args.env), action, confirm=args.confirm,
                      reason=args.reason)

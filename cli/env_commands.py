@@ -13,8 +13,8 @@ from pathlib import Path
 
 from cli.common import open_context
 from cli.output import print_json, print_table
-from services.errors import ConfigError, ExitCode
-from services.workspace import EnvironmentKind, seed_environment
+from services.core.errors import ConfigError, ExitCode
+from services.core.workspace import EnvironmentKind, seed_environment
 
 
 def _guard_flags(p: argparse.ArgumentParser) -> None:
@@ -101,7 +101,7 @@ async def env_list(args: argparse.Namespace) -> int:
 
 
 def _read_text(path: str) -> tuple[str, str]:
-    from services import env_import
+    from services.environments import env_import
 
     if path == "-":
         return sys.stdin.read(), "<stdin>"
@@ -109,7 +109,8 @@ def _read_text(path: str) -> tuple[str, str]:
 
 
 async def env_import_dotenv(args: argparse.Namespace) -> int:
-    from services import env_import, guard
+    from services.core import guard
+    from services.environments import env_import
 
     ctx = open_context(args)
     text, source = _read_text(args.file)
@@ -144,7 +145,7 @@ async def env_import_dotenv(args: argparse.Namespace) -> int:
 
 
 async def env_export_cmd(args: argparse.Namespace) -> int:
-    from services import env_export
+    from services.environments import env_export
 
     ctx = open_context(args)
     if args.dotenv_template:
@@ -169,7 +170,7 @@ async def env_export_cmd(args: argparse.Namespace) -> int:
 
 
 async def env_check(args: argparse.Namespace) -> int:
-    from services.connection_checks import run_checks
+    from services.environments.connection_checks import run_checks
 
     ctx = open_context(args)
     ctx.environment(args.name)
@@ -185,7 +186,7 @@ async def env_check(args: argparse.Namespace) -> int:
 
 
 async def env_diff(args: argparse.Namespace) -> int:
-    from services.drift import diff_environments
+    from services.environments.drift import diff_environments
 
     ctx = open_context(args)
     ctx.environment(args.a)
@@ -209,7 +210,7 @@ async def env_diff(args: argparse.Namespace) -> int:
 
 
 async def env_remove(args: argparse.Namespace) -> int:
-    from services import guard
+    from services.core import guard
 
     ctx = open_context(args)
     env = ctx.environment(args.name)
@@ -221,7 +222,7 @@ async def env_remove(args: argparse.Namespace) -> int:
         answer = await asyncio.to_thread(input, "Remove? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             return int(ExitCode.REFUSED)
-    from services.environment_edits import aremove_environment
+    from services.environments.environment_edits import aremove_environment
 
     removed = await aremove_environment(ctx, env.name, auth)
     if args.json:

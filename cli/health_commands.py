@@ -6,8 +6,8 @@ import argparse
 
 from cli.common import open_context
 from cli.output import print_json, print_table
-from services.errors import ConfigError, ExitCode
-from services.health_names import CHECK_LABELS
+from services.core.errors import ConfigError, ExitCode
+from services.health.names import CHECK_LABELS
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

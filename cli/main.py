@@ -25,9 +25,9 @@ from cli import (
     workspace_commands,
 )
 from cli.output import print_error
-from services.app_version import version_line
-from services.errors import ErrorReport, ExitCode, OpsError
-from services.log_setup import log_path
+from services.core.app_version import version_line
+from services.core.errors import ErrorReport, ExitCode, OpsError
+from services.core.log_setup import log_path
 
 COMMAND_MODULES = (workspace_commands, env_commands, sandbox_commands, backup_commands, health_commands,
                    deploy_commands, costs_commands, timeline_commands, config_commands)
@@ -67,8 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from services.log_setup import configure_logging
-    from services.workspace import log_dir
+    from services.core.log_setup import configure_logging
+    from services.core.workspace import log_dir
 
     try:
         configure_logging(log_dir(), console=args.verbose, level=logging.INFO)

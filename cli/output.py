@@ -11,7 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from services.errors import ErrorReport
+from services.core.errors import ErrorReport
 
 
 def jsonable(value: Any) -> Any:

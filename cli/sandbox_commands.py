@@ -24,8 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 async def sandbox_up(args: argparse.Namespace) -> int:
-    from services.sandbox.runtime import SandboxRuntime
-    from services.workspace import data_dir
+    from sandbox.runtime import SandboxRuntime
+    from services.core.workspace import data_dir
 
     runtime = SandboxRuntime(args.dir or data_dir() / "sandbox", include_redis=not args.no_redis)
     stop = asyncio.Event()

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 
 from cli.output import print_json
-from services import workspace as ws_mod
+from services.core import workspace as ws_mod
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

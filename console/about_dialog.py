@@ -1,6 +1,6 @@
 """Help → About: version, keyring backend, folders, PostgreSQL clients; the opt-in update check.
 
-Opened with open(), never exec(); its data comes from services.about (gathered off the Qt thread).
+Opened with open(), never exec(); its data comes from services.core.about (gathered off the Qt thread).
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ class AboutDialog(QDialog):
         self.rows: dict[str, QLabel] = {}
 
     async def load(self) -> None:
-        from services.about import about_lines, gather_about
-        from services.console_settings import load_settings
+        from services.core.about import about_lines, gather_about
+        from services.core.console_settings import load_settings
 
         info = await asyncio.to_thread(gather_about)
         self.title.setText(f"<b>Realtor Ops Console</b> {info.version}")
@@ -70,9 +70,9 @@ class AboutDialog(QDialog):
             await self.check_update()
 
     async def check_update(self) -> None:
-        from services.app_version import app_version
-        from services.errors import OpsError
-        from services.update_check import check_for_update
+        from services.core.app_version import app_version
+        from services.core.errors import OpsError
+        from services.core.update_check import check_for_update
 
         self.update_label.setText("Checking GitHub Releases…")
         try:

@@ -61,7 +61,7 @@ def self_test() -> int:
     except Exception as exc:
         results.append(("Qt platform plugin", False, str(exc)))
     try:
-        from services.credentials import describe_backend
+        from services.core.credentials import describe_backend
 
         info = describe_backend()
         results.append(("keyring backend", not info.weak, f"{info.name}: {info.reason}"))
@@ -79,7 +79,7 @@ def self_test() -> int:
         results.append(("libpq", True, str(psycopg.pq.version())))
     except Exception as exc:
         results.append(("libpq", False, str(exc)))
-    from services.sandbox.self_check import check_sandbox_parts
+    from sandbox.self_check import check_sandbox_parts
 
     optional: set[str] = set()  # parts the sandbox runs without (Redis is the system's)
     for part in check_sandbox_parts():
@@ -97,10 +97,10 @@ def self_test() -> int:
 # services later find them loaded instead of stalling the Qt thread (an import holds it 50-500 ms).
 WARM_MODULES = (
     "boto3", "botocore.session", "httpx", "keyring", "keyring.backends.SecretService", "psycopg",
-    "psycopg_pool", "redis.asyncio", "sentry_sdk", "zstandard", "services.app_context", "services.providers",
-    "services.providers.factory", "services.object_storage", "services.sandbox.runtime",
-    "services.backup.catalog", "services.deployment_summary", "services.health.poller",
-    "services.connection_checks", "services.drift", "services.env_import", "anyio._backends._asyncio",
+    "psycopg_pool", "redis.asyncio", "sentry_sdk", "zstandard", "services.core.app_context", "services.providers",
+    "services.providers.factory", "services.core.object_storage", "sandbox.runtime",
+    "services.backup.catalog", "services.deployments.summary", "services.health.poller",
+    "services.environments.connection_checks", "services.environments.drift", "services.environments.env_import", "anyio._backends._asyncio",
     "services.deployments.ci", "services.deployments.migrations", "services.deployments.grade",
     "services.deployments.cache_purge", "views.deployments.view",
 )
@@ -114,7 +114,7 @@ def warm_up() -> None:
             importlib.import_module(name)
         except Exception:  # noqa: S112 - warming is best effort; the real import reports problems
             continue
-    from services.object_storage import S3Location, make_client
+    from services.core.object_storage import S3Location, make_client
 
     make_client(S3Location("http://127.0.0.1:9", "us-east-1", "warm", "warm"))  # loads botocore's S3 model
     from services.providers.http_client import default_ssl_context
@@ -126,9 +126,10 @@ async def open_context(session, args: argparse.Namespace, window) -> None:  # ty
     """Load the workspace, or start the sandbox when there is none."""
     import asyncio
 
-    from services import workspace as ws_mod
-    from services.app_context import build_context
-    from services.errors import ConfigError, WorkspaceFileError
+    from sandbox import sandbox_secrets
+    from services.core import workspace as ws_mod
+    from services.core.app_context import build_context
+    from services.core.errors import ConfigError, WorkspaceFileError
 
     path = ws_mod.resolve_workspace_path(args.workspace)
     explicit = bool(args.workspace or os.environ.get(ws_mod.WORKSPACE_ENV_VAR))
@@ -138,7 +139,8 @@ async def open_context(session, args: argparse.Namespace, window) -> None:  # ty
     if not args.sandbox and (explicit or path.exists()):
         try:
             workspace = await asyncio.to_thread(ws_mod.load, path)
-            session.set_context(build_context(workspace, path, secrets_from_env=args.secrets_from_env))
+            session.set_context(build_context(workspace, path, secrets_from_env=args.secrets_from_env,
+                                              sandbox_secrets=sandbox_secrets))
             return
         except (WorkspaceFileError, ConfigError) as exc:
             # Never overwrite a file we could not read; show why and run with an empty workspace.
@@ -153,8 +155,8 @@ def offer_new_workspace(session, window, path: Path, args: argparse.Namespace) -
     """A workspace path that does not exist yet: one banner offering to create it there, or the sandbox."""
     import html
 
-    from services import workspace as ws_mod
-    from services.app_context import build_context
+    from services.core import workspace as ws_mod
+    from services.core.app_context import build_context
 
     session.set_context(build_context(ws_mod.Workspace(name="(no workspace yet)"), path))
 
@@ -181,9 +183,10 @@ def offer_new_workspace(session, window, path: Path, args: argparse.Namespace) -
 async def start_sandbox(session, window) -> None:  # type: ignore[no-untyped-def]
     import asyncio
 
-    from services.app_context import build_context
-    from services.sandbox.runtime import SandboxRuntime
-    from services.workspace import data_dir
+    from sandbox import sandbox_secrets
+    from sandbox.runtime import SandboxRuntime
+    from services.core.app_context import build_context
+    from services.core.workspace import data_dir
 
     window.sandbox_banner.show_text("<b>SANDBOX</b> — starting the local sandbox (database, storage, stand-ins)…")
     runtime = SandboxRuntime(data_dir() / "sandbox")
@@ -193,7 +196,7 @@ async def start_sandbox(session, window) -> None:  # type: ignore[no-untyped-def
     for part in runtime.parts:
         if not part.available:
             session.errors.report(part.error, f"sandbox {part.name}") if part.error else None
-    session.set_context(build_context(runtime.workspace, runtime.workspace_path))
+    session.set_context(build_context(runtime.workspace, runtime.workspace_path, sandbox_secrets=sandbox_secrets))
     session.sandbox_status.emit(runtime.parts)
     if all(p.available for p in runtime.parts if p.name in ("PostgreSQL", "S3 endpoint")):
         # A new sandbox has no backup yet: take one, as a job, so every view has something real to show.
@@ -234,9 +237,9 @@ async def enable_crash_reports_if_opted_in(session) -> bool:  # type: ignore[no-
     """Sentry for the console's own errors, only when the user opted in and a DSN is in the keyring."""
     import asyncio
 
-    from services.console_settings import CONSOLE_SCOPE, DSN_SECRET, load_settings
-    from services.crash_reports import init_crash_reports
-    from services.errors import OpsError
+    from services.core.console_settings import CONSOLE_SCOPE, DSN_SECRET, load_settings
+    from services.core.crash_reports import init_crash_reports
+    from services.core.errors import OpsError
 
     settings = await asyncio.to_thread(load_settings)
     if not settings.crash_reports or not session.ready:
@@ -250,7 +253,7 @@ async def enable_crash_reports_if_opted_in(session) -> bool:  # type: ignore[no-
     if not dsn:
         return False
     # Inside the running loop: sentry-sdk's asyncio integration needs it.
-    from services.app_version import app_version
+    from services.core.app_version import app_version
 
     init_crash_reports(dsn, release=f"realtor-ops-console@{app_version()}")
     session.errors.crash_reports_enabled = True
@@ -284,7 +287,7 @@ async def take_screenshot(window, view_key: str, path: Path, timeout: float) -> 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.version:  # read here, not in parse_args: importlib.metadata costs the first paint ~15 ms
-        from services.app_version import version_line
+        from services.core.app_version import version_line
 
         print(version_line("realtor-console"))
         return 0
@@ -299,12 +302,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _unexpected_exit(exc: BaseException) -> int:
-    from services.errors import unexpected_sentence
-    from services.log_setup import configure_logging, log_path
+    from services.core.errors import unexpected_sentence
+    from services.core.log_setup import configure_logging, log_path
 
     if log_path() is None:
         try:
-            from services.workspace import log_dir
+            from services.core.workspace import log_dir
 
             configure_logging(log_dir())
         except OSError:
@@ -348,8 +351,8 @@ def _run_console(args: argparse.Namespace) -> int:
     async def boot() -> None:
         import asyncio
 
-        from services.log_setup import configure_logging
-        from services.workspace import log_dir
+        from services.core.log_setup import configure_logging
+        from services.core.workspace import log_dir
 
         await asyncio.to_thread(configure_logging, log_dir())
         await asyncio.to_thread(warm_up)

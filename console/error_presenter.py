@@ -17,7 +17,7 @@ from types import TracebackType
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from services.errors import ErrorReport, OpsError
+from services.core.errors import ErrorReport, OpsError
 
 log = logging.getLogger("realtor_ops.errors")
 
@@ -25,10 +25,10 @@ log = logging.getLogger("realtor_ops.errors")
 def _ensure_log_file() -> None:
     """An error before start-up configured the log file would otherwise reach logging's last-resort
     handler, which prints the traceback on stderr."""
-    from services.log_setup import configure_logging, log_path
+    from services.core.log_setup import configure_logging, log_path
 
     if log_path() is None:
-        from services.workspace import log_dir
+        from services.core.workspace import log_dir
 
         try:
             configure_logging(log_dir())

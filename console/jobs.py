@@ -17,8 +17,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor, QFont
 
 from console.async_bridge import TaskRegistry
-from services.errors import ErrorReport, OperationCancelled, OpsError
-from services.progress import Progress, ProgressSnapshot, human_bytes, human_duration
+from services.core.errors import ErrorReport, OperationCancelled, OpsError
+from services.core.progress import Progress, ProgressSnapshot, human_bytes, human_duration
 
 if TYPE_CHECKING:
     import asyncio

@@ -1,8 +1,8 @@
-"""The unlock dialog: the console's face of ``services.guard``.
+"""The unlock dialog: the console's face of ``services.core.guard``.
 
 ``authorize_in_ui`` shows what an action will do; on production (or when a target name must be
 typed) it asks for the name and a reason, and only then returns an
-:class:`~services.guard.Authorization` good for that one action. Cancel returns None; a viewer gets
+:class:`~services.core.guard.Authorization` good for that one action. Cancel returns None; a viewer gets
 ``GuardRefusedError`` straight away. The dialog is opened with ``open()`` and awaited through a future,
 never ``exec()``, so the asyncio loop keeps running.
 """
@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from console.session import Session
-from services import guard
-from services.guard import Authorization
-from services.workspace import EnvironmentKind, seed_environment
+from services.core import guard
+from services.core.guard import Authorization
+from services.core.workspace import EnvironmentKind, seed_environment
 
 
 class UnlockDialog(QDialog):

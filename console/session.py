@@ -18,7 +18,7 @@ from console.jobs import JobManager
 if TYPE_CHECKING:  # imported lazily: keyring and friends cost start-up time before the first paint
     import asyncio
 
-    from services.app_context import AppContext
+    from services.core.app_context import AppContext
 
 
 class EnvironmentLight:

@@ -44,7 +44,7 @@ class SettingsDialog(QDialog):
     async def load(self) -> None:
         import asyncio
 
-        from services.console_settings import load_settings
+        from services.core.console_settings import load_settings
 
         settings = await asyncio.to_thread(load_settings)
         self.crash.setChecked(settings.crash_reports)
@@ -54,7 +54,7 @@ class SettingsDialog(QDialog):
         import asyncio
 
         from console.app import enable_crash_reports_if_opted_in
-        from services.console_settings import CONSOLE_SCOPE, DSN_SECRET, load_settings, save_settings
+        from services.core.console_settings import CONSOLE_SCOPE, DSN_SECRET, load_settings, save_settings
 
         dsn = self.dsn.text().strip()
         self.dsn.clear()

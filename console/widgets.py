@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.jobs import JobManager, JobsModel
-from services.errors import ErrorReport
+from services.core.errors import ErrorReport
 
 STATE_COLOURS = {
     "up": "#1e8e3e",

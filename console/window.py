@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from console.session import Session
 from console.widgets import Banner, ErrorBar, JobsPanel, Light
-from services.errors import ErrorReport
+from services.core.errors import ErrorReport
 from views.base import OpsView
 
 

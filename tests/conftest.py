@@ -117,7 +117,7 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[object]:
-    from services.local_s3 import LocalS3
+    from sandbox.local_s3 import LocalS3
 
     server = LocalS3().start()
     try:
@@ -128,8 +128,8 @@ def s3_server() -> Iterator[object]:
 
 @pytest.fixture
 def s3_location(s3_server: object):  # type: ignore[no-untyped-def]
-    from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-    from services.object_storage import S3Location
+    from sandbox.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+    from services.core.object_storage import S3Location
 
     return S3Location(s3_server.endpoint_url, "us-east-1", SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY)  # type: ignore[attr-defined]
 
@@ -137,7 +137,7 @@ def s3_location(s3_server: object):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def s3_bucket(s3_location):  # type: ignore[no-untyped-def]
     """A fresh bucket on the local S3 endpoint. Yields its name."""
-    from services.object_storage import make_client
+    from services.core.object_storage import make_client
 
     name = f"t-{uuid.uuid4().hex[:12]}"
     make_client(s3_location).create_bucket(Bucket=name)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from services import workspace as ws
+from services.core import workspace as ws
 
 ROOT = Path(__file__).resolve().parents[1]
 

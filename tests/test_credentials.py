@@ -12,10 +12,10 @@ import keyring
 import keyring.backends.fail
 import pytest
 
-from services import workspace as ws
-from services.app_context import AppPaths, build_context
-from services.credentials import CredentialStore, describe_backend
-from services.errors import KeyringUnavailableError
+from services.core import workspace as ws
+from services.core.app_context import AppPaths, build_context
+from services.core.credentials import CredentialStore, describe_backend
+from services.core.errors import KeyringUnavailableError
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_secret_reaches_no_file_the_app_writes(store: CredentialStore, app_dirs:
                                                tmp_path: Path) -> None:
     import logging
 
-    from services.log_setup import configure_logging
+    from services.core.log_setup import configure_logging
 
     planted = f"sekrit-{uuid.uuid4().hex}"
     work = ws.Workspace(name="Leak test", id=store.service.split("/", 1)[1])

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
-from services.last_known import (
+from services.overview.last_known import (
     STORE_NAME,
     DeploymentDigest,
     DeploymentLine,

@@ -3,10 +3,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from services.audit_log import AuditLog
-from services.crash_reports import before_send, scrub_event
-from services.errors import ConnectionFailure, FailureKind
-from services.log_setup import MASK, SecretMasker, configure_logging
+from services.core.audit_log import AuditLog
+from services.core.crash_reports import before_send, scrub_event
+from services.core.errors import ConnectionFailure, FailureKind
+from services.core.log_setup import MASK, SecretMasker, configure_logging
 
 
 def test_masker_hides_known_values_and_secret_shapes() -> None:

@@ -14,10 +14,10 @@ import httpx
 import pytest
 from cryptography import x509
 
-from services.errors import SandboxPartUnavailable
-from services.sandbox.platform_standin import PlatformStandin
-from services.sandbox.ports import free_port, port_accepts
-from services.seed_policy import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from sandbox.platform_standin import PlatformStandin
+from sandbox.ports import free_port, port_accepts
+from services.core.errors import SandboxPartUnavailable
+from services.core.seed_policy import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 
 EXPECTED_HEADERS = {
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",

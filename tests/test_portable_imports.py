@@ -1,5 +1,5 @@
 """Every ``services`` module loads on an OS without POSIX-only modules (Windows has no fcntl, termios, pwd,
-grp or resource): OS specifics live behind ``services.platform_io`` or are imported where they are used."""
+grp or resource): OS specifics live behind ``services.core.platform_io`` or are imported where they are used."""
 
 from __future__ import annotations
 

@@ -16,10 +16,10 @@ import psutil
 import psycopg
 import pytest
 
-from services.errors import SandboxPartUnavailable
-from services.sandbox import embedded_postgres, realtor_data, realtor_schema
-from services.sandbox.embedded_postgres import EmbeddedPostgres
-from services.sandbox.ports import free_port, port_accepts, port_is_free, wait_for_port
+from sandbox import embedded_postgres, realtor_data, realtor_schema
+from sandbox.embedded_postgres import EmbeddedPostgres
+from sandbox.ports import free_port, port_accepts, port_is_free, wait_for_port
+from services.core.errors import SandboxPartUnavailable
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -175,7 +175,7 @@ def test_server_dies_when_its_owner_is_killed(pg: EmbeddedPostgres, guard: str) 
     pg.stop()
     script = textwrap.dedent(f"""
         import sys, time, threading
-        from services.sandbox.embedded_postgres import EmbeddedPostgres
+        from sandbox.embedded_postgres import EmbeddedPostgres
         pg = EmbeddedPostgres({str(pg.data_dir)!r}, death_guard={guard!r})
         # Started from a short-lived thread, as asyncio.to_thread might: the guard must outlive it.
         t = threading.Thread(target=pg.start); t.start(); t.join()

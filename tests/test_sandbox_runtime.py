@@ -10,8 +10,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from services import workspace as ws
-from services.sandbox.runtime import SandboxRuntime
+from sandbox.runtime import SandboxRuntime
+from services.core import workspace as ws
 
 
 def by_name(runtime: SandboxRuntime) -> dict[str, object]:
@@ -97,8 +97,8 @@ def test_taken_port_is_named(tmp_path: Path) -> None:
 def test_missing_redis_server_is_reported(tmp_path: Path) -> None:
     # A real PATH without redis-server, in a child process so this test's PATH stays intact.
     code = (
-        "import sys; from pathlib import Path; from services.sandbox.runtime import SandboxRedis\n"
-        "from services.errors import SandboxPartUnavailable\n"
+        "import sys; from pathlib import Path; from sandbox.runtime import SandboxRedis\n"
+        "from services.core.errors import SandboxPartUnavailable\n"
         "try:\n    SandboxRedis(Path(sys.argv[1])).start()\n"
         "except SandboxPartUnavailable as e:\n    print(e.sentence()); sys.exit(0)\n"
         "sys.exit(1)\n"

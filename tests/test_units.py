@@ -7,11 +7,11 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from services import progress, units
+from services.core import progress, units
+from services.core.workspace import Environment, RedisSettings
 from services.health.checks import CheckContext
 from services.health.checks.redis_check import RedisCheck
 from services.health.poller import utc_age
-from services.workspace import Environment, RedisSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +38,7 @@ def test_durations() -> None:
 
 
 def test_backups_and_health_write_1_5e9_bytes_alike(redis_url: str) -> None:
-    """Backups (catalog, CLI, jobs) format through services.progress; Health through services.units: the same
+    """Backups (catalog, CLI, jobs) format through services.core.progress; Health through services.core.units: the same
     function. And a real health check of Redis writes a 1.5e9-byte limit the same way."""
     assert progress.human_bytes is units.human_bytes and progress.human_duration is units.human_duration
     port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
@@ -67,7 +67,7 @@ def test_no_other_module_formats_sizes_or_durations_by_hand() -> None:
     size = re.compile(r"\{[^}]*:\.\d+f\}\s*(?:[KMGT]i?B)\b")
     splitter = re.compile(r"divmod\([^)]*,\s*(?:60|3600|86400)\)")
     offenders = []
-    for folder in ("services", "views", "console", "cli"):
+    for folder in ("services", "sandbox", "views", "console", "cli"):
         for path in (ROOT / folder).rglob("*.py"):
             if path.name == "units.py" or "sandbox" in path.parts:
                 continue

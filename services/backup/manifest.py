@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from services.errors import ConfigError
+from services.core.errors import ConfigError
 
 MANIFEST_VERSION = 1
 ARCHIVE_NAME = "dump.pgc.zst"

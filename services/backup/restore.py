@@ -68,14 +68,6 @@ from services.backup.dump_stream import (
     acquire_lock,
     dump_to_store,
 )
-from services.backup.pg_tools import (
-    PgConn,
-    PgTools,
-    child_env,
-    clean_env,
-    server_version,
-    tools_for,
-)
 from services.backup.restore_plan import (
     Plan,
     RestoreOptions,
@@ -88,7 +80,7 @@ from services.backup.restore_target import RestoreTarget, resolve_target
 from services.backup.store import BackupStore, store_for
 from services.backup.supabase import read_signs
 from services.backup.worker import Control, run_blocking
-from services.errors import (
+from services.core.errors import (
     ConfigError,
     ConnectionFailure,
     FailureKind,
@@ -96,9 +88,17 @@ from services.errors import (
     IntegrityError,
     OpsError,
 )
-from services.guard import authorize, require_admin
-from services.log_setup import MASKER
-from services.progress import Progress
+from services.core.guard import authorize, require_admin
+from services.core.log_setup import MASKER
+from services.core.pg_tools import (
+    PgConn,
+    PgTools,
+    child_env,
+    clean_env,
+    server_version,
+    tools_for,
+)
+from services.core.progress import Progress
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from services.backup import manifest as mf
 from services.backup.archive import TocEntry
 from services.backup.restore_target import RestoreTarget
 from services.backup.supabase import SUPABASE_MANAGED_SCHEMAS, supabase_signs
-from services.errors import ConfigError, OpsError
+from services.core.errors import ConfigError, OpsError
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,9 @@ from typing import Any
 
 import psycopg
 
-from services.backup.pg_tools import PgConn, env_connection
-from services.errors import ConfigError, ConnectionFailure, FailureKind, OpsError
-from services.workspace import DatabaseSettings, Environment, EnvironmentKind
+from services.core.errors import ConfigError, ConnectionFailure, FailureKind, OpsError
+from services.core.pg_tools import PgConn, env_connection
+from services.core.workspace import DatabaseSettings, Environment, EnvironmentKind
 
 DEFAULT_PORT = 5432
 _DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")

@@ -22,8 +22,8 @@ from typing import Any
 
 from services.backup.catalog import STALE_UPLOAD_HOURS, CatalogEntry, list_backups
 from services.backup.store import store_for
-from services.guard import authorize, require_admin
-from services.workspace import BackupSettings, RetentionPolicy
+from services.core.guard import authorize, require_admin
+from services.core.workspace import BackupSettings, RetentionPolicy
 
 
 @dataclass(frozen=True)

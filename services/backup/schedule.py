@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services import workspace as ws_mod
 from services.backup.catalog import Catalog
-from services.credentials import env_prefix
-from services.workspace import Environment
+from services.core import workspace as ws_mod
+from services.core.credentials import env_prefix
+from services.core.workspace import Environment
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def workspace_toml(workspace: ws_mod.Workspace, env: Environment) -> str:
 
 
 def workflow(env: Environment, workspace: ws_mod.Workspace) -> str:
-    from services.release_pin import install_step_yaml
+    from services.core.release_pin import install_step_yaml
 
     cron = env.backup.schedule_cron
     secret_lines = "\n".join(f"          {n}: ${{{{ secrets.{n} }}}}" for n in secret_names(env))
@@ -106,7 +106,7 @@ def build_schedule(env: Environment, workspace: ws_mod.Workspace, catalog: Catal
 
 async def schedule_for(ctx: Any, env_name: str) -> Schedule:
     from services.backup.catalog import list_backups
-    from services.errors import OpsError
+    from services.core.errors import OpsError
 
     env = ctx.workspace.environment(env_name)
     try:

@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from services.backup import manifest as mf
-from services.errors import ConfigError, ConnectionFailure, SecretMissingError
-from services.object_storage import S3Location, classify, make_client
-from services.workspace import BackupSettings, Environment
+from services.core.errors import ConfigError, ConnectionFailure, SecretMissingError
+from services.core.object_storage import S3Location, classify, make_client
+from services.core.workspace import BackupSettings, Environment
 
 _CREDENTIAL_NAMES = {
     "aws": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),

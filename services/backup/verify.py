@@ -19,12 +19,12 @@ from typing import Any
 from services.backup import manifest as mf
 from services.backup.archive import check_structure, read_toc, spooled
 from services.backup.catalog import find_manifest
-from services.backup.pg_tools import PgConn, env_connection, tools_for
 from services.backup.store import BackupStore
 from services.backup.worker import Control, run_blocking
-from services.errors import OpsError
-from services.guard import authorize_additive
-from services.progress import Progress
+from services.core.errors import OpsError
+from services.core.guard import authorize_additive
+from services.core.pg_tools import PgConn, env_connection, tools_for
+from services.core.progress import Progress
 
 
 def _who() -> str:

@@ -14,8 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from services.errors import OperationCancelled
-from services.progress import Progress
+from services.core.errors import OperationCancelled
+from services.core.progress import Progress
 
 T = TypeVar("T")
 # After a cancel, how long the loop waits for the worker to clean up before it lets go: a worker stuck

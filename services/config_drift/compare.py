@@ -10,8 +10,8 @@ from typing import Any
 
 from services.config_drift import seed
 from services.config_drift.model import ConfigItem, Kind, Status
+from services.core.seed_policy import GRADED
 from services.health.security_headers import HeaderReport
-from services.seed_policy import GRADED
 
 
 @dataclass(frozen=True)

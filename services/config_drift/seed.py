@@ -4,8 +4,8 @@ One place: the comparison reads these and nothing else."""
 
 from __future__ import annotations
 
-from services.seed_policy import SECURITY_HEADERS
-from services.units import human_bytes
+from services.core.seed_policy import SECURITY_HEADERS
+from services.core.units import human_bytes
 
 # scalingConfig.vercel.functions
 FUNCTION_MEMORY_MB = 1024

@@ -11,7 +11,7 @@ from typing import Any
 
 from services.config_drift import compare, sources
 from services.config_drift.model import ConfigDiffRequest, ConfigReport, SourceFailure
-from services.progress import Progress
+from services.core.progress import Progress
 
 
 def _label(env: Any) -> dict[str, str]:

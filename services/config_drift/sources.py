@@ -14,10 +14,10 @@ from urllib.parse import quote
 import httpx
 
 from services.config_drift.compare import Read
-from services.errors import ConnectionFailure, FailureKind, OpsError
-from services.object_storage import S3Location, classify, make_client
+from services.core.errors import ConnectionFailure, FailureKind, OpsError
+from services.core.object_storage import S3Location, classify, make_client
+from services.core.workspace import Environment
 from services.providers.factory import TOKEN_SECRETS, client_for
-from services.workspace import Environment
 
 log = logging.getLogger(__name__)
 

@@ -11,19 +11,19 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from services.core.errors import ConfigError
 from services.costs.collect import last_collect, open_store
 from services.costs.model import parse_month
 from services.costs.prices import PriceTable, load_table
 from services.costs.recommendations import Recommendation, Recommendations, RuleCheck, recommend
 from services.costs.report import CostReport, report_from_store
 from services.costs.settings import CostSettings, load_settings
-from services.errors import ConfigError
 
 
 def _may_change(ctx: Any, what: str) -> None:
     """The viewer profile changes nothing, the console's own cost settings included."""
-    from services.errors import GuardRefusedError
-    from services.guard import can_change
+    from services.core.errors import GuardRefusedError
+    from services.core.guard import can_change
 
     if not can_change(ctx.workspace):
         raise GuardRefusedError(f"This workspace's profile is 'viewer', so {what} cannot be changed",

@@ -16,9 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from services.atomic_file import write_atomically
+from services.core.atomic_file import write_atomically
+from services.core.errors import ConfigError
 from services.costs.model import Category
-from services.errors import ConfigError
 
 FILE_NAME = "costs-prices.json"
 SCHEMA = 1

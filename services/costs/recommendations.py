@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from services.core.errors import OpsError
+from services.core.workspace import Environment
 from services.costs.model import ZERO, cents
 from services.costs.prices import ComputeTier, PriceTable
-from services.errors import OpsError
-from services.workspace import Environment
 
 CONNECTIONS_THRESHOLD = 20
 UNUSED_THRESHOLD = 0.30
@@ -335,7 +335,7 @@ async def recommend(ctx: Any, env: Environment, table: PriceTable, *, now: datet
         except OpsError as exc:
             checks.append(RuleCheck("unused_files", env.name, "skipped", f"the buckets could not be listed: {exc}"))
         except Exception as exc:
-            from services.object_storage import classify
+            from services.core.object_storage import classify
 
             failure = classify(exc, target=env.storage.endpoint_url or "S3")
             checks.append(RuleCheck("unused_files", env.name, "skipped", f"the buckets could not be listed: "
@@ -381,8 +381,8 @@ def _is_pg(exc: BaseException) -> bool:
 
 
 async def _storage_client(ctx: Any, env: Environment) -> Any:
-    from services.errors import SecretMissingError
-    from services.object_storage import S3Location, make_client
+    from services.core.errors import SecretMissingError
+    from services.core.object_storage import S3Location, make_client
 
     names = {"aws": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
              "r2": ("CLOUDFLARE_R2_ACCESS_KEY_ID", "CLOUDFLARE_R2_SECRET_ACCESS_KEY")}[env.storage.credentials

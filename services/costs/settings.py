@@ -10,10 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from services.atomic_file import write_atomically
+from services.core.atomic_file import write_atomically
+from services.core.errors import ConfigError
 from services.costs.model import SHARED_ENV, Category, cents
 from services.costs.prices import _decimal
-from services.errors import ConfigError
 
 FILE_NAME = "costs-settings.json"
 

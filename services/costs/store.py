@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from services.core.local_db import open_store, transaction
 from services.costs.model import Category, CostRow, RowSource
-from services.local_db import open_store, transaction
 
 SCHEMA_VERSION = 1
 _SCHEMA = """

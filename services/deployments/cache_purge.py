@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from services.core.errors import ConfigError
+from services.core.guard import Authorization
 from services.deployments import common
-from services.errors import ConfigError
-from services.guard import Authorization
 from services.providers.cloudflare_client import CloudflareClient
 
 KINDS = ("url", "tag", "prefix", "host", "everything")

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from services.errors import OpsError
+from services.core.errors import OpsError
+from services.core.workspace import Environment
 from services.providers.vercel_client import VercelDeployment
-from services.workspace import Environment
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.core.errors import ConfigError, GuardRefusedError
+from services.core.guard import Authorization
 from services.deployments import common
-from services.errors import ConfigError, GuardRefusedError
-from services.guard import Authorization
 from services.providers import github_actions as ga
 from services.providers.github_client import GitHubDispatch, GitHubJob, GitHubRun
 from services.providers.http_client import ActionAccepted

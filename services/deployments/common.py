@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from services.errors import ConfigError, GuardRefusedError, OpsError
-from services.guard import Authorization
+from services.core.errors import ConfigError, GuardRefusedError, OpsError
+from services.core.guard import Authorization
+from services.core.workspace import Environment, EnvironmentKind, Profile
 from services.providers.cloudflare_client import CloudflareClient
 from services.providers.factory import client_for
 from services.providers.github_client import GitHubClient
 from services.providers.vercel_client import VercelClient
-from services.workspace import Environment, EnvironmentKind, Profile
 
 T = TypeVar("T")
 

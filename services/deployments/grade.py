@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 
+from services.core.workspace import Environment
 from services.deployments import common
 from services.health.security_headers import HeaderReport, grade_headers
 from services.providers.vercel_client import VercelDeployment
-from services.workspace import Environment
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from typing import Any
 
 import psycopg
 
-from services.connection_checks import classify_postgres
+from services.core.errors import ConfigError, OpsError
+from services.core.workspace import Environment
 from services.deployments import common
 from services.deployments.prisma_status import (
     MigrationStatus,
@@ -21,8 +22,7 @@ from services.deployments.prisma_status import (
     read_local_folder,
     read_rows,
 )
-from services.errors import ConfigError, OpsError
-from services.workspace import Environment
+from services.probes.postgres_failures import classify_database
 
 _LIBPQ = {"sslrootcert", "sslcert", "sslkey", "application_name", "target_session_attrs", "options"}
 
@@ -60,7 +60,7 @@ async def migration_status(ctx: Any, request: MigrationsRequest) -> MigrationSta
     try:
         rows = await read_rows(await conninfo(ctx, env))
     except psycopg.Error as exc:
-        raise classify_postgres(exc, env.database) from None
+        raise classify_database(exc, env.database) from None
     return classify(rows, folder, source=source)
 
 
@@ -69,7 +69,7 @@ async def applied_since(ctx: Any, env: Environment, when: datetime) -> tuple[str
     try:
         rows = await read_rows(await conninfo(ctx, env))
     except psycopg.Error as exc:
-        raise classify_postgres(exc, env.database) from None
+        raise classify_database(exc, env.database) from None
     names = [r.migration_name for r in rows or () if r.applied and r.finished_at and r.finished_at > when]
     return tuple(dict.fromkeys(names))
 

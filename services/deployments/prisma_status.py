@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from services.errors import ConfigError
+from services.core.errors import ConfigError
 
 CHECKSUM_LEN = 64
 _NAME = re.compile(r"^[^/\\\x00]{1,255}$")

@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from services.core.errors import ConfigError, GuardRefusedError, OpsError
+from services.core.guard import Authorization
+from services.core.progress import Progress
 from services.deployments import common
 from services.deployments.caveats import Caveats, promote_caveats, rollback_caveats
-from services.errors import ConfigError, GuardRefusedError, OpsError
-from services.guard import Authorization
-from services.progress import Progress
 from services.providers import vercel_deployments as vd
 from services.providers.vercel_client import VercelDeployment
 

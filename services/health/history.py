@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from services.core.local_db import open_store, transaction
 from services.health.model import CheckResult, Part, Status, Transition
-from services.local_db import open_store, transaction
 
 RAW_DAYS = 7
 HOURLY_DAYS = 90

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from services.health_names import CHECK_LABELS, CHECK_NAMES  # noqa: F401 (re-exported)
+from services.health.names import CHECK_LABELS, CHECK_NAMES  # noqa: F401 (re-exported)
 
 
 class Status(enum.StrEnum):

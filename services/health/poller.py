@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from services.core.workspace import Environment
 from services.health.checks import Check, CheckContext, all_checks
 from services.health.history import HealthHistory
 from services.health.model import CHECK_LABELS, CheckResult, Status, Transition, worst
 from services.health.runner import planned, run_check
-from services.workspace import Environment
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 3600.0
@@ -335,7 +335,7 @@ def summarize(env: str, states: list[CheckState]) -> tuple[Status, str]:
 
 
 def utc_age(when: datetime, now: datetime | None = None) -> str:
-    """'3 min 05 s ago' style age of a timestamp (services.units, like every other duration)."""
-    from services.units import human_age
+    """'3 min 05 s ago' style age of a timestamp (services.core.units, like every other duration)."""
+    from services.core.units import human_age
 
     return human_age(when, now or datetime.now(UTC))

@@ -6,10 +6,10 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
+from services.core.workspace import Environment
 from services.health.checks import Check, CheckContext, all_checks
 from services.health.checks.base import Stopwatch, failure_result
 from services.health.model import CheckResult, Status, result
-from services.workspace import Environment
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from services.core.seed_policy import CONTENT_SECURITY_POLICY, SEED_POLICY
 from services.health.observatory import (
     ALGORITHM_VERSION,
     Hop,
@@ -29,7 +30,6 @@ from services.health.observatory.analyzers import referrer_policy
 from services.health.observatory.csp import CspInvalid
 from services.health.observatory.csp import parse_csp as _parse_policies
 from services.health.observatory.model import RESULTS
-from services.seed_policy import CONTENT_SECURITY_POLICY, SEED_POLICY
 
 __all__ = ["ALGORITHM_VERSION", "MODIFIERS", "SEED_CSP", "SEED_POLICY", "HeaderFinding", "HeaderReport",
            "grade_for", "grade_headers", "report_for_scan", "single_response_scan"]

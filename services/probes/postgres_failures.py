@@ -16,7 +16,8 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from services.errors import ConnectionFailure, FailureKind
+from services.core.errors import ConnectionFailure, FailureKind
+from services.core.workspace import DatabaseSettings
 
 
 @dataclass(frozen=True)
@@ -134,3 +135,8 @@ def classify_postgres(exc: BaseException | str, target: PgTarget) -> ConnectionF
         return fail(f"The server at {at} closed the connection without answering", FailureKind.DROPPED,
                     "Check that it is a PostgreSQL server at that port")
     return fail(f"Connecting to the database at {target.label} failed", FailureKind.PROTOCOL)
+
+
+def classify_database(exc: BaseException, db: DatabaseSettings) -> ConnectionFailure:
+    """``classify_postgres`` for a workspace's database settings (host, port, name, user, sslmode)."""
+    return classify_postgres(exc, PgTarget(db.host, db.port, db.name, db.user, db.sslmode or "prefer"))

@@ -8,7 +8,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from services.errors import ConnectionFailure, FailureKind
+from services.core.errors import ConnectionFailure, FailureKind
 
 
 @dataclass(frozen=True)

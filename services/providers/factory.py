@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.core.workspace import Environment, ProviderSettings
 from services.providers import CLIENTS
 from services.providers.http_client import ProviderClient
-from services.workspace import Environment, ProviderSettings
 
 TOKEN_SECRETS: dict[str, str] = {
     "vercel": "VERCEL_TOKEN",

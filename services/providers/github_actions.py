@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from services.errors import ConnectionFailure, FailureKind
+from services.core.errors import ConnectionFailure, FailureKind
 from services.providers.github_client import GitHubClient, split_repository
 from services.providers.http_client import ActionAccepted
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import httpx
 
-from services.errors import ConfigError
+from services.core.errors import ConfigError
 from services.providers.http_client import (
     ActionAccepted,
     ItemList,

@@ -3,7 +3,7 @@
 Every provider client subclasses :class:`ProviderClient`. It talks to ``base_url`` (the provider's
 own API, or a stand-in / proxy from the workspace's ``api_base`` overrides) over one
 ``httpx.AsyncClient`` and turns every way a call can fail into a
-:class:`~services.errors.ConnectionFailure` whose ``kind`` says why, in a sentence that names the
+:class:`~services.core.errors.ConnectionFailure` whose ``kind`` says why, in a sentence that names the
 provider. Tokens are held privately, sent only to ``base_url``'s origin, and never appear in a
 message, a ``detail``, a log line or a ``repr``.
 """
@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from services.errors import ConnectionFailure, FailureKind
+from services.core.errors import ConnectionFailure, FailureKind
 
 T = TypeVar("T")
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
-from services.errors import ConfigError
+from services.core.errors import ConfigError
 from services.providers.http_client import (
     ProviderClient,
     TokenCheck,

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
-from services.errors import ConnectionFailure, FailureKind
+from services.core.errors import ConnectionFailure, FailureKind
 from services.providers.http_client import (
     ItemList,
     ProviderClient,

@@ -9,9 +9,9 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from services.app_context import AppContext
-from services.errors import ConfigError, OpsError
-from services.progress import Progress
+from services.core.app_context import AppContext
+from services.core.errors import ConfigError, OpsError
+from services.core.progress import Progress
 from services.timeline.cache import TimelineCache
 from services.timeline.correlate import correlate
 from services.timeline.model import Event, Gap, Kind, Timeline

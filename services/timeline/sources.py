@@ -8,10 +8,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from services.app_context import AppContext
-from services.progress import human_bytes
+from services.core.app_context import AppContext
+from services.core.progress import human_bytes
+from services.core.workspace import Environment
 from services.timeline.model import Event, Kind
-from services.workspace import Environment
 
 Source = Callable[[AppContext, Environment, datetime], Awaitable[list[Event]]]
 
@@ -56,7 +56,7 @@ async def audit_events(ctx: AppContext, env: Environment, since: datetime) -> li
 async def incident_events(ctx: AppContext, env: Environment, since: datetime) -> list[Event]:
     """Health incidents (a check's confirmed state down or degraded) opened or still open since then."""
     from services.health.history import HealthHistory
-    from services.health_names import CHECK_LABELS
+    from services.health.names import CHECK_LABELS
 
     path = ctx.paths.data / "health.sqlite3"
     if not await asyncio.to_thread(path.exists):
@@ -88,7 +88,7 @@ def _minutes(delta: object) -> str:
 async def backup_events(ctx: AppContext, env: Environment, since: datetime) -> list[Event]:
     """Backups and verifications from the environment's catalog (the bucket is the truth)."""
     from services.backup.catalog import list_backups
-    from services.errors import ConnectionFailure, FailureKind
+    from services.core.errors import ConnectionFailure, FailureKind
 
     if not env.backup.configured:
         return []
@@ -177,9 +177,9 @@ async def migration_events(ctx: AppContext, env: Environment, since: datetime) -
     try:
         rows = await read_rows(await conninfo(ctx, env))
     except psycopg.Error as exc:
-        from services.deployments.migrations import classify_postgres
+        from services.probes.postgres_failures import classify_database
 
-        raise classify_postgres(exc, env.database) from None
+        raise classify_database(exc, env.database) from None
     events = []
     for r in rows or ():
         when = r.finished_at or r.started_at

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from services import update_check
-from services.about import about_lines, gather_about
-from services.app_version import app_version, version_line
-from services.update_check import UpdateCheckError, check_for_update, version_key
+from services.core import update_check
+from services.core.about import about_lines, gather_about
+from services.core.app_version import app_version, version_line
+from services.core.update_check import UpdateCheckError, check_for_update, version_key
 
 REPO = Path(__file__).resolve().parents[2]
 

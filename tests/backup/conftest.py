@@ -11,12 +11,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from services import workspace as ws
-from services.app_context import AppContext, AppPaths
-from services.audit_log import AuditLog
-from services.credentials import CredentialStore
-from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-from services.log_setup import MASKER
+from sandbox.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+from services.core import workspace as ws
+from services.core.app_context import AppContext, AppPaths
+from services.core.audit_log import AuditLog
+from services.core.credentials import CredentialStore
+from services.core.log_setup import MASKER
 
 REPO = Path(__file__).resolve().parents[2]
 

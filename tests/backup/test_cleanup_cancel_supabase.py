@@ -15,12 +15,12 @@ import pytest
 from services.backup import manifest as mf
 from services.backup.catalog import list_backups
 from services.backup.dump_stream import acquire_lock, create_backup
-from services.backup.pg_tools import env_connection
 from services.backup.restore import RestoreOptions, restore_backup
 from services.backup.store import store_for
-from services.errors import ConfigError
-from services.object_storage import make_client
-from services.progress import Progress
+from services.core.errors import ConfigError
+from services.core.object_storage import make_client
+from services.core.pg_tools import env_connection
+from services.core.progress import Progress
 from tests.backup.conftest import BackupEnv, dsn_for
 from tests.backup.fixtures_sql import ensure_roles
 from tests.backup.test_faults import bulk

@@ -7,13 +7,13 @@ import json
 
 import zstandard
 
+from sandbox.realtor_schema import install_realtor_schema_sync
 from services.backup import manifest as mf
 from services.backup.catalog import list_backups
 from services.backup.dump_stream import create_backup
 from services.backup.store import store_for
-from services.object_storage import make_client
-from services.progress import Progress
-from services.sandbox.realtor_schema import install_realtor_schema_sync
+from services.core.object_storage import make_client
+from services.core.progress import Progress
 from tests.backup.conftest import BackupEnv
 
 
@@ -83,7 +83,7 @@ async def test_catalog_pages_thousands_and_uses_its_cache(backup_env: BackupEnv,
 
     # The bucket unreachable: the last-known catalog, marked as such.
     from services.backup.catalog import list_backups as lb
-    from services.object_storage import S3Location
+    from services.core.object_storage import S3Location
 
     dead = S3Location("http://127.0.0.1:9", "us-east-1", "a", "b")
     from services.backup.store import BackupStore

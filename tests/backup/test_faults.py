@@ -18,8 +18,8 @@ from services.backup.dump_stream import create_backup
 from services.backup.restore import RestoreOptions, restore_backup
 from services.backup.store import store_for
 from services.backup.verify import verify_backup
-from services.errors import ConnectionFailure, IntegrityError
-from services.object_storage import make_client
+from services.core.errors import ConnectionFailure, IntegrityError
+from services.core.object_storage import make_client
 from tests.backup.conftest import REPO, BackupEnv, dsn_for
 from tests.backup.fixtures_sql import digest, fingerprint, install_rich
 
@@ -142,7 +142,7 @@ def test_a_second_restore_into_the_same_target_is_refused_with_exit_3(backup_env
     certain rather than a race between two short restores.
     """
     from services.backup.dump_stream import acquire_lock
-    from services.backup.pg_tools import PgConn
+    from services.core.pg_tools import PgConn
 
     bulk(backup_env.dsn, 2_000)
     made = json.loads(backup_env.cli("--json", "backup", "create", "--env", "staging").stdout)

@@ -13,16 +13,16 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from services import workspace as ws
 from services.backup.catalog import CatalogEntry
 from services.backup.dump_stream import create_backup
-from services.backup.pg_tools import PgConn
 from services.backup.restore import RestoreOptions, restore_backup
 from services.backup.restore_target import fingerprint, restore_confirmation, same_server_by_name
 from services.backup.retention import plan_retention
-from services.errors import ConfigError, GuardRefusedError
-from services.object_storage import make_client
-from services.workspace import RetentionPolicy
+from services.core import workspace as ws
+from services.core.errors import ConfigError, GuardRefusedError
+from services.core.object_storage import make_client
+from services.core.pg_tools import PgConn
+from services.core.workspace import RetentionPolicy
 from tests.backup.conftest import BackupEnv, build, dsn_for, make_env
 
 
@@ -86,7 +86,7 @@ def test_the_server_fingerprint_is_the_same_whatever_the_spelling(pg_dsn: str) -
 async def test_restore_into_production_by_another_spelling_is_refused(backup_env: BackupEnv, tmp_path: Path,
                                                                       app_dirs: dict[str, Path], other_db: str,
                                                                       pg_dsn: str, s3_location) -> None:
-    from services.sandbox.realtor_schema import install_realtor_schema_sync
+    from sandbox.realtor_schema import install_realtor_schema_sync
 
     install_realtor_schema_sync(backup_env.dsn, rows_scale=0.02)
     two = _two_envs(backup_env, tmp_path, app_dirs, other_db, prod_host="LocalHost.")
@@ -134,7 +134,7 @@ async def test_in_doubt_the_most_protected_owner_and_no_more(backup_env: BackupE
 async def test_a_viewer_is_refused_every_writing_command(backup_env: BackupEnv, tmp_path: Path,
                                                          app_dirs: dict[str, Path], other_db: str,
                                                          s3_location) -> None:
-    from services.sandbox.realtor_schema import install_realtor_schema_sync
+    from sandbox.realtor_schema import install_realtor_schema_sync
 
     install_realtor_schema_sync(backup_env.dsn, rows_scale=0.02)
     two = _two_envs(backup_env, tmp_path, app_dirs, other_db, prod_host="127.0.0.1")

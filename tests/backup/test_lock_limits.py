@@ -13,13 +13,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from services import workspace as ws
+from sandbox.embedded_postgres import EmbeddedPostgres
 from services.backup.catalog import list_backups
 from services.backup.dump_stream import create_backup
-from services.backup.pg_tools import env_connection
 from services.backup.restore import STRATEGY_NEW_DB, RestoreOptions, _swap_in, restore_backup
-from services.errors import ConfigError, OpsError
-from services.sandbox.embedded_postgres import EmbeddedPostgres
+from services.core import workspace as ws
+from services.core.errors import ConfigError, OpsError
+from services.core.pg_tools import env_connection
 from tests.backup.conftest import build, make_env
 from tests.backup.fixtures_sql import digest, fingerprint
 
@@ -153,7 +153,7 @@ async def test_swap_restores_beside_the_target_then_renames_both(tight_pg: Embed
 def test_the_switch_is_both_renames_or_neither(tight_pg: EmbeddedPostgres, big) -> None:  # type: ignore[no-untyped-def]
     _ctx, source, target = big
     maint = psycopg.conninfo.conninfo_to_dict(tight_pg.dsn())
-    from services.backup.pg_tools import PgConn
+    from services.core.pg_tools import PgConn
 
     conn = PgConn(host=str(maint["host"]), port=int(maint["port"]), dbname="postgres", user="postgres",
                   password=None, sslmode="disable")

@@ -15,8 +15,8 @@ import psutil
 import psycopg
 import pytest
 
-from services import workspace as ws
-from services.backup.pg_tools import PASSFILE_PREFIX, sweep_dead_passfiles
+from services.core import workspace as ws
+from services.core.pg_tools import PASSFILE_PREFIX, sweep_dead_passfiles
 from tests.backup.conftest import REPO, BackupEnv, dsn_for
 from tests.backup.test_faults import bulk
 
@@ -156,8 +156,8 @@ def test_children_read_the_password_from_the_inherited_anonymous_file(tmp_path: 
 
     from psycopg import sql
 
-    from services.backup.pg_tools import PgConn, child_env
-    from services.sandbox.embedded_postgres import EmbeddedPostgres
+    from sandbox.embedded_postgres import EmbeddedPostgres
+    from services.core.pg_tools import PgConn, child_env
 
     password = "Pw:with\\colon-" + uuid.uuid4().hex  # pgpass escaping of ':' and '\'
     server = EmbeddedPostgres(tmp_path / "pgdata")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import psycopg
 
+from sandbox.realtor_schema import install_realtor_schema_sync
 from services.backup.dump_stream import create_backup
 from services.backup.restore import RestoreOptions, restore_backup
-from services.sandbox.realtor_schema import install_realtor_schema_sync
 from tests.backup.conftest import BackupEnv, dsn_for
 from tests.backup.fixtures_sql import fingerprint, schema_dump
 

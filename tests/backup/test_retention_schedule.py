@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml  # type: ignore[import-untyped]
 
-from services import workspace as ws
 from services.backup.catalog import CatalogEntry
 from services.backup.dump_stream import create_backup
 from services.backup.retention import desired_rules, plan_retention
 from services.backup.schedule import build_schedule
-from services.object_storage import make_client
-from services.workspace import BackupSettings, RetentionPolicy
+from services.core import workspace as ws
+from services.core.object_storage import make_client
+from services.core.workspace import BackupSettings, RetentionPolicy
 from tests.backup.conftest import BackupEnv
 
 
@@ -55,8 +55,8 @@ def test_failed_verification_never_counts_and_dead_uploads_go() -> None:
 
 
 async def test_prune_cli_dry_run_then_for_real(backup_env: BackupEnv, s3_location) -> None:
-    from services import workspace as ws
-    from services.sandbox.realtor_schema import install_realtor_schema_sync
+    from sandbox.realtor_schema import install_realtor_schema_sync
+    from services.core import workspace as ws
 
     backup_env.env.backup.retention = RetentionPolicy(daily=1, weekly=1, monthly=1, yearly=7, min_verified=0)
     ws.save(backup_env.ctx.workspace, backup_env.workspace_path)
@@ -128,8 +128,8 @@ def test_lifecycle_rule_fits_the_bucket_provider() -> None:
 
 
 async def test_schedule_workflow_runs_the_cli_daily_at_2_am_utc(backup_env: BackupEnv, monkeypatch) -> None:
+    from sandbox.realtor_schema import install_realtor_schema_sync
     from services.backup.catalog import list_backups
-    from services.sandbox.realtor_schema import install_realtor_schema_sync
 
     install_realtor_schema_sync(backup_env.dsn, rows_scale=0.05)
     monkeypatch.setenv("REALTOR_OPS_TRIGGER", "scheduled")
@@ -145,7 +145,7 @@ async def test_schedule_workflow_runs_the_cli_daily_at_2_am_utc(backup_env: Back
     assert ". $HOME/.config/realtor-ops/backup.env" in sched.cron_line and "=…" not in sched.cron_line
     assert "AWS_SECRET_ACCESS_KEY" in sched.cron_line.split("#", 1)[1]  # named in the comment, never valued
     # The workspace embedded in the workflow parses and names the environment.
-    from services import workspace as ws
+    from services.core import workspace as ws
 
     toml = doc["jobs"]["backup"]["steps"][2]["run"].split("<<'TOML'\n", 1)[1].rsplit("TOML", 1)[0]
     assert "staging" in ws.loads(toml).environments

@@ -8,10 +8,10 @@ import psycopg
 import pytest
 
 from services.backup.dump_stream import BackupRequest, create_backup, dump_to_store
-from services.backup.pg_tools import env_connection, tools_for
 from services.backup.restore import RestoreOptions, restore_backup
 from services.backup.store import store_for
 from services.backup.worker import Control
+from services.core.pg_tools import env_connection, tools_for
 from tests.backup.conftest import BackupEnv, dsn_for
 from tests.backup.fixtures_sql import fingerprint, install_rich, schema_dump
 

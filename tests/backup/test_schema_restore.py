@@ -12,10 +12,10 @@ import psycopg
 import pytest
 
 from services.backup.dump_stream import create_backup
-from services.backup.pg_tools import tools_for
 from services.backup.restore import RestoreOptions, restore_backup
 from services.backup.supabase import supabase_signs
-from services.errors import OpsError
+from services.core.errors import OpsError
+from services.core.pg_tools import tools_for
 from tests.backup.conftest import BackupEnv, dsn_for
 from tests.backup.fixtures_sql import ensure_roles
 

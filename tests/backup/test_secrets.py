@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import psycopg
 
-from services import workspace as ws
+from services.core import workspace as ws
 from tests.backup.conftest import REPO, BackupEnv
 from tests.backup.test_faults import bulk
 
@@ -66,7 +66,7 @@ def test_no_secret_on_any_command_line_log_or_manifest(backup_env: BackupEnv, ap
     made = json.loads(out)
     assert PASSWORD not in out + err and S3_SECRET not in out + err
 
-    from services.object_storage import make_client
+    from services.core.object_storage import make_client
 
     manifest = make_client(s3_location).get_object(
         Bucket=backup_env.bucket, Key=made["key"].replace("dump.pgc.zst", "manifest.json"))["Body"].read().decode()

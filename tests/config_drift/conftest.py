@@ -14,16 +14,16 @@ from typing import Any
 
 import pytest
 
-from services import workspace as ws
-from services.app_context import AppContext, AppPaths
-from services.audit_log import AuditLog
-from services.credentials import CredentialStore
-from services.log_setup import MASKER
-from services.object_storage import S3Location, make_client
-from services.sandbox import live_config as sandbox_config
-from services.sandbox.platform_standin import PlatformStandin
-from services.sandbox.provider_standins.catalog import SANDBOX_SECRETS, STANDINS, sandbox_identities
-from services.sandbox.provider_standins.server import StandinServer
+from sandbox import live_config as sandbox_config
+from sandbox.platform_standin import PlatformStandin
+from sandbox.provider_standins.catalog import SANDBOX_SECRETS, STANDINS, sandbox_identities
+from sandbox.provider_standins.server import StandinServer
+from services.core import workspace as ws
+from services.core.app_context import AppContext, AppPaths
+from services.core.audit_log import AuditLog
+from services.core.credentials import CredentialStore
+from services.core.log_setup import MASKER
+from services.core.object_storage import S3Location, make_client
 from tests.deployments.conftest import _contents_paths_as_one_segment
 from tests.providers.conftest import CASES, Standins
 from tests.providers.spec_validation import SpecValidator

@@ -10,8 +10,8 @@ import pytest
 
 from cli.config_commands import rows_of
 from cli.main import run
-from services import workspace as ws
 from services.config_drift import ConfigDiffRequest, config_diff
+from services.core import workspace as ws
 from tests.config_drift.conftest import ConfigWorld
 from tests.config_drift.test_config_diff import make_everything_match
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from sandbox.provider_standins.live_config import cache_rule, live_config, pooler_entry
 from services.config_drift import ConfigDiffRequest, ConfigItem, ConfigReport, Kind, Status, config_diff
 from services.config_drift.compare import Read, cache_items, functions_items
-from services.sandbox.provider_standins.live_config import cache_rule, live_config, pooler_entry
-from services.seed_policy import SECURITY_HEADERS
+from services.core.seed_policy import SECURITY_HEADERS
 from tests.config_drift.conftest import ConfigWorld
 
 
@@ -183,7 +183,7 @@ async def test_a_broken_vercel_json_is_named_with_its_line(world: ConfigWorld) -
 
 
 async def test_an_unknown_environment_is_a_configuration_error(world: ConfigWorld) -> None:
-    from services.errors import OpsError
+    from services.core.errors import OpsError
 
     with pytest.raises(OpsError) as caught:
         await diff(world, "qa")
@@ -266,7 +266,7 @@ async def test_upstash_with_eviction_off_differs(world: ConfigWorld) -> None:
 
 
 async def test_progress_counts_every_source_read(world: ConfigWorld) -> None:
-    from services.progress import Progress
+    from services.core.progress import Progress
 
     progress = Progress(unit="items")
     report = await config_diff(world.ctx, ConfigDiffRequest("production"), None, progress)

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
+from sandbox.provider_standins import cloudflare, github, supabase, upstash, vercel
+from sandbox.provider_standins.catalog import SANDBOX_SECRETS, sandbox_identities
+from sandbox.provider_standins.server import StandinServer
+from sandbox.provider_standins.usage import add_usage
+from services.core.credentials import CredentialStore
+from services.core.workspace import Environment, EnvironmentKind, Profile, ProviderSettings, Workspace
 from services.costs.model import Category, CostRow, RowSource
-from services.credentials import CredentialStore
-from services.sandbox.provider_standins import cloudflare, github, supabase, upstash, vercel
-from services.sandbox.provider_standins.catalog import SANDBOX_SECRETS, sandbox_identities
-from services.sandbox.provider_standins.server import StandinServer
-from services.sandbox.provider_standins.usage import add_usage
-from services.workspace import Environment, EnvironmentKind, Profile, ProviderSettings, Workspace
 from tests.providers.conftest import FAST_RETRY, FAST_TIMEOUTS
 from tests.providers.spec_validation import SpecValidator
 from tests.spec_location import locate

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from cli.main import run
-from services import workspace as ws
+from sandbox.provider_standins.catalog import SANDBOX_SECRETS
+from services.core import workspace as ws
 from services.costs.settings import sandbox_settings, save_settings
-from services.sandbox.provider_standins.catalog import SANDBOX_SECRETS
 from tests.costs.conftest import UsageStandins, sandbox_like_workspace
 
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 
+from sandbox.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+from services.core.workspace import Environment, EnvironmentKind, Workspace
 from services.costs.collect import collect, open_store
 from services.costs.settings import CostSettings
-from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-from services.workspace import Environment, EnvironmentKind, Workspace
 from tests.costs.conftest import TODAY, FakeContext, credentials_for
 
 

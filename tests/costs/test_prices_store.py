@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from services.core.errors import ConfigError
 from services.costs.metering import Usage, price_usage
 from services.costs.prices import FILE_NAME, default_table, load_table, save_table
 from services.costs.report import report_from_store
 from services.costs.settings import CostSettings, load_settings
 from services.costs.store import CostStore
-from services.errors import ConfigError
 from tests.costs.conftest import row
 
 
@@ -114,10 +114,10 @@ def test_replacing_a_day_twice_never_counts_twice(tmp_path: Path) -> None:
 def test_the_viewer_profile_changes_no_cost_setting(tmp_path: Path) -> None:
     import asyncio
 
-    from services.audit_log import AuditLog
+    from services.core.audit_log import AuditLog
+    from services.core.errors import GuardRefusedError
+    from services.core.workspace import Profile, Workspace
     from services.costs.dashboard import change_budget, change_price, set_external_line
-    from services.errors import GuardRefusedError
-    from services.workspace import Profile, Workspace
     from tests.costs.conftest import FakeContext
 
     ctx = FakeContext(Workspace(name="v", profile=Profile.VIEWER), None, tmp_path)

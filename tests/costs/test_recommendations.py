@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from services.core.object_storage import make_client
 from services.costs.prices import default_table
 from services.costs.recommendations import (
     StoredObject,
@@ -23,7 +24,6 @@ from services.costs.recommendations import (
 )
 from services.health.history import HealthHistory
 from services.health.model import CheckResult, Status
-from services.object_storage import make_client
 from tests.costs.conftest import (
     CLIENT_OVERRIDES,
     FakeContext,
@@ -107,7 +107,7 @@ def test_every_rule_on_a_real_database_and_bucket(scratch_db: str, s3_location: 
         for key, size in items:
             client.put_object(Bucket=name, Key=key, Body=b"x" * size)
     ws = _workspace(scratch_db, s3_location, buckets, usage.api_base())
-    from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+    from sandbox.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 
     creds = credentials_for(ws, {"CLOUDFLARE_R2_ACCESS_KEY_ID": SANDBOX_ACCESS_KEY,
                                  "CLOUDFLARE_R2_SECRET_ACCESS_KEY": SANDBOX_SECRET_KEY})

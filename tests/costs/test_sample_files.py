@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sandbox.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+from sandbox.realtor_schema import install_realtor_schema_sync
+from sandbox.sample_files import seed_sample_files
+from services.core.object_storage import make_client
 from services.costs.prices import default_table
 from services.costs.recommendations import recommend
 from services.health.history import HealthHistory
 from services.health.model import CheckResult, Status
-from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-from services.object_storage import make_client
-from services.sandbox.realtor_schema import install_realtor_schema_sync
-from services.sandbox.sample_files import seed_sample_files
 from tests.costs.conftest import CLIENT_OVERRIDES, FakeContext, UsageStandins, credentials_for
 from tests.costs.test_recommendations import _workspace
 

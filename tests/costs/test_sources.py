@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sandbox.provider_standins import cloudflare, supabase, vercel
+from sandbox.provider_standins.usage import SPIKE_DAYS_AGO
 from services.costs.collect import collect, open_store
 from services.costs.model import SHARED_ENV, days_in_month
 from services.costs.prices import default_table
@@ -20,8 +22,6 @@ from services.costs.sources.base import CollectContext, SourceStatus
 from services.costs.sources.r2 import daily_usage, price_r2
 from services.costs.sources.vercel import parse_focus
 from services.costs.store import CostStore
-from services.sandbox.provider_standins import cloudflare, supabase, vercel
-from services.sandbox.provider_standins.usage import SPIKE_DAYS_AGO
 from tests.costs.conftest import (
     CLIENT_OVERRIDES,
     TODAY,

@@ -14,15 +14,15 @@ import psycopg
 import pytest
 from openapi_schema_validator import OAS30Validator
 
-from services import workspace as ws
-from services.app_context import AppContext, AppPaths
-from services.audit_log import AuditLog
-from services.credentials import CredentialStore
-from services.guard import Authorization, authorize
-from services.log_setup import MASKER
-from services.sandbox.provider_standins import cloudflare, github, vercel
-from services.sandbox.provider_standins.catalog import sandbox_identities
-from services.sandbox.provider_standins.server import Exchange, StandinServer
+from sandbox.provider_standins import cloudflare, github, vercel
+from sandbox.provider_standins.catalog import sandbox_identities
+from sandbox.provider_standins.server import Exchange, StandinServer
+from services.core import workspace as ws
+from services.core.app_context import AppContext, AppPaths
+from services.core.audit_log import AuditLog
+from services.core.credentials import CredentialStore
+from services.core.guard import Authorization, authorize
+from services.core.log_setup import MASKER
 from tests.providers.conftest import Standins
 from tests.providers.spec_validation import SpecValidator, load_spec
 

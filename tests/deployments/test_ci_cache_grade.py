@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from sandbox.platform_standin import PlatformStandin
+from sandbox.provider_standins import cloudflare, github
+from services.core.errors import ConfigError, ConnectionFailure, GuardRefusedError
 from services.deployments import cache_purge, ci, grade
-from services.errors import ConfigError, ConnectionFailure, GuardRefusedError
-from services.sandbox.platform_standin import PlatformStandin
-from services.sandbox.provider_standins import cloudflare, github
 from tests.deployments.conftest import DeployWorld
 
 

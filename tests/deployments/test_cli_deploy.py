@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from cli.main import run
-from services import workspace as ws
-from services.app_context import AppPaths
-from services.audit_log import AuditLog
-from services.sandbox import migration_story
-from services.sandbox.realtor_schema import MIGRATIONS, install_realtor_schema_sync
+from sandbox import migration_story
+from sandbox.realtor_schema import MIGRATIONS, install_realtor_schema_sync
+from services.core import workspace as ws
+from services.core.app_context import AppPaths
+from services.core.audit_log import AuditLog
 from tests.deployments.conftest import DeployWorld, make_world
 from tests.providers.conftest import Standins
 
@@ -157,7 +157,7 @@ def test_inspect_follows_a_build_grade_and_job_log(cli_world: DeployWorld, capsy
     assert "BUILDING" in captured.out and f"{building.uid}  ERROR" in captured.out
     assert "exited with 1" in captured.err, "stderr lines of the build go to stderr"
     # Grade: in a sandbox workspace a deployment answers at the platform stand-in.
-    from services.sandbox.platform_standin import PlatformStandin
+    from sandbox.platform_standin import PlatformStandin
 
     platform = PlatformStandin().start()
     try:

@@ -12,6 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from sandbox import migration_story
+from sandbox.realtor_schema import PRISMA_MIGRATIONS_DDL, install_realtor_schema_sync
+from services.core.errors import ConfigError
 from services.deployments.migrations import MigrationsRequest, migration_status
 from services.deployments.prisma_status import (
     FolderMigration,
@@ -20,9 +23,6 @@ from services.deployments.prisma_status import (
     read_rows,
     script_matches_checksum,
 )
-from services.errors import ConfigError
-from services.sandbox import migration_story
-from services.sandbox.realtor_schema import PRISMA_MIGRATIONS_DDL, install_realtor_schema_sync
 from tests.deployments.conftest import make_world
 from tests.providers.conftest import Standins
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from services import workspace as ws
+from sandbox.provider_standins import history as h
+from services.core import workspace as ws
+from services.core.errors import ConfigError, ConnectionFailure, GuardRefusedError, OpsError
+from services.core.guard import Authorization, authorize
 from services.deployments import vercel_ops as ops
-from services.errors import ConfigError, ConnectionFailure, GuardRefusedError, OpsError
-from services.guard import Authorization, authorize
 from services.providers.vercel_deployments import EventLine
-from services.sandbox.provider_standins import history as h
 from tests.deployments.conftest import DeployWorld, make_world
 from tests.providers.conftest import Standins
 
@@ -77,8 +77,8 @@ async def test_a_build_that_fails_while_followed(world: DeployWorld) -> None:
 def test_alias_status_body_fits_the_specific_branch() -> None:
     from openapi_schema_validator import OAS30Validator
 
-    from services.sandbox.provider_standins import vercel
-    from services.sandbox.provider_standins.server import StandinRequest
+    from sandbox.provider_standins import vercel
+    from sandbox.provider_standins.server import StandinRequest
     from tests.providers.spec_validation import load_spec
 
     data, _ = load_spec("vercel")
@@ -226,7 +226,7 @@ async def test_flaky_network_during_a_rollback(world: DeployWorld) -> None:
 
 
 async def test_a_secret_in_the_reason_does_not_reach_vercel(world: DeployWorld) -> None:
-    from services.sandbox.provider_standins import vercel
+    from sandbox.provider_standins import vercel
 
     world.ctx.masker.add(vercel.TOKEN)
     reason = f"token {vercel.TOKEN} leaked in the build"

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from services import workspace as ws
-from services.app_context import AppContext, AppPaths, build_context
-from services.credentials import CredentialStore, describe_backend
-from services.drift import FINGERPRINT_SCOPE
-from services.errors import KeyringUnavailableError
+from services.core import workspace as ws
+from services.core.app_context import AppContext, AppPaths, build_context
+from services.core.credentials import CredentialStore, describe_backend
+from services.core.errors import KeyringUnavailableError
+from services.environments.drift import FINGERPRINT_SCOPE
 
 
 def make_workspace(profile: ws.Profile = ws.Profile.ADMIN) -> ws.Workspace:
@@ -83,7 +83,7 @@ class PasswordPostgres:
 def password_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PasswordPostgres]:
     import psycopg
 
-    from services.sandbox.embedded_postgres import EmbeddedPostgres
+    from sandbox.embedded_postgres import EmbeddedPostgres
 
     # Outside pytest's numbered temp folders, which a concurrent pytest run may prune.
     root = Path(tempfile.mkdtemp(prefix="realtor-pwpg-"))
@@ -202,7 +202,7 @@ def self_signed_https(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 
 @pytest.fixture(scope="session")
 def standins() -> Iterator[object]:
-    from services.sandbox.provider_standins.catalog import StandinGroup
+    from sandbox.provider_standins.catalog import StandinGroup
 
     group = StandinGroup().start()
     try:

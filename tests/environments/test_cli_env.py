@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from cli.main import run
-from services import workspace as ws
-from services.app_context import AppContext
-from services.audit_log import AuditLog
-from services.credentials import CredentialStore
+from services.core import workspace as ws
+from services.core.app_context import AppContext
+from services.core.audit_log import AuditLog
+from services.core.credentials import CredentialStore
 
 DOTENV = """NEXT_PUBLIC_APP_URL=https://realtor-platform.com
 DATABASE_URL=postgresql://app:pr0d%23pw@127.0.0.1:1/realtor

@@ -10,8 +10,14 @@ from typing import Any
 
 import pytest
 
-from services.app_context import AppContext
-from services.connection_checks import (
+from sandbox.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+from sandbox.provider_standins import vercel
+from sandbox.provider_standins.catalog import SANDBOX_SECRETS, sandbox_identities
+from services.core.app_context import AppContext
+from services.core.errors import FailureKind
+from services.core.object_storage import S3Location, make_client
+from services.core.workspace import DatabaseSettings, ProviderSettings, RedisSettings
+from services.environments.connection_checks import (
     PROVIDERS,
     CheckResult,
     check_bucket,
@@ -20,12 +26,6 @@ from services.connection_checks import (
     check_redis,
     run_checks,
 )
-from services.errors import FailureKind
-from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-from services.object_storage import S3Location, make_client
-from services.sandbox.provider_standins import vercel
-from services.sandbox.provider_standins.catalog import SANDBOX_SECRETS, sandbox_identities
-from services.workspace import DatabaseSettings, ProviderSettings, RedisSettings
 from tests.environments.conftest import PasswordPostgres, PasswordRedis
 
 VERCEL = next(p for p in PROVIDERS if p.key == "vercel")

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from services.dotenv_parser import MAX_SUBSTITUTIONS, DotenvError, parse_dotenv
+from services.environments.dotenv_parser import MAX_SUBSTITUTIONS, DotenvError, parse_dotenv
 
 ROOT = Path(__file__).resolve().parents[2]
 
 _CHILD = """
 import json, sys, tracemalloc
 sys.path.insert(0, sys.argv[1])
-from services.dotenv_parser import DotenvError, parse_dotenv
+from services.environments.dotenv_parser import DotenvError, parse_dotenv
 text = sys.stdin.read()
 tracemalloc.start()
 try:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from services.dotenv_parser import (
+from services.environments.dotenv_parser import (
     DotenvError,
     ExpansionRunaway,
     dotenv_expand,
@@ -80,7 +80,7 @@ def test_the_reference_is_the_pinned_loader(next_env_dir: Path) -> None:
     assert manifest["version"] == NEXT_ENV_VERSION
     bundled = {**manifest.get("dependencies", {}), **manifest.get("devDependencies", {})}
     assert {name: bundled.get(name) for name in PINNED} == PINNED, (
-        "@next/env bundles other dotenv versions now: update services/dotenv_parser.py and README")
+        "@next/env bundles other dotenv versions now: update services/environments/dotenv_parser.py and README")
 
 
 def test_corpus_is_big_and_varied() -> None:

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services import workspace as ws
-from services.app_context import AppPaths, build_context
-from services.credentials import CredentialStore
-from services.dotenv_parser import DotenvError, parse_dotenv
-from services.env_import import plan_import
-from services.errors import ConfigError, WorkspaceFileError
+from services.core import workspace as ws
+from services.core.app_context import AppPaths, build_context
+from services.core.credentials import CredentialStore
+from services.core.errors import ConfigError, WorkspaceFileError
+from services.environments.dotenv_parser import DotenvError, parse_dotenv
+from services.environments.env_import import plan_import
 
 
 def values(text: str) -> dict[str, str]:

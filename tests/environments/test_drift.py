@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from services.app_context import AppContext, AppPaths, build_context
-from services.credentials import CredentialStore
-from services.drift import Fingerprinter, diff_environments
-from services.sandbox.provider_standins import vercel
-from services.sandbox.provider_standins.catalog import sandbox_identities
-from services.sandbox.runtime import SandboxRuntime
-from services.workspace import DatabaseSettings, RedisSettings
+from sandbox.provider_standins import vercel
+from sandbox.provider_standins.catalog import sandbox_identities
+from sandbox.runtime import SandboxRuntime
+from services.core.app_context import AppContext, AppPaths, build_context
+from services.core.credentials import CredentialStore
+from services.core.workspace import DatabaseSettings, RedisSettings
+from services.environments.drift import Fingerprinter, diff_environments
 from tests.environments.conftest import cleanup_keyring
 
 

@@ -14,12 +14,15 @@ import keyring.errors
 import pytest
 
 from cli.main import run as cli_run
-from services import env_export, guard
-from services import workspace as ws
-from services.app_context import AppContext
-from services.credentials import CredentialStore
-from services.dotenv_parser import DotenvError
-from services.env_import import (
+from services.core import guard
+from services.core import workspace as ws
+from services.core.app_context import AppContext
+from services.core.credentials import CredentialStore
+from services.core.errors import GuardRefusedError
+from services.core.log_setup import configure_logging
+from services.environments import env_export
+from services.environments.dotenv_parser import DotenvError
+from services.environments.env_import import (
     TEMPLATE_VARIABLES,
     ImportApplyError,
     apply_import,
@@ -27,8 +30,6 @@ from services.env_import import (
     split_database_url,
     split_redis_url,
 )
-from services.errors import GuardRefusedError
-from services.log_setup import configure_logging
 from tests.environments.conftest import app_files
 
 U = uuid.uuid4().hex[:10]

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from cli.main import run as cli_run
-from services import env_export, guard
-from services import workspace as ws
-from services.app_context import AppContext
-from services.credentials import CredentialStore
-from services.drift import diff_environments
-from services.env_import import apply_import, plan_import, secret_reason
+from services.core import guard
+from services.core import workspace as ws
+from services.core.app_context import AppContext
+from services.core.credentials import CredentialStore
+from services.environments import env_export
+from services.environments.drift import diff_environments
+from services.environments.env_import import apply_import, plan_import, secret_reason
 from services.health.checks.tls import TlsCheck, domains_of
 
 U = uuid.uuid4().hex[:10]
@@ -199,8 +200,8 @@ def test_the_dotenv_template_is_read_back_exactly_by_next(ctx: AppContext) -> No
 
 
 def test_a_file_of_thousands_of_secret_looking_variables_is_refused_before_the_keyring(ctx: AppContext) -> None:
-    from services.env_import import MAX_EXTRA_SECRETS
-    from services.errors import ConfigError
+    from services.core.errors import ConfigError
+    from services.environments.env_import import MAX_EXTRA_SECRETS
 
     text = "".join(f"SERVICE_{i}_TOKEN=t{i}\n" for i in range(MAX_EXTRA_SECRETS + 1))
     with pytest.raises(ConfigError) as err:
@@ -222,7 +223,7 @@ def test_a_file_of_thousands_of_secret_looking_variables_is_refused_before_the_k
     "BACKUP_BUCKET_NAME=Mk9_Bucket",
 ])
 def test_setting_and_url_errors_name_the_line_not_the_value(ctx: AppContext, line: str) -> None:
-    from services.dotenv_parser import DotenvError
+    from services.environments.dotenv_parser import DotenvError
 
     with pytest.raises(DotenvError) as err:
         plan_import(ctx, "staging", f"# first\n{line}\n", source="bad.env")

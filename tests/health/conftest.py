@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from services import workspace as ws
-from services.credentials import CredentialStore
+from sandbox.ports import free_port
+from services.core import workspace as ws
+from services.core.credentials import CredentialStore
 from services.health.checks import CheckContext
-from services.sandbox.ports import free_port
 
 
 def secrets(**values: str) -> CredentialStore:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from cli.main import run
-from services import workspace as ws
-from services.sandbox.platform_standin import PlatformStandin
+from sandbox.platform_standin import PlatformStandin
+from services.core import workspace as ws
 
 
 def _workspace(path: Path, app_url: str) -> None:

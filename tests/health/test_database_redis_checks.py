@@ -10,12 +10,12 @@ from pathlib import Path
 import psycopg
 import redis
 
-from services import workspace as ws
+from sandbox.embedded_postgres import EmbeddedPostgres
+from services.core import workspace as ws
 from services.health.checks.database import DatabaseCheck
 from services.health.checks.redis_check import RedisCheck
 from services.health.model import Status
 from services.health.runner import run_check
-from services.sandbox.embedded_postgres import EmbeddedPostgres
 from tests.health.conftest import bare_env, closed_port, context
 
 

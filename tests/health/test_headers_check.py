@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from sandbox.platform_standin import PlatformStandin
 from services.health.checks.headers import HeadersCheck, report_from_result
 from services.health.model import Status
 from services.health.runner import run_check
-from services.sandbox.platform_standin import PlatformStandin
 from tests.health.conftest import bare_env, closed_port, context
 
 Route = tuple[int, list[tuple[str, str]], str]

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from services.core.seed_policy import SECURITY_HEADERS
 from services.health.observatory import Hop, ScanInput, SeenResponse, analyze, grade_for
 from services.health.observatory import analyzers as an
 from services.health.observatory.csp import CspInvalid, collation_key, csp_test, parse_csp
 from services.health.observatory.grader import score_of
 from services.health.observatory.model import RESULTS, TESTS, rule_url
 from services.health.security_headers import grade_headers, single_response_scan
-from services.seed_policy import SECURITY_HEADERS
 
 SITE = "https://www.harborpoint.example/"
 GOOD = [("Strict-Transport-Security", "max-age=63072000; includeSubDomains"), ("X-Content-Type-Options", "nosniff"),

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from sandbox.platform_standin import PlatformStandin
 from services.health.checks.platform import PlatformCheck, validate_health_body
 from services.health.model import Status
 from services.health.runner import run_check
-from services.sandbox.platform_standin import PlatformStandin
 from tests.health.conftest import bare_env, closed_port, context
 
 

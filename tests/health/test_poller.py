@@ -9,7 +9,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from services import workspace as ws
+from services.core import workspace as ws
 from services.health.checks import Check, CheckContext
 from services.health.history import HealthHistory
 from services.health.model import CheckResult, Status, Transition, result

@@ -10,14 +10,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from services import workspace as ws
+from sandbox.provider_standins import betterstack, sandbox_identities, sentry
+from sandbox.provider_standins.server import StandinServer
+from services.core import workspace as ws
 from services.health.checks import all_checks
 from services.health.checks.providers import BetterStackCheck, SentryCheck
 from services.health.model import Status
 from services.health.poller import HealthPoller
 from services.health.runner import run_check
-from services.sandbox.provider_standins import betterstack, sandbox_identities, sentry
-from services.sandbox.provider_standins.server import StandinServer
 from tests.health.conftest import context
 from tests.providers.spec_validation import SpecValidator
 

@@ -9,13 +9,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from services import workspace as ws
+from sandbox.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+from services.core import workspace as ws
+from services.core.object_storage import make_client
 from services.health.checks.external import ExternalApisCheck
 from services.health.checks.storage import PROBE_PREFIX, StorageCheck
 from services.health.model import Status
 from services.health.runner import run_check
-from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-from services.object_storage import make_client
 from tests.health.conftest import bare_env, closed_port, context
 
 S3_SECRETS = {"CLOUDFLARE_R2_ACCESS_KEY_ID": SANDBOX_ACCESS_KEY, "CLOUDFLARE_R2_SECRET_ACCESS_KEY": SANDBOX_SECRET_KEY}

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.platform_standin import PlatformStandin
+from services.core.seed_policy import SECURITY_HEADERS
 from services.health.checks.headers import HeadersCheck, report_from_result
 from services.health.checks.tls import TlsCheck, expiry_status
 from services.health.model import Status
 from services.health.runner import run_check
 from services.health.security_headers import SEED_POLICY, grade_for, grade_headers
-from services.sandbox.platform_standin import PlatformStandin
-from services.seed_policy import SECURITY_HEADERS
 from tests.health.conftest import bare_env, closed_port, context
 
 

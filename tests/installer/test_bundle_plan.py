@@ -83,8 +83,8 @@ class Block(importlib.abc.MetaPathFinder):
         if any(name == b or name.startswith(b + ".") for b in BLOCK):
             raise ImportError("left out of the bundle: " + name)
 sys.meta_path.insert(0, Block())
-from services.local_s3 import LocalS3, SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-from services.object_storage import S3Location, make_client
+from sandbox.local_s3 import LocalS3, SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+from services.core.object_storage import S3Location, make_client
 sys.frozen = True  # LocalS3 then runs moto's threaded server in this process, as the bundle does
 with LocalS3() as s3:
     c = make_client(S3Location(s3.endpoint_url, "us-east-1", SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY), max_attempts=1)
@@ -103,7 +103,7 @@ print("served")
 
 
 def test_project_version_is_the_one_the_app_reports() -> None:
-    from services.app_version import app_version
+    from services.core.app_version import app_version
 
     assert bundle_plan.project_version(REPO) == app_version()
 

@@ -70,8 +70,8 @@ def test_release_workflow_builds_installs_and_smoke_tests_on_each_os() -> None:
 
 
 def backup_workflow() -> str:
-    from services import workspace as ws
     from services.backup.schedule import workflow
+    from services.core import workspace as ws
 
     work = ws.Workspace(name="Lint", profile=ws.Profile.ADMIN)
     env = ws.seed_environment("production", ws.EnvironmentKind.PRODUCTION)
@@ -120,7 +120,7 @@ def test_without_a_pin_the_generated_install_step_fails_saying_why(actionlint: P
 ])
 def test_a_bad_pin_is_refused_with_a_reason(monkeypatch: pytest.MonkeyPatch, sha: str, version: str,
                                             words: str) -> None:
-    from services.release_pin import pinned_wheel
+    from services.core.release_pin import pinned_wheel
 
     monkeypatch.setenv("REALTOR_OPS_WHEEL_SHA256", sha)
     monkeypatch.setenv("REALTOR_OPS_RELEASE_VERSION", version)
@@ -132,7 +132,7 @@ def test_a_bad_pin_is_refused_with_a_reason(monkeypatch: pytest.MonkeyPatch, sha
 def test_an_installed_release_pins_itself_from_its_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from services.release_pin import pinned_wheel
+    from services.core.release_pin import pinned_wheel
 
     monkeypatch.delenv("REALTOR_OPS_WHEEL_SHA256", raising=False)
     monkeypatch.delenv("REALTOR_OPS_RELEASE_VERSION", raising=False)

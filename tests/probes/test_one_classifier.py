@@ -26,9 +26,9 @@ import psycopg
 import pytest
 
 from cli.main import run
-from services import workspace as ws
-from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-from services.object_storage import make_client
+from sandbox.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+from services.core import workspace as ws
+from services.core.object_storage import make_client
 
 
 @dataclass
@@ -83,7 +83,7 @@ def _certificates(folder: Path) -> tuple[Path, Path, Path]:
 
 @pytest.fixture(scope="module")
 def tls_pg() -> Iterator[TlsPostgres]:
-    from services.sandbox.embedded_postgres import EmbeddedPostgres, _run_as_user
+    from sandbox.embedded_postgres import EmbeddedPostgres, _run_as_user
 
     root = Path(tempfile.mkdtemp(prefix="realtor-tlspg-"))
     system = _system_postgres()

@@ -10,6 +10,17 @@ from typing import Any
 
 import pytest
 
+from sandbox.provider_standins import (
+    betterstack,
+    cloudflare,
+    github,
+    sentry,
+    supabase,
+    upstash,
+    vercel,
+)
+from sandbox.provider_standins import history as h
+from sandbox.provider_standins.server import StandinServer
 from services.providers import (
     BetterStackClient,
     CloudflareClient,
@@ -22,17 +33,6 @@ from services.providers import (
     UpstashClient,
     VercelClient,
 )
-from services.sandbox.provider_standins import (
-    betterstack,
-    cloudflare,
-    github,
-    sentry,
-    supabase,
-    upstash,
-    vercel,
-)
-from services.sandbox.provider_standins import history as h
-from services.sandbox.provider_standins.server import StandinServer
 from tests.providers.spec_validation import SpecValidator
 
 FAST_RETRY = RetryPolicy(max_attempts=3, backoff_base=0.01, backoff_max=0.05, jitter=0.1, max_retry_after=1.0)

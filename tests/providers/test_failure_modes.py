@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from services.errors import ConnectionFailure, FailureKind
+from services.core.errors import ConnectionFailure, FailureKind
 from services.providers import Timeouts
 from tests.providers.conftest import Case, Standins
 

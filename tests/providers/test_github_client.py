@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from services.errors import ConfigError, ConnectionFailure, FailureKind
+from sandbox.provider_standins import history as h
+from services.core.errors import ConfigError, ConnectionFailure, FailureKind
 from services.providers import GitHubClient
-from services.sandbox.provider_standins import history as h
 from tests.providers.conftest import REPO, Standins
 
 

@@ -13,7 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.errors import ConnectionFailure, FailureKind
+from sandbox.provider_standins import supabase
+from sandbox.provider_standins.server import StandinServer
+from services.core.errors import ConnectionFailure, FailureKind
 from services.providers import SupabaseClient
 from services.providers.http_client import (
     as_float,
@@ -28,8 +30,6 @@ from services.providers.http_client import (
     ratelimit_header_wait,
     reset_wait,
 )
-from services.sandbox.provider_standins import supabase
-from services.sandbox.provider_standins.server import StandinServer
 from tests.providers.conftest import FAST_RETRY, Standins
 
 REF = supabase.PRODUCTION_REF

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from services.errors import ConnectionFailure, FailureKind
+from sandbox.provider_standins import sentry, upstash
+from services.core.errors import ConnectionFailure, FailureKind
 from services.providers import BetterStackClient, SentryClient, UpstashClient
-from services.sandbox.provider_standins import sentry, upstash
 from tests.providers.conftest import Standins
 
 PROJECT = sentry.PROJECT["id"]
@@ -114,8 +114,8 @@ async def test_upstash_not_found_mentions_the_marketplace(standins: Standins) ->
 
 
 async def test_start_all_gives_a_workspace_that_works() -> None:
+    from sandbox.provider_standins import start_all
     from services.providers import CLIENTS
-    from services.sandbox.provider_standins import start_all
 
     group = start_all()
     try:

@@ -14,7 +14,11 @@ from typing import Any
 
 import pytest
 
-from services.errors import ConfigError, ConnectionFailure, FailureKind
+from sandbox.provider_standins import betterstack, cloudflare, sentry, supabase, upstash
+from sandbox.provider_standins import history as h
+from sandbox.provider_standins.server import StandinRequest, StandinResponse, StandinServer
+from services.core.errors import ConfigError, ConnectionFailure, FailureKind
+from services.core.workspace import ProviderSettings
 from services.providers import (
     BetterStackClient,
     CloudflareClient,
@@ -26,10 +30,6 @@ from services.providers import (
 )
 from services.providers.factory import build_client
 from services.providers.http_client import RetryPolicy, parse_time
-from services.sandbox.provider_standins import betterstack, cloudflare, sentry, supabase, upstash
-from services.sandbox.provider_standins import history as h
-from services.sandbox.provider_standins.server import StandinRequest, StandinResponse, StandinServer
-from services.workspace import ProviderSettings
 from tests.providers.conftest import CASES, REPO, Standins
 
 Rewrite = Callable[[Any], Any]
@@ -562,10 +562,10 @@ async def test_supabase_skips_an_odd_backup_and_keeps_the_rest(standins: Standin
 
 
 async def test_health_checks_say_what_they_could_not_read(standins: Standins) -> None:
+    from sandbox.provider_standins import sandbox_identities
+    from services.core.workspace import Environment, EnvironmentKind
     from services.health.checks.providers import BetterStackCheck, SentryCheck
     from services.health.runner import run_check
-    from services.sandbox.provider_standins import sandbox_identities
-    from services.workspace import Environment, EnvironmentKind
     from tests.health.conftest import context
 
     standins.expect_violations()  # a null issue and a monitor without attributes break the schemas

@@ -7,7 +7,7 @@ import traceback
 
 import pytest
 
-from services.errors import ConnectionFailure, ErrorReport
+from services.core.errors import ConnectionFailure, ErrorReport
 from tests.providers.conftest import Case, Standins
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.errors import ConnectionFailure, FailureKind
+from sandbox.provider_standins import cloudflare, supabase
+from services.core.errors import ConnectionFailure, FailureKind
 from services.providers import CloudflareClient, SupabaseClient
-from services.sandbox.provider_standins import cloudflare, supabase
 from tests.providers.conftest import Standins
 
 # -- Supabase -----------------------------------------------------------------------------------

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from services.errors import ConnectionFailure, FailureKind
+from sandbox.provider_standins import history as h
+from sandbox.provider_standins import vercel
+from services.core.errors import ConnectionFailure, FailureKind
 from services.providers import VercelClient
 from services.providers.vercel_client import value_fingerprint
-from services.sandbox.provider_standins import history as h
-from services.sandbox.provider_standins import vercel
 from tests.providers.conftest import Standins
 
 

@@ -12,9 +12,9 @@ import pytest
 from console.about_dialog import AboutDialog
 from console.error_presenter import ErrorPresenter
 from console.session import Session
-from services import update_check
-from services.app_version import app_version
-from services.console_settings import ConsoleSettings, save_settings
+from services.core import update_check
+from services.core.app_version import app_version
+from services.core.console_settings import ConsoleSettings, save_settings
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from console.jobs import JobState
 from console.production_guard import current_unlock_dialog
 from console.session import Session
 from console.window import MainWindow
-from services import workspace as ws
+from services.core import workspace as ws
 from tests.backup.conftest import build, make_env
 from tests.qt.conftest import wait_for
 
@@ -30,7 +30,7 @@ def shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
 
 def test_backups_view(qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s3_bucket: str,  # type: ignore[no-untyped-def]
                       tmp_path: Path, app_dirs: dict[str, Path]) -> None:
-    from services.sandbox.realtor_schema import install_realtor_schema_sync
+    from sandbox.realtor_schema import install_realtor_schema_sync
 
     install_realtor_schema_sync(scratch_db, rows_scale=0.3)
     env = make_env("production", ws.EnvironmentKind.PRODUCTION, scratch_db, s3_location.endpoint_url, s3_bucket)
@@ -178,7 +178,7 @@ def test_cancel_from_the_jobs_panel_and_clean_up_leftovers(qtbot, qloop, scratch
                                                            s3_bucket: str, tmp_path: Path,
                                                            app_dirs: dict[str, Path]) -> None:
     from services.backup import manifest as mf
-    from services.object_storage import make_client
+    from services.core.object_storage import make_client
     from tests.backup.test_faults import bulk
 
     bulk(scratch_db, rows=60_000)  # ~120 MB to dump: seconds, so the cancel lands mid-stream
@@ -238,9 +238,9 @@ def test_restore_into_production_by_another_spelling_asks_what_the_service_wants
     what the service will check (production's name and a reason), and the restore then goes through."""
     import uuid
 
+    from sandbox.realtor_schema import install_realtor_schema_sync
     from services.backup.dump_stream import create_backup
     from services.backup.restore_target import restore_confirmation
-    from services.sandbox.realtor_schema import install_realtor_schema_sync
 
     install_realtor_schema_sync(scratch_db, rows_scale=0.02)
     prod_db = f"t_prod_{uuid.uuid4().hex[:10]}"

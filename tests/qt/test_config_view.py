@@ -16,7 +16,7 @@ from cli.main import run
 from console.error_presenter import ErrorPresenter
 from console.session import Session
 from services.config_drift import ConfigItem, Kind, Status
-from services.object_storage import S3Location
+from services.core.object_storage import S3Location
 from tests.config_drift.conftest import ConfigWorld, config_world
 from views.environments.config_model import STATUS_COLOURS, ConfigItemsModel, ItemRole
 from views.environments.view import EnvironmentsView

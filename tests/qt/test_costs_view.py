@@ -15,15 +15,15 @@ from PySide6.QtTest import QAbstractItemModelTester, QTest
 
 from console.error_presenter import ErrorPresenter
 from console.session import Session
-from services.app_context import AppContext, AppPaths
-from services.audit_log import AuditLog
+from services.core.app_context import AppContext, AppPaths
+from services.core.audit_log import AuditLog
+from services.core.errors import ConfigError
+from services.core.log_setup import MASKER
+from services.core.workspace import save
 from services.costs.collect import open_store
 from services.costs.prices import default_table
 from services.costs.report import report_from_store
 from services.costs.settings import sandbox_settings, save_settings
-from services.errors import ConfigError
-from services.log_setup import MASKER
-from services.workspace import save
 from tests.costs.conftest import TODAY, UsageStandins, credentials_for, sandbox_like_workspace
 from views.costs.models import FigureModel, PriceModel, RowsModel
 from views.costs.view import CostsView

@@ -13,11 +13,11 @@ import sentry_sdk
 from console.app import enable_crash_reports_if_opted_in
 from console.error_presenter import ErrorPresenter
 from console.session import Session
-from services import workspace as ws
-from services.app_context import build_context
-from services.console_settings import CONSOLE_SCOPE, DSN_SECRET, ConsoleSettings, save_settings
-from services.credentials import CredentialStore
-from services.errors import ConnectionFailure, FailureKind
+from services.core import workspace as ws
+from services.core.app_context import build_context
+from services.core.console_settings import CONSOLE_SCOPE, DSN_SECRET, ConsoleSettings, save_settings
+from services.core.credentials import CredentialStore
+from services.core.errors import ConnectionFailure, FailureKind
 from tests.qt.conftest import wait_for
 
 

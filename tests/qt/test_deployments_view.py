@@ -18,11 +18,11 @@ from console.jobs import JobState
 from console.production_guard import current_unlock_dialog
 from console.session import Session
 from console.window import MainWindow
+from sandbox import migration_story
+from sandbox.platform_standin import PlatformStandin
+from sandbox.realtor_schema import install_realtor_schema_sync
 from services.deployments.vercel_ops import DeploymentPage, DeploymentRow
 from services.providers.vercel_client import VercelDeployment
-from services.sandbox import migration_story
-from services.sandbox.platform_standin import PlatformStandin
-from services.sandbox.realtor_schema import install_realtor_schema_sync
 from tests.deployments.conftest import DeployStandins, make_world
 from tests.qt.conftest import wait_for
 from views.deployments.dialogs import WorseGradeDialog

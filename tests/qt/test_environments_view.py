@@ -15,11 +15,11 @@ from PySide6.QtWidgets import QLabel, QLineEdit
 from console.error_presenter import ErrorPresenter
 from console.production_guard import UnlockDialog, current_unlock_dialog
 from console.session import Session
-from services import workspace as ws
-from services.app_context import AppContext, AppPaths, build_context
-from services.credentials import CredentialStore, describe_backend
-from services.drift import FINGERPRINT_SCOPE
-from services.errors import GuardRefusedError, KeyringUnavailableError
+from services.core import workspace as ws
+from services.core.app_context import AppContext, AppPaths, build_context
+from services.core.credentials import CredentialStore, describe_backend
+from services.core.errors import GuardRefusedError, KeyringUnavailableError
+from services.environments.drift import FINGERPRINT_SCOPE
 from tests.qt.conftest import wait_for
 from views.environments.dialogs import ImportPreviewDialog
 from views.environments.view import EnvironmentsView

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services import workspace as ws
+from services.core import workspace as ws
 from services.health.checks.tls import TlsCheck
 from views.health.models import Cell
 

@@ -13,10 +13,10 @@ from PySide6.QtCore import Qt
 from console.error_presenter import ErrorPresenter
 from console.session import Session
 from console.window import MainWindow
-from services import workspace as ws
-from services.app_context import build_context
+from sandbox.platform_standin import PlatformStandin
+from services.core import workspace as ws
+from services.core.app_context import build_context
 from services.health import Status
-from services.sandbox.platform_standin import PlatformStandin
 from tests.qt.conftest import wait_for
 from views.health.view import HealthView
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from console.error_presenter import ErrorPresenter
 from console.session import Session
-from services import workspace as ws
+from sandbox.provider_standins import vercel
+from sandbox.provider_standins.history import PROJECT_ID, millis
 from services.backup.dump_stream import create_backup
-from services.credentials import CredentialStore
-from services.sandbox.provider_standins import vercel
-from services.sandbox.provider_standins.history import PROJECT_ID, millis
+from services.core import workspace as ws
+from services.core.credentials import CredentialStore
 from tests.backup.conftest import build, make_env
 from views.overview.view import OverviewView
 

@@ -13,12 +13,12 @@ from console.error_presenter import ErrorPresenter
 from console.health_monitor import HealthMonitor
 from console.session import Session
 from console.window import MainWindow
-from services import workspace as ws
+from sandbox.platform_standin import PlatformStandin
+from sandbox.ports import free_port
+from sandbox.provider_standins.catalog import SANDBOX_SECRETS, STANDINS, StandinGroup
 from services.backup.dump_stream import create_backup
-from services.credentials import CredentialStore
-from services.sandbox.platform_standin import PlatformStandin
-from services.sandbox.ports import free_port
-from services.sandbox.provider_standins.catalog import SANDBOX_SECRETS, STANDINS, StandinGroup
+from services.core import workspace as ws
+from services.core.credentials import CredentialStore
 from tests.backup.conftest import build, make_env
 from views.overview.view import ENVS, OverviewView
 

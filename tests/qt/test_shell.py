@@ -11,10 +11,10 @@ from console.error_presenter import ErrorPresenter
 from console.jobs import JobState
 from console.session import Session
 from console.window import VIEW_KEYS, MainWindow
-from services import workspace as ws
-from services.app_context import build_context
-from services.errors import ConnectionFailure, FailureKind
-from services.progress import Progress
+from services.core import workspace as ws
+from services.core.app_context import build_context
+from services.core.errors import ConnectionFailure, FailureKind
+from services.core.progress import Progress
 from tests.qt.conftest import wait_for
 
 

@@ -12,7 +12,7 @@ from console.app import open_context
 from console.error_presenter import ErrorPresenter
 from console.session import Session
 from console.window import MainWindow
-from services.errors import ConfigError
+from services.core.errors import ConfigError
 from tests.qt.conftest import wait_for
 
 
@@ -45,7 +45,7 @@ def test_malformed_workspace_is_reported_and_never_overwritten(qtbot, qloop, tmp
 
 
 def test_a_workspace_path_that_does_not_exist_yet_offers_to_create_it(qtbot, qloop, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from services import workspace as ws
+    from services.core import workspace as ws
 
     path = tmp_path / "new" / "ops.toml"
     session = Session(ErrorPresenter())

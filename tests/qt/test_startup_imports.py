@@ -35,7 +35,7 @@ main(["--workspace", sys.argv[1]])
 
 
 def test_first_paint_imports_nothing_slow(tmp_path: Path) -> None:
-    from services import workspace as ws
+    from services.core import workspace as ws
 
     work = ws.Workspace(name="imports")
     work.environments["production"] = ws.seed_environment("production", ws.EnvironmentKind.PRODUCTION)

@@ -15,14 +15,14 @@ from console.error_presenter import ErrorPresenter
 from console.production_guard import current_unlock_dialog
 from console.session import Session
 from console.window import MainWindow
-from services import workspace as ws
-from services.app_context import AppContext, AppPaths
-from services.audit_log import AuditLog
-from services.credentials import CredentialStore
+from sandbox.provider_standins import start_all
+from services.core import workspace as ws
+from services.core.app_context import AppContext, AppPaths
+from services.core.audit_log import AuditLog
+from services.core.credentials import CredentialStore
+from services.core.log_setup import MASKER
 from services.health.history import HealthHistory
 from services.health.model import Status, Transition
-from services.log_setup import MASKER
-from services.sandbox.provider_standins import start_all
 from services.timeline import Kind
 from tests.qt.conftest import wait_for
 

@@ -19,9 +19,9 @@ from console.error_presenter import ErrorPresenter
 from console.jobs import JobState
 from console.session import Session
 from console.window import VIEW_KEYS, MainWindow
-from services import workspace as ws
-from services.local_s3 import LocalS3
-from services.object_storage import make_client
+from sandbox.local_s3 import LocalS3
+from services.core import workspace as ws
+from services.core.object_storage import make_client
 from tests.backup.conftest import build, make_env
 from tests.qt.conftest import wait_for
 
@@ -133,8 +133,8 @@ def test_cancel_a_backup_stuck_on_frozen_storage(qtbot, qloop, scratch_db: str, 
     _fill(scratch_db, 40)
     s3 = LocalS3().start()
     try:
-        from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-        from services.object_storage import S3Location
+        from sandbox.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+        from services.core.object_storage import S3Location
 
         loc = S3Location(s3.endpoint_url, "us-east-1", SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY)
         make_client(loc).create_bucket(Bucket="frozen")
@@ -181,8 +181,8 @@ def test_a_failed_backup_shows_where_it_matters(qtbot, qloop, scratch_db: str, t
                                                 app_dirs: dict[str, Path]) -> None:
     """With storage gone after a good backup, a new backup fails: red in the jobs panel with the reason,
     'BACKUP FAILED' in the Backups header and 'Last attempt failed' on the Overview until one succeeds."""
-    from services.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-    from services.object_storage import S3Location
+    from sandbox.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+    from services.core.object_storage import S3Location
 
     with psycopg.connect(scratch_db, autocommit=True) as conn:
         conn.execute("CREATE TABLE listings (id int); INSERT INTO listings SELECT generate_series(1, 50)")
@@ -255,7 +255,7 @@ def test_tab_reaches_every_control_in_reading_order_and_shortcuts(qtbot, qloop, 
     w = ws.Workspace(name="Keyboard", profile=ws.Profile.ADMIN)
     for kind in (ws.EnvironmentKind.STAGING, ws.EnvironmentKind.PRODUCTION):
         w.environments[kind.value] = ws.seed_environment(kind.value, kind)
-    from services.app_context import build_context
+    from services.core.app_context import build_context
 
     ctx = build_context(w, tmp_path / "ws.toml")
     _session, window = make_window(qtbot, ctx)
@@ -311,8 +311,8 @@ def test_tab_reaches_every_control_in_reading_order_and_shortcuts(qtbot, qloop, 
 
 def test_jobs_model_contract(qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
     from console.jobs import JobManager, JobsModel
-    from services.errors import ConnectionFailure, FailureKind
-    from services.progress import Progress
+    from services.core.errors import ConnectionFailure, FailureKind
+    from services.core.progress import Progress
 
     session = Session(ErrorPresenter())
     window = MainWindow(session)
@@ -348,7 +348,7 @@ def test_every_screen_fits_a_small_laptop(qtbot, qloop, tmp_path: Path,  # type:
                                           app_dirs: dict[str, Path]) -> None:
     """1024×640: no screen forces the window wider or taller (rows of buttons wrap, tables scroll), and
     the jobs panel keeps at least three rows. Screenshots of every screen at 1024×640 and 1920×1080."""
-    from services.app_context import build_context
+    from services.core.app_context import build_context
 
     w = ws.Workspace(name="Small screen", profile=ws.Profile.ADMIN)
     for kind in (ws.EnvironmentKind.DEVELOPMENT, ws.EnvironmentKind.STAGING, ws.EnvironmentKind.PRODUCTION):
@@ -430,7 +430,7 @@ def test_viewer_and_another_environments_backup_in_the_restore_dialog(qtbot, qlo
 
 def test_a_connection_test_never_changes_the_health_lights(qtbot, qloop, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                            app_dirs: dict[str, Path]) -> None:
-    from services.app_context import build_context
+    from services.core.app_context import build_context
 
     w = ws.Workspace(name="Lights", profile=ws.Profile.ADMIN)
     env = ws.seed_environment("staging", ws.EnvironmentKind.STAGING)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from services import workspace as ws
-from services.errors import ConfigError, ConnectionFailure, FailureKind
+from services.core import workspace as ws
+from services.core.errors import ConfigError, ConnectionFailure, FailureKind
 from services.health.history import HealthHistory
 from services.health.model import Status, Transition
 from services.timeline import Event, Kind, TimelineRequest, build_timeline
@@ -124,9 +124,9 @@ async def test_real_sources_audit_health_and_backups(backup_env, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """The audit log, the health history and a real backup in a real bucket, merged; the CLI, reading
     the same folders, shows the same rows."""
-    from services.app_context import open_workspace
     from services.backup.dump_stream import create_backup
-    from services.progress import Progress
+    from services.core.app_context import open_workspace
+    from services.core.progress import Progress
 
     for key, value in backup_env.secrets.items():
         monkeypatch.setenv(key, value)

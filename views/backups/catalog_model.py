@@ -16,7 +16,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from services.backup.catalog import CatalogEntry
-from services.progress import human_bytes, human_duration
+from services.core.progress import human_bytes, human_duration
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ENTRY_ROLE = Qt.ItemDataRole.UserRole

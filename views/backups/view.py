@@ -39,9 +39,9 @@ from services.backup.restore_target import restore_confirmation
 from services.backup.retention import RetentionPlan, lifecycle_status, prune
 from services.backup.schedule import schedule_for
 from services.backup.verify import verify_backup
-from services.errors import ConfigError, OpsError
-from services.guard import can_change
-from services.progress import Progress
+from services.core.errors import ConfigError, OpsError
+from services.core.guard import can_change
+from services.core.progress import Progress
 from views.backups.catalog_model import ENTRY_ROLE, CatalogFilter, CatalogModel
 from views.base import OpsView, heading
 

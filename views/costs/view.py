@@ -245,7 +245,7 @@ class CostsView(OpsView):
         settings = settings_for(self.session.ctx)
         self.prices.show_table(table, self._today(), settings.budget)
         self.prices.show_external(settings.external)
-        from services.guard import can_change
+        from services.core.guard import can_change
 
         allowed = can_change(self.session.ctx.workspace)
         for button in (self.prices.save, self.prices.save_budget, self.prices.save_external):
@@ -306,7 +306,7 @@ class CostsView(OpsView):
     async def export_csv(self, path: Path) -> None:
         import asyncio
 
-        from services.errors import OpsError
+        from services.core.errors import OpsError
 
         if self.report is None:
             return

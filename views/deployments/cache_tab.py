@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
 from console.jobs import Job
 from console.production_guard import authorize_in_ui
 from console.session import Session
+from services.core.guard import can_change
+from services.core.progress import Progress
 from services.deployments.cache_purge import SEED_TTL_POLICY, PurgeRequest, purge
-from services.guard import can_change
-from services.progress import Progress
 
 KINDS = (("URLs", "url"), ("Cache tags", "tag"), ("Prefixes (host/path, no scheme)", "prefix"),
          ("Host names", "host"), ("Everything", "everything"))

@@ -31,13 +31,13 @@ from PySide6.QtWidgets import (
 from console.jobs import Job
 from console.production_guard import authorize_in_ui, open_and_wait
 from console.session import Session
+from services.core.errors import OpsError
+from services.core.guard import can_change
+from services.core.progress import Progress
 from services.deployments import vercel_ops as ops
 from services.deployments.caveats import promote_caveats, rollback_caveats
 from services.deployments.common import vercel_target
 from services.deployments.grade import GradeComparison, compare_with_production
-from services.errors import OpsError
-from services.guard import can_change
-from services.progress import Progress
 from services.providers.vercel_deployments import EventLine, ProductionState
 from views.deployments.dialogs import WorseGradeDialog, comparison_lines
 from views.deployments.log_viewer import LogViewer

@@ -21,11 +21,11 @@ from PySide6.QtWidgets import (
 
 from console.jobs import Job
 from console.session import Session
+from services.core.errors import OpsError
+from services.core.guard import can_change
+from services.core.progress import Progress
 from services.deployments.migrations import MigrationsRequest, last_good_backup, migration_status
 from services.deployments.prisma_status import MigrationStatus
-from services.errors import OpsError
-from services.guard import can_change
-from services.progress import Progress
 
 STATES = (("failed", "#d93025"), ("pending", "#b06000"), ("rolled back", "#b06000"), ("edited since applied", "#b06000"),
           ("not in the folder", "#b06000"), ("applied", "#1e8e3e"))

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
 from console.jobs import Job
 from console.production_guard import authorize_in_ui
 from console.session import Session
+from services.core.errors import OpsError
+from services.core.guard import can_change
+from services.core.progress import Progress, human_duration
 from services.deployments import ci
-from services.errors import OpsError
-from services.guard import can_change
-from services.progress import Progress, human_duration
 from views.deployments.log_viewer import LogViewer
 
 COLOURS = {"success": "#1e8e3e", "failure": "#d93025", "cancelled": "#5f6368", "skipped": "#5f6368",

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from services.env_import import ImportPlan, guess_kind
-from services.environment_edits import NAME_RE
-from services.workspace import EnvironmentKind
+from services.core.workspace import EnvironmentKind
+from services.environments.env_import import ImportPlan, guess_kind
+from services.environments.environment_edits import NAME_RE
 from views.environments.models import ExtrasModel
 
 

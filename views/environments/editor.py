@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from services.environment_edits import FIELDS, FLAGS, convert, display, validate_setting
-from services.workspace import Environment
+from services.core.workspace import Environment
+from services.environments.environment_edits import FIELDS, FLAGS, convert, display, validate_setting
 
 FLAG_WORDS = {
     "debugMode": "Debug mode",

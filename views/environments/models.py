@@ -9,9 +9,9 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from services.connection_checks import CheckResult
-from services.drift import DriftItem
-from services.env_import import ExtraVariable, KeptVariable
+from services.environments.connection_checks import CheckResult
+from services.environments.drift import DriftItem
+from services.environments.env_import import ExtraVariable, KeptVariable
 
 R = TypeVar("R")
 Index = QModelIndex | QPersistentModelIndex

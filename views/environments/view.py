@@ -2,7 +2,7 @@
 
 Every slot is one line that spawns a plain coroutine of this class; tests await those coroutines.
 Changes go through ``authorize_in_ui`` (viewer refused; production unlocked for one action by typing
-its name and a reason) and then a service in ``services.environment_edits`` / ``services.env_import``.
+its name and a reason) and then a service in ``services.environments.environment_edits`` / ``services.environments.env_import``.
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ from PySide6.QtWidgets import (
 from console.production_guard import authorize_in_ui, open_and_wait
 from console.session import Session
 from console.widgets import FlowLayout
-from services import env_export, env_import, environment_edits
-from services.connection_checks import CheckResult, run_checks, services_of
-from services.credentials import SECRET_NAMES
-from services.drift import diff_environments
-from services.errors import GuardRefusedError, OpsError
-from services.guard import Authorization, can_change
-from services.workspace import Environment, EnvironmentKind
+from services.core.credentials import SECRET_NAMES
+from services.core.errors import GuardRefusedError, OpsError
+from services.core.guard import Authorization, can_change
+from services.core.workspace import Environment, EnvironmentKind
+from services.environments import env_export, env_import, environment_edits
+from services.environments.connection_checks import CheckResult, run_checks, services_of
+from services.environments.drift import diff_environments
 from views.base import OpsView, heading
 from views.environments.config_tab import ConfigurationTab
 from views.environments.dialogs import ImportPreviewDialog, NewEnvironmentDialog, SecretDialog

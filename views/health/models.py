@@ -9,11 +9,11 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from services.core.units import human_duration
 from services.health import CHECK_LABELS, CheckResult, CheckState, Incident, Status
 from services.health.observatory.model import OBSERVATORY_COMMIT, describe
 from services.health.poller import utc_age
 from services.health.security_headers import HeaderReport
-from services.units import human_duration
 
 Index = QModelIndex | QPersistentModelIndex
 

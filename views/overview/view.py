@@ -26,7 +26,7 @@ BACKUP_HEADLINES = {"fresh": "On time", "stale": "Overdue", "none": "None yet"}
 
 
 def _age(when: datetime) -> str:
-    from services.units import human_age
+    from services.core.units import human_age
 
     return human_age(when, datetime.now(UTC))
 
@@ -145,7 +145,7 @@ class OverviewView(OpsView):
 
     @staticmethod
     def _service_lines(poller: Any, env: str) -> list[str]:
-        from services.health_names import CHECK_LABELS
+        from services.health.names import CHECK_LABELS
 
         if poller is None:
             return []
@@ -190,8 +190,8 @@ class OverviewView(OpsView):
     async def _load_attention(self) -> None:
         """What the timeline of production and staging marks for attention in the last day: the timeline's
         cache at once, then every source read live."""
-        from services.errors import OpsError
-        from services.last_known import last_known_attention
+        from services.core.errors import OpsError
+        from services.overview.last_known import last_known_attention
         from services.timeline import TimelineRequest, build_timeline
 
         card = self.cards["attention"]
@@ -238,7 +238,7 @@ class OverviewView(OpsView):
     async def _load_backup(self, env: str, card: Card) -> None:
         from services.backup.attempts import last_failed_attempt
         from services.backup.catalog import last_known_catalog, list_backups
-        from services.errors import OpsError
+        from services.core.errors import OpsError
 
         failed = await last_failed_attempt(self.session.ctx, env)
         known = await last_known_catalog(self.session.ctx, env)
@@ -271,9 +271,13 @@ class OverviewView(OpsView):
         return "up" if fresh.level == "fresh" else "down", BACKUP_HEADLINES.get(fresh.level, fresh.level), note
 
     async def _load_deployments(self, env: str, card: Card) -> None:
-        from services.deployment_summary import deployment_summary
-        from services.errors import OpsError
-        from services.last_known import DeploymentDigest, last_known_deployments, remember_deployments
+        from services.core.errors import OpsError
+        from services.deployments.summary import deployment_summary
+        from services.overview.last_known import (
+            DeploymentDigest,
+            last_known_deployments,
+            remember_deployments,
+        )
 
         known = await last_known_deployments(self.session.ctx, env)
         if known is not None and not card.fresh:
@@ -312,9 +316,9 @@ class OverviewView(OpsView):
             card.show_state(state, headline, f"{sentence}.{failed} {live}.")
 
     async def _load_costs(self) -> None:
+        from services.core.errors import OpsError
         from services.costs.collect import collect
         from services.costs.dashboard import source_statuses
-        from services.errors import OpsError
 
         card = self.cards["costs"]
         try:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from console.session import Session
 from console.widgets import FlowLayout
-from services.errors import OpsError
+from services.core.errors import OpsError
 from services.timeline import Event, Kind, Timeline, TimelineRequest, build_timeline
 from views.base import OpsView, heading
 

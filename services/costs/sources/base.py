@@ -11,12 +11,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from services.core.errors import ConnectionFailure, FailureKind, OpsError
+from services.core.workspace import Environment
 from services.costs.model import ZERO, CostRow
 from services.costs.prices import PriceTable
 from services.costs.settings import CostSettings
 from services.costs.store import CostStore
-from services.errors import ConnectionFailure, FailureKind, OpsError
-from services.workspace import Environment
 
 
 class SourceStatus(enum.StrEnum):

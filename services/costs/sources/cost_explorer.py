@@ -11,9 +11,9 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from services.core.workspace import Environment
 from services.costs.model import SHARED_ENV, ZERO, Category, CostRow, RowSource, cents
 from services.costs.sources.base import CollectContext, SourceResult, SourceStatus, not_configured
-from services.workspace import Environment
 
 LAST_CALL = "cost_explorer_last_call"
 SERVICE = "Amazon Simple Storage Service"
@@ -92,7 +92,7 @@ async def collect_cost_explorer(cc: CollectContext, *, client_factory: Callable[
     try:
         pages = await asyncio.to_thread(call)
     except Exception as exc:
-        from services.object_storage import classify
+        from services.core.object_storage import classify
 
         failure = classify(exc, target="AWS Cost Explorer")
         status = SourceStatus.NOT_ALLOWED if failure.kind.name == "PERMISSION" else SourceStatus.FAILED

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
+from services.core.errors import ConnectionFailure, FailureKind
 from services.costs.model import SHARED_ENV, ZERO, Category, CostRow, RowSource, cents
 from services.costs.sources.base import (
     CollectContext,
@@ -19,7 +20,6 @@ from services.costs.sources.base import (
     failure_result,
     not_configured,
 )
-from services.errors import ConnectionFailure, FailureKind
 from services.providers.factory import client_for
 
 

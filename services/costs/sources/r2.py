@@ -17,6 +17,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from services.core.errors import ConnectionFailure
+from services.core.workspace import Environment
 from services.costs.metering import Usage, price_usage
 from services.costs.model import SHARED_ENV, ZERO, CostRow, days_in_month
 from services.costs.sources.base import (
@@ -27,9 +29,7 @@ from services.costs.sources.base import (
     not_configured,
     split_cents,
 )
-from services.errors import ConnectionFailure
 from services.providers.factory import client_for
-from services.workspace import Environment
 
 RETENTION_DAYS = 31
 GB = Decimal(10) ** 9  # R2 GB-month figures taken as decimal gigabytes

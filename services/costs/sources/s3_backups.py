@@ -10,6 +10,8 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+from services.core.errors import OpsError
+from services.core.workspace import Environment
 from services.costs.metering import Usage, price_usage
 from services.costs.model import CostRow, days_in_month
 from services.costs.sources.base import (
@@ -19,8 +21,6 @@ from services.costs.sources.base import (
     failure_result,
     not_configured,
 )
-from services.errors import OpsError
-from services.workspace import Environment
 
 GB = Decimal(10) ** 9  # decimal gigabytes (an assumption: AWS's pages say "GB")
 CLASS_KEYS = {"STANDARD": "aws.s3_standard", "STANDARD_IA": "aws.s3_standard_ia", "GLACIER_IR": "aws.s3_glacier_ir",
@@ -45,7 +45,7 @@ async def collect_s3_backups(cc: CollectContext, env: Environment) -> SourceResu
     if settings.is_r2:
         return not_configured("s3-backups", env.name, "The backup bucket is on R2: counted with Cloudflare R2")
     from services.backup.store import store_for
-    from services.object_storage import classify
+    from services.core.object_storage import classify
 
     try:
         store = await store_for(cc, env)

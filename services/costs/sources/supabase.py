@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
+from services.core.errors import ConnectionFailure, OpsError
+from services.core.workspace import Environment
 from services.costs.metering import Usage, fixed_amount_rows, fixed_rows, price_usage
 from services.costs.model import SHARED_ENV, Category, CostRow, days_in_month
 from services.costs.sources.base import (
@@ -19,9 +21,7 @@ from services.costs.sources.base import (
     failure_result,
     not_configured,
 )
-from services.errors import ConnectionFailure, OpsError
 from services.providers.factory import client_for
-from services.workspace import Environment
 
 HOURS_PER_MONTH = Decimal(730)  # Supabase bills hourly compute at 730 hours a month
 

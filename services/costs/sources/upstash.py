@@ -10,6 +10,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
+from services.core.errors import ConnectionFailure
+from services.core.workspace import Environment
 from services.costs.metering import Usage, price_usage
 from services.costs.model import ZERO, Category, CostRow, RowSource, cents, days_in_month
 from services.costs.sources.base import (
@@ -20,9 +22,7 @@ from services.costs.sources.base import (
     failure_result,
     not_configured,
 )
-from services.errors import ConnectionFailure
 from services.providers.factory import client_for
-from services.workspace import Environment
 
 GB = Decimal(1024) ** 3
 

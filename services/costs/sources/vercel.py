@@ -10,6 +10,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from services.core.errors import ConnectionFailure, FailureKind
+from services.core.workspace import Environment, EnvironmentKind
 from services.costs.metering import fixed_rows
 from services.costs.model import SHARED_ENV, ZERO, Category, CostRow, RowSource, cents
 from services.costs.sources.base import (
@@ -19,9 +21,7 @@ from services.costs.sources.base import (
     failure_result,
     not_configured,
 )
-from services.errors import ConnectionFailure, FailureKind
 from services.providers.factory import client_for
-from services.workspace import Environment, EnvironmentKind
 
 
 def _pick(cc: CollectContext) -> list[Environment]:

@@ -13,9 +13,9 @@ from typing import Any, ClassVar, Protocol
 
 import httpx
 
-from services.errors import ConnectionFailure, FailureKind, OpsError
+from services.core.errors import ConnectionFailure, FailureKind, OpsError
+from services.core.workspace import Environment
 from services.health.model import CheckResult, Status, result
-from services.workspace import Environment
 
 # httpcore runs ``import sniffio`` on every request. When sniffio is not installed that is a failed
 # import each time: a scan of sys.path and, under PySide6, its import hook reading source files, on

@@ -7,12 +7,12 @@ import asyncio
 
 import psycopg
 
-from services.errors import ConnectionFailure
+from services.core.errors import ConnectionFailure
+from services.core.units import human_bytes
+from services.core.workspace import DatabaseSettings, Environment
 from services.health.checks.base import Check, CheckContext, Stopwatch, status_for_failure
 from services.health.model import CheckResult, Part, Status, result
 from services.probes.postgres_failures import PgTarget, classify_postgres
-from services.units import human_bytes
-from services.workspace import DatabaseSettings, Environment
 
 # Share of the pool limit in use at which the check warns (Supabase warns at 80 % as well).
 CONNECTION_WARN_RATIO = 0.8

@@ -13,13 +13,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from services.core.workspace import Environment
 from services.health.checks.base import Check, CheckContext, Stopwatch, http_failure, status_for_failure
 from services.health.model import CheckResult, Part, Status, result
 from services.health.observatory import ALGORITHM_VERSION, OBSERVATORY_VERSION, Hop, TestResult
 from services.health.observatory.model import TESTS, rule_url
 from services.health.page_fetch import FetchFailed, fetch_scan
 from services.health.security_headers import HeaderFinding, HeaderReport, grade_for, report_for_scan
-from services.workspace import Environment
 
 TEST_PREFIX = "observatory:"
 HOP_PREFIX = "redirect "

@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 
+from services.core.units import human_duration
+from services.core.workspace import Environment
 from services.health.checks.base import Check, CheckContext, Stopwatch, http_failure, status_for_failure
 from services.health.model import CheckResult, Part, Status, result
-from services.units import human_duration
-from services.workspace import Environment
 
 SERVICES = ("database", "redis", "external_apis")
 SERVICE_WORDS = {"database": "database", "redis": "Redis", "external_apis": "external APIs"}

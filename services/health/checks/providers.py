@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from services.errors import ConnectionFailure
+from services.core.errors import ConnectionFailure
+from services.core.workspace import Environment, EnvironmentKind
 from services.health.checks.base import Check, CheckContext, Stopwatch, status_for_failure
 from services.health.model import CheckResult, Part, Status, result
 from services.providers.betterstack_client import BetterStackClient
 from services.providers.factory import build_client
 from services.providers.http_client import RetryPolicy, Timeouts
 from services.providers.sentry_client import SentryClient
-from services.workspace import Environment, EnvironmentKind
 
 # An unresolved error seen this recently means the platform is failing for someone right now.
 ACTIVE_WINDOW = timedelta(hours=1)

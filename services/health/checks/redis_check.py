@@ -10,11 +10,11 @@ import redis.exceptions
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from services.core.units import human_bytes
+from services.core.workspace import Environment
 from services.health.checks.base import Check, CheckContext, Stopwatch, status_for_failure
 from services.health.model import CheckResult, Part, Status, result
 from services.probes.redis_failures import RedisTarget, classify_redis
-from services.units import human_bytes
-from services.workspace import Environment
 
 MEMORY_WARN_RATIO = 0.9
 # Without eviction Redis answers OOM to writes once it is this full.

@@ -9,11 +9,11 @@ from typing import Any
 
 import botocore.exceptions
 
-from services.errors import ConnectionFailure, FailureKind
+from services.core.errors import ConnectionFailure, FailureKind
+from services.core.object_storage import S3Location, classify, make_client
+from services.core.workspace import Environment
 from services.health.checks.base import Check, CheckContext, Stopwatch
 from services.health.model import CheckResult, Part, Status, result, worst
-from services.object_storage import S3Location, classify, make_client
-from services.workspace import Environment
 
 PROBE_PREFIX = ".realtor-ops/health-probe-"
 SECRET_NAMES = {

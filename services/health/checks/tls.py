@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from services.core.workspace import Environment
 from services.health.checks.base import Check, CheckContext, Stopwatch
 from services.health.model import CheckResult, Part, Status, result, worst
-from services.workspace import Environment
 
 WARN_DAYS = (21, 14, 7)
 
