@@ -26,7 +26,7 @@ from services.providers.vercel_client import VercelDeployment
 from tests.deployments.conftest import DeployStandins, make_world
 from tests.qt.conftest import wait_for
 from views.deployments.dialogs import WorseGradeDialog
-from views.deployments.model import DeploymentsModel
+from views.deployments.model import AuthorFilter, DeploymentsModel
 from views.deployments.view import DeploymentsView
 
 SHOTS = os.environ.get("REALTOR_SCREENSHOTS")
@@ -60,6 +60,15 @@ def test_model_pages_under_the_model_tester(qtbot) -> None:  # type: ignore[no-u
     assert not model.canFetchMore() and model.exhausted
     assert model.index(0, 0).data() == "● live" and model.index(1, 0).data() == ""
     assert model.index(0, 1).data() == "READY" and model.index(5, 3).data() == "change 5"
+    proxy = AuthorFilter()
+    proxy.setSourceModel(model)
+    QAbstractItemModelTester(proxy, QAbstractItemModelTester.FailureReportingMode.Fatal)
+    proxy.set_text("  MARIA ")
+    assert proxy.rowCount() == 80, "the author filter ignores case and spaces"
+    proxy.set_text("nobody")
+    assert proxy.rowCount() == 0
+    proxy.set_text("")
+    assert proxy.rowCount() == 80
     model.reset(None)
     assert model.rowCount() == 0 and not model.canFetchMore()
 
