@@ -118,3 +118,61 @@ def test_arbitrary_text_never_crashes_the_loader(text: str) -> None:
     except WorkspaceFileError as exc:
         assert exc.path == "fuzz.toml"
         assert exc.sentence()
+
+
+# --- generated TOML: documents shaped like a workspace, with values, keys and tables changed ----------------
+
+import copy  # noqa: E402
+import datetime as _dt  # noqa: E402
+import tomllib  # noqa: E402
+
+import tomli_w  # noqa: E402
+
+_BASE = tomllib.loads(ws.dumps(sample()))
+_SCALARS = st.one_of(
+    st.text(max_size=40), st.integers(min_value=-(2**63), max_value=2**63 - 1), st.booleans(),
+    st.floats(allow_nan=True, allow_infinity=True), st.just(""), st.sampled_from(["admin", "viewer", "production",
+                                                                                "staging", "development", "require",
+                                                                                "0", "65536", "-1", "db.example.com"]),
+    st.dates(), st.datetimes(timezones=st.just(_dt.UTC)), st.times())
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.text(min_size=1, max_size=12), inner, max_size=4)), max_leaves=8)
+
+
+def _paths(doc: dict, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:  # type: ignore[type-arg]
+    found = []
+    for key, value in doc.items():
+        found.append((*prefix, key))
+        if isinstance(value, dict):
+            found += _paths(value, (*prefix, key))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_generated_workspace_toml_loads_or_is_refused_by_name(data: st.DataObject) -> None:
+    doc = copy.deepcopy(_BASE)
+    for _ in range(data.draw(st.integers(min_value=1, max_value=5))):
+        paths = _paths(doc)
+        if not paths:
+            break
+        where = data.draw(st.sampled_from(paths))
+        parent = doc
+        for key in where[:-1]:
+            parent = parent[key]
+        action = data.draw(st.sampled_from(["replace", "delete", "add"]))
+        if action == "replace":
+            parent[where[-1]] = data.draw(_VALUES)
+        elif action == "delete":
+            del parent[where[-1]]
+        elif isinstance(parent.get(where[-1]), dict):
+            parent[where[-1]][data.draw(st.text(min_size=1, max_size=12))] = data.draw(_VALUES)
+    text = tomli_w.dumps(doc)
+    try:
+        loaded = ws.loads(text, path="fuzz.toml")
+    except WorkspaceFileError as exc:
+        assert exc.path == "fuzz.toml"
+        assert exc.sentence()
+    else:
+        # Whatever loads is a valid workspace that saves and loads back the same.
+        assert ws.loads(ws.dumps(loaded), path="again.toml") == loaded
