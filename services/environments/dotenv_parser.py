@@ -23,7 +23,6 @@ of the file.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -386,14 +385,3 @@ def _runaway_error(runaway: ExpansionRunaway, raw: Mapping[str, str],
         what = "takes too much work to expand (too many references, or references nested too deep)"
     return DotenvError(f"{what}; the file was not imported", source=source, line=line, key=key,
                        hint="A .env file this size does not need references this deep; check where it came from")
-
-
-def entropy_bits_per_char(value: str) -> float:
-    """Shannon entropy of the characters of ``value`` (bits per character)."""
-    if not value:
-        return 0.0
-    counts: dict[str, int] = {}
-    for char in value:
-        counts[char] = counts.get(char, 0) + 1
-    total = len(value)
-    return -sum(c / total * math.log2(c / total) for c in counts.values())
