@@ -111,7 +111,6 @@ PENDING_SPLIT: frozenset[str] = frozenset({
     "services/backup/restore.py",
     "services/config_drift/compare.py",
     "services/health/observatory/analyzers.py",
-    "services/providers/http_client.py",
     "views/backups/view.py",
     "views/environments/view.py",
 })
