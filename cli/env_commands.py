@@ -110,13 +110,13 @@ def _read_text(path: str) -> tuple[str, str]:
 
 async def env_import_dotenv(args: argparse.Namespace) -> int:
     from services.core import guard
-    from services.environments import env_import
+    from services.environments import env_import, env_variables, import_apply
 
     ctx = open_context(args)
     text, source = _read_text(args.file)
     kind = EnvironmentKind(args.kind) if args.kind else None
     target = ctx.workspace.environments.get(args.env) or seed_environment(
-        args.env, kind or env_import.guess_kind(args.env))
+        args.env, kind or env_variables.guess_kind(args.env))
     auth = None
     if not args.dry_run:
         # Refuse before reading any secret: a viewer, or production without --confirm/--reason.
@@ -135,7 +135,7 @@ async def env_import_dotenv(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("Not applied.", file=sys.stderr)
             return int(ExitCode.REFUSED)
-    result = await env_import.aapply_import(ctx, plan, auth)
+    result = await import_apply.aapply_import(ctx, plan, auth)
     if args.json:
         print_json({"plan": plan.as_dict(), "applied": True, "result": result})
     else:

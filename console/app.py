@@ -100,7 +100,8 @@ WARM_MODULES = (
     "psycopg_pool", "redis.asyncio", "sentry_sdk", "zstandard", "services.core.app_context", "services.providers",
     "services.providers.factory", "services.core.object_storage", "sandbox.runtime",
     "services.backup.catalog", "services.deployments.summary", "services.health.poller",
-    "services.environments.connection_checks", "services.environments.drift", "services.environments.env_import", "anyio._backends._asyncio",
+    "services.environments.connection_checks", "services.environments.drift", "services.environments.env_import",
+    "services.environments.import_apply", "anyio._backends._asyncio",
     "services.deployments.ci", "services.deployments.migrations", "services.deployments.grade",
     "services.deployments.cache_purge", "views.deployments.view",
 )

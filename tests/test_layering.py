@@ -110,11 +110,7 @@ PENDING_SPLIT: frozenset[str] = frozenset({
     "services/backup/dump_stream.py",
     "services/backup/restore.py",
     "services/config_drift/compare.py",
-    "services/core/workspace.py",
-    "services/environments/dotenv_parser.py",
-    "services/environments/env_import.py",
     "services/health/observatory/analyzers.py",
-    "services/providers/http_client.py",
     "views/backups/view.py",
     "views/environments/view.py",
 })

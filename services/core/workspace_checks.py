@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from services.core.workspace import BackupSettings, DatabaseSettings, Environment, Workspace
+    from services.core.workspace_model import BackupSettings, DatabaseSettings, Environment, Workspace
 
 
 class FieldProblem(Exception):

@@ -218,7 +218,7 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
 async def check_provider(spec: ProviderSpec, providers: ProviderSettings, token: str, *,
                          timeout: float = DEFAULT_TIMEOUT, verify: bool | ssl.SSLContext = True) -> CheckResult:
     from services.providers.factory import build_client
-    from services.providers.http_client import RetryPolicy, Timeouts
+    from services.providers.http_policy import RetryPolicy, Timeouts
 
     service, label = f"provider:{spec.key}", f"{spec.label} token"
     started = time.perf_counter()

@@ -2,7 +2,8 @@
 
 Next.js loads ``.env`` with ``@next/env``, which bundles **dotenv 16.3.1** (``parse``) and
 **dotenv-expand 10.0.0** (``expand({parsed})``, default options). This module reproduces both, quirks
-included, so that the value the console imports is the value the platform will run with:
+included, so that the value the console imports is the value the platform will run with (dotenv's line
+grammar is in ``dotenv_syntax``, dotenv-expand and the bounds on expansion in ``dotenv_expansion``):
 
 - an unquoted value ends at the first ``#`` (``https://x/app#part`` is ``https://x/app``);
 - in double quotes only ``\\n`` and ``\\r`` are escapes; other backslashes stay;
@@ -22,49 +23,37 @@ of the file.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from services.core.errors import ConfigError
+from services.environments.dotenv_expansion import (
+    JS_BUILTIN_NAMES,
+    MAX_SUBSTITUTIONS,
+    MAX_VALUE_GROWTH,
+    TOTAL_SLACK,
+    ExpansionRunaway,
+    dotenv_expand,
+    find_cycle,
+    references,
+    usual_reading,
+)
+from services.environments.dotenv_syntax import (
+    EXPORT_ONLY,
+    JS_SPACE,
+    LINE,
+    SPACE,
+    LineCounter,
+    dotenv_value,
+    end_of_line,
+    js_trim,
+    line_number,
+    normalise,
+)
 
 NEXT_ENV_REFERENCE = "@next/env (dotenv 16.3.1 + dotenv-expand 10.0.0)"
-
-# JavaScript's \s (WhiteSpace + LineTerminator): what dotenv's regular expressions and String#trim see.
-JS_SPACE = "\t\n\x0b\x0c\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
-           "\u2028\u2029\u202f\u205f\u3000\ufeff"
-_S = "[" + JS_SPACE.replace("\\", "\\\\") + "]"
-_LT = "[\n\r\u2028\u2029]"
-_BOL = f"(?:^|(?<={_LT}))"  # JavaScript's ^ under the m flag
-_EOL = f"(?={_LT}|\\Z)"     # JavaScript's $ under the m flag
-
-# dotenv 16.3.1's LINE, translated: the four value alternatives are named so that we know which matched.
-_LINE = re.compile(
-    _BOL + _S + "*(?:export" + _S + "+)?([\\w.-]+)(?P<sep>" + _S + "*=" + _S + "*?|:" + _S + "+?)"
-    "(?P<value>(?P<sq>" + _S + "*'(?:\\\\'|[^'])*')|(?P<dq>" + _S + "*\"(?:\\\\\"|[^\"])*\")"
-    "|(?P<bq>" + _S + "*`(?:\\\\`|[^`])*`)|(?P<uq>[^#\r\n]+))?"
-    + _S + "*(?:#[^\n\r\u2028\u2029]*)?" + _EOL,
-    re.ASCII)
-_STRIP_QUOTES = re.compile(_BOL + "(['\"`])([\\s\\S]*)\\1" + _EOL)
-
-# dotenv-expand 10.0.0's reference, anchored where its search can only ever match.
-_REF = re.compile(r"\$\{?([\w]+)(?::-([^}\\]*))?\}?", re.ASCII)
-
-# Names every JavaScript object inherits from Object.prototype. dotenv-expand looks names up with
-# obj[name], so `$toString` finds a built-in function, which String#replace then calls; and Next.js never
-# sets a variable of such a name. The console refuses them rather than model that.
-JS_BUILTIN_NAMES = frozenset({
-    "constructor", "__defineGetter__", "__defineSetter__", "hasOwnProperty", "__lookupGetter__",
-    "__lookupSetter__", "isPrototypeOf", "propertyIsEnumerable", "toString", "valueOf", "__proto__",
-    "toLocaleString"})
-
-# Bounds on expansion. dotenv-expand recurses once per substitution (Node gives up near 10,000).
-MAX_SUBSTITUTIONS = 1000          # per value
-MAX_VALUE_GROWTH = 1024 * 1024    # characters a value may gain by expansion
-TOTAL_SLACK = 16 * 1024 * 1024    # all values together may exceed the file's size by this much
-WORK_FACTOR = 64                  # characters scanned while expanding, per character of the file
 
 
 class DotenvError(ConfigError):
@@ -160,328 +149,7 @@ class DotenvFile:
         return f"DotenvFile(source={self.source!r}, keys={list(self.entries)!r}, warnings={len(self.warnings)})"
 
 
-# --- dotenv 16.3.1 --------------------------------------------------------------------------------
-
-
-def _normalise(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _js_trim(value: str) -> str:
-    return value.strip(JS_SPACE)
-
-
-def _dotenv_value(raw: str) -> str:
-    """dotenv's treatment of the matched value: trim, strip matching quotes, \\n and \\r in double quotes."""
-    value = _js_trim(raw)
-    first = value[:1]
-    value = _STRIP_QUOTES.sub(lambda m: m.group(2), value)
-    if first == '"':
-        value = value.replace("\\n", "\n").replace("\\r", "\r")
-    return value
-
-
-def dotenv_parse(text: str) -> dict[str, str]:
-    """``dotenv.parse`` of dotenv 16.3.1, silently skipping what it skips (the reference reading)."""
-    out: dict[str, str] = {}
-    for match in _LINE.finditer(_normalise(text)):
-        key = match.group(1)
-        if key == "__proto__":
-            continue  # obj["__proto__"] = "..." sets nothing in JavaScript
-        out[key] = _dotenv_value(match.group("value") or "")
-    return out
-
-
-def js_key_order(keys: list[str]) -> list[str]:
-    """The order of a JavaScript object's keys: array indices ascending, then insertion order."""
-    def is_index(key: str) -> bool:
-        return key.isdigit() and key.isascii() and (key == "0" or not key.startswith("0")) and int(key) < 2**32 - 1
-    indices = sorted((k for k in keys if is_index(k)), key=int)
-    return indices + [k for k in keys if not is_index(k)]
-
-
-# --- dotenv-expand 10.0.0 ---------------------------------------------------------------------------
-
-
-class ExpansionRunaway(Exception):
-    """dotenv-expand would not finish (a cycle) or would grow beyond the console's bounds."""
-
-    def __init__(self, key: str, why: Literal["steps", "size", "total", "work", "builtin"]) -> None:
-        super().__init__(key, why)
-        self.key = key
-        self.why = why
-
-
-def _last_unescaped_dollar(s: str) -> int:
-    i = s.rfind("$")
-    while i > 0 and s[i - 1] == "\\":
-        i = s.rfind("$", 0, i)
-    return i
-
-
-def _substitution(replacement: str, s: str, position: int, matched: str) -> str:
-    """JavaScript's GetSubstitution for String#replace(string, string): $$, $&, $` and $' are special."""
-    if "$" not in replacement:
-        return replacement
-    out: list[str] = []
-    i = 0
-    n = len(replacement)
-    while i < n:
-        c = replacement[i]
-        if c == "$" and i + 1 < n:
-            nxt = replacement[i + 1]
-            if nxt == "$":
-                out.append("$")
-                i += 2
-                continue
-            if nxt == "&":
-                out.append(matched)
-                i += 2
-                continue
-            if nxt == "`":
-                out.append(s[:position])
-                i += 2
-                continue
-            if nxt == "'":
-                out.append(s[position + len(matched):])
-                i += 2
-                continue
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
-class _Budget:
-    def __init__(self, text_size: int) -> None:
-        self.work_left = WORK_FACTOR * text_size + TOTAL_SLACK
-        self.total_left = text_size + TOTAL_SLACK
-
-
-def _interpolate(value: str, key: str, environ: Mapping[str, str], parsed: Mapping[str, str],
-                 budget: _Budget) -> str:
-    """dotenv-expand 10's _interpolate, iteratively and within bounds (same result where it finishes)."""
-    if "$" not in value:
-        return value
-    s = value
-    limit = len(value) + MAX_VALUE_GROWTH
-    for _ in range(MAX_SUBSTITUTIONS + 1):
-        i = _last_unescaped_dollar(s)
-        if i < 0:
-            return s
-        match = _REF.match(s, i)
-        if match is None:
-            return s
-        group, name, default = match.group(0), match.group(1), match.group(2)
-        if name in JS_BUILTIN_NAMES and name not in environ:
-            raise ExpansionRunaway(key, "builtin")
-        replacement = environ.get(name) or default or parsed.get(name) or ""
-        j = s.find(group)
-        budget.work_left -= len(s) + len(replacement)
-        if budget.work_left < 0:
-            raise ExpansionRunaway(key, "work")
-        s = s[:j] + _substitution(replacement, s, j, group) + s[j + len(group):]
-        if len(s) > limit:
-            raise ExpansionRunaway(key, "size")
-    raise ExpansionRunaway(key, "steps")
-
-
-def dotenv_expand(parsed: Mapping[str, str], environ: Mapping[str, str] | None = None,
-                  *, text_size: int | None = None) -> dict[str, str]:
-    """``expand({parsed})`` of dotenv-expand 10.0.0 with ``process.env`` = ``environ`` (empty by default).
-
-    Raises :class:`ExpansionRunaway` where dotenv-expand never finishes (Next.js then skips the file) or
-    where the result would pass the console's bounds.
-    """
-    env = dict(environ or {})
-    out = dict(parsed)
-    budget = _Budget(text_size if text_size is not None else sum(len(k) + len(v) + 2 for k, v in parsed.items()))
-    for key in js_key_order(list(out)):
-        start = env[key] if key in env else out[key]
-        expanded = _interpolate(start, key, env, out, budget)
-        out[key] = expanded.replace("\\$", "$") if "$" in expanded else expanded
-        budget.total_left -= len(out[key])
-        if budget.total_left < 0:
-            raise ExpansionRunaway(key, "total")
-    return out
-
-
-# --- the usual reading of references, to tell where dotenv-expand 10 is broken ---------------------
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
-
-
-class _Unclear(Exception):
-    pass
-
-
-def _usual_expand(value: str, lookup: object) -> str:
-    """POSIX-like reading: ``\\$`` is ``$``; $NAME, ${NAME}, ${NAME:-default}, ${NAME-default}, nested."""
-    get = lookup  # (name) -> str | None
-    out: list[str] = []
-    i = 0
-    n = len(value)
-    while i < n:
-        c = value[i]
-        if c == "\\" and i + 1 < n and value[i + 1] == "$":
-            out.append("$")
-            i += 2
-            continue
-        if c != "$":
-            out.append(c)
-            i += 1
-            continue
-        if i + 1 < n and value[i + 1] == "{":
-            name_match = _NAME.match(value, i + 2)
-            if name_match:
-                j = name_match.end()
-                name = name_match.group(0)
-                if j < n and value[j] == "}":
-                    out.append(get(name) or "")  # type: ignore[operator]
-                    i = j + 1
-                    continue
-                op = ":-" if value.startswith(":-", j) else "-" if value.startswith("-", j) else ""
-                if op:
-                    depth, k = 1, j + len(op)
-                    while k < n and depth:
-                        depth += {"{": 1, "}": -1}.get(value[k], 0)
-                        k += 1
-                    if depth == 0:
-                        default = value[j + len(op): k - 1]
-                        current = get(name)  # type: ignore[operator]
-                        use_default = (not current) if op == ":-" else current is None
-                        out.append(_usual_expand(default, lookup) if use_default else current)
-                        i = k
-                        continue
-            out.append("$")
-            i += 1
-            continue
-        name_match = _NAME.match(value, i + 1)
-        if name_match:
-            out.append(get(name_match.group(0)) or "")  # type: ignore[operator]
-            i = name_match.end()
-            continue
-        out.append("$")
-        i += 1
-    return "".join(out)
-
-
-def usual_reading(parsed: Mapping[str, str], environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
-    """Each value as the usual ${...} rules read it (None where that reading is circular or too large)."""
-    env = dict(environ or {})
-    done: dict[str, str | None] = {}
-    active: set[str] = set()
-
-    def resolve(name: str) -> str | None:
-        if name in env:
-            return env[name]
-        if name not in parsed:
-            return None
-        if name in done:
-            value = done[name]
-            if value is None:
-                raise _Unclear
-            return value
-        if name in active:
-            raise _Unclear
-        if "$" not in parsed[name]:
-            done[name] = parsed[name]
-            return parsed[name]
-        active.add(name)
-        try:
-            value = _usual_expand(parsed[name], resolve)
-            if len(value) > len(parsed[name]) + MAX_VALUE_GROWTH:
-                raise _Unclear
-        finally:
-            active.discard(name)
-        done[name] = value
-        return value
-
-    result: dict[str, str | None] = {}
-    for key in parsed:
-        try:
-            result[key] = resolve(key)
-        except (_Unclear, RecursionError):
-            done[key] = None
-            result[key] = None
-    return result
-
-
-_REFERENCE = re.compile(r"(?<!\\)\$\{?([\w]+)", re.ASCII)
-
-
-def references(value: str) -> list[str]:
-    """Names dotenv-expand would look up in a value (unescaped ``$name`` / ``${name...``), in order."""
-    names: list[str] = []
-    if "$" not in value:
-        return names
-    for match in _REFERENCE.finditer(value):
-        if match.group(1) not in names:
-            names.append(match.group(1))
-    return names
-
-
-def find_cycle(start: str, parsed: Mapping[str, str]) -> list[str] | None:
-    """A chain of references from ``start`` back to a key already on it (``A → B → A``), if any."""
-    path: list[str] = []
-    on_path: set[str] = set()
-    finished: set[str] = set()
-
-    def visit(name: str) -> list[str] | None:
-        if name in on_path:
-            return [*path[path.index(name):], name]
-        if name in finished or name not in parsed:
-            return None
-        path.append(name)
-        on_path.add(name)
-        for ref in references(parsed[name]):
-            found = visit(ref)
-            if found:
-                return found
-        path.pop()
-        on_path.discard(name)
-        finished.add(name)
-        return None
-
-    try:
-        return visit(start)
-    except RecursionError:
-        return None
-
-
 # --- the console's reading: structure, refusals, notes ---------------------------------------------
-
-
-def _line_at(text: str, pos: int) -> int:
-    return text.count("\n", 0, pos) + 1
-
-
-_LINE_END = re.compile("[\n\u2028\u2029]")
-
-
-def _line_end(text: str, pos: int) -> int:
-    """Where the (JavaScript) line holding ``pos`` ends; scans only that line."""
-    found = _LINE_END.search(text, pos)
-    return found.start() if found else len(text)
-
-
-class _LineCounter:
-    """Line numbers of increasing positions, counted incrementally (linear over a whole file)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-        self.line = 1
-
-    def __call__(self, pos: int) -> int:
-        if pos < self.pos:
-            return _line_at(self.text, pos)
-        self.line += self.text.count("\n", self.pos, pos)
-        self.pos = pos
-        return self.line
-
-
-_EXPORT_ONLY = re.compile(_S + "*export" + _S + "+[\\w.-]+" + _S + "*" + _EOL, re.ASCII)
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]+", re.ASCII)
 
 
 def _refuse_line(body: str, *, source: str, line: int) -> DotenvError:
@@ -511,7 +179,7 @@ def _refuse_line(body: str, *, source: str, line: int) -> DotenvError:
 
 def _refuse_quote(text: str, quote_pos: int, *, source: str, line: int, key: str) -> DotenvError:
     quote = text[quote_pos]
-    line_end = _line_end(text, quote_pos)
+    line_end = end_of_line(text, quote_pos)
     nxt = text.find(quote, quote_pos + 1)
     if nxt == -1:
         return DotenvError(f"the {quote} quote opened here is never closed", source=source, line=line, key=key,
@@ -519,7 +187,7 @@ def _refuse_quote(text: str, quote_pos: int, *, source: str, line: int, key: str
     if nxt < line_end:
         return DotenvError(f"has text after the closing {quote} quote", source=source, line=line, key=key,
                            hint="Put the whole value inside the quotes, or start a comment with ' #'")
-    later = _line_at(text, nxt)
+    later = line_number(text, nxt)
     return DotenvError(
         f"the {quote} quote opened here is not closed on this line; the next {quote} is on line {later}, and text "
         f"follows it there, so Next.js would keep this value as written, quote and all",
@@ -527,15 +195,15 @@ def _refuse_quote(text: str, quote_pos: int, *, source: str, line: int, key: str
         hint=f"Close the quote on line {line} (or on line {later}, with nothing after it but a comment)")
 
 
-_COMMENT_START = re.compile(_S + "#")
+_COMMENT_START = re.compile(SPACE + "#")
 
 
 def _literal_unquoted(text: str, start: int) -> str:
     """The value as most people read an unquoted value: up to a ' #' comment, trimmed."""
-    end = _line_end(text, start)
+    end = end_of_line(text, start)
     rest = text[start:end]
     cut = _COMMENT_START.search(rest) if "#" in rest else None
-    return _js_trim(rest[: cut.start()] if cut else rest)
+    return js_trim(rest[: cut.start()] if cut else rest)
 
 
 def parse_dotenv(text: str, *, source: str = ".env", environ: Mapping[str, str] | None = None) -> DotenvFile:
@@ -544,25 +212,25 @@ def parse_dotenv(text: str, *, source: str = ".env", environ: Mapping[str, str] 
     ``environ`` is Next's ``process.env`` at load time (nothing by default: an import must not pick up
     the console's own process environment by accident).
     """
-    text = _normalise(text)
+    text = normalise(text)
     if "\x00" in text:
         raise DotenvError("contains a NUL byte; this is not a text .env file", source=source,
-                          line=_line_at(text, text.index("\x00")))
+                          line=line_number(text, text.index("\x00")))
     result = DotenvFile(source)
     raw: dict[str, str] = {}
     meta: dict[str, tuple[int, str, Quote, list[str]]] = {}
     first_line: dict[str, int] = {}
-    line_at = _LineCounter(text)
+    line_at = LineCounter(text)
     pos = 0  # always the start of a line
     size = len(text)
     while pos < size:
-        line_start, line_end = pos, _line_end(text, pos)
+        line_start, line_end = pos, end_of_line(text, pos)
         body = text[line_start:line_end]
         stripped = body.strip(JS_SPACE)
-        if not stripped or stripped.startswith("#") or _EXPORT_ONLY.match(body):
+        if not stripped or stripped.startswith("#") or EXPORT_ONLY.match(body):
             pos = line_end + 1
             continue
-        match = _LINE.match(text, line_start)
+        match = LINE.match(text, line_start)
         if match is None:
             raise _refuse_line(body, source=source, line=line_at(line_start))
         key = match.group(1)
@@ -592,13 +260,13 @@ def parse_dotenv(text: str, *, source: str = ".env", environ: Mapping[str, str] 
             if "\n" in value_text[:lead]:
                 raise DotenvError(
                     f"the value is empty on this line, but Next.js takes the quoted text on line "
-                    f"{_line_at(text, match.start(group_name) + lead)} as its value",
+                    f"{line_number(text, match.start(group_name) + lead)} as its value",
                     source=source, line=key_line, key=key, hint="Put the quoted value on the same line as NAME=")
             quote = value_text[lead]  # type: ignore[assignment]
             literal = value_text[lead + 1:-1]
             if "\n" in literal:
                 inner = literal.split("\n")[1:]
-                if any(re.match(_S + "*(?:export" + _S + "+)?[A-Za-z_][\\w.-]*" + _S + "*=", ln, re.ASCII)
+                if any(re.match(SPACE + "*(?:export" + SPACE + "+)?[A-Za-z_][\\w.-]*" + SPACE + "*=", ln, re.ASCII)
                        for ln in inner):
                     result.warnings.append(DotenvWarning(
                         key_line, key,
@@ -617,7 +285,7 @@ def parse_dotenv(text: str, *, source: str = ".env", environ: Mapping[str, str] 
             literal = _literal_unquoted(text, match.start("uq"))
         else:
             literal = _literal_unquoted(text, match.end("sep"))
-        value = _dotenv_value(match.group("value") or "")
+        value = dotenv_value(match.group("value") or "")
         if not quote and literal != value and "#" in literal:
             notes.append("an unquoted value ends at '#' in Next.js; quote the value to keep the rest")
         if key in JS_BUILTIN_NAMES:
@@ -637,7 +305,7 @@ def parse_dotenv(text: str, *, source: str = ".env", environ: Mapping[str, str] 
         raw[key] = value
         meta[key] = (key_line, literal, quote, notes)
         # A match ends at an end of line (perhaps after more lines: a quoted value, a comment).
-        pos = _line_end(text, match.end()) + 1
+        pos = end_of_line(text, match.end()) + 1
 
     try:
         expanded = dotenv_expand(raw, environ, text_size=len(text))
@@ -717,14 +385,3 @@ def _runaway_error(runaway: ExpansionRunaway, raw: Mapping[str, str],
         what = "takes too much work to expand (too many references, or references nested too deep)"
     return DotenvError(f"{what}; the file was not imported", source=source, line=line, key=key,
                        hint="A .env file this size does not need references this deep; check where it came from")
-
-
-def entropy_bits_per_char(value: str) -> float:
-    """Shannon entropy of the characters of ``value`` (bits per character)."""
-    if not value:
-        return 0.0
-    counts: dict[str, int] = {}
-    for char in value:
-        counts[char] = counts.get(char, 0) + 1
-    total = len(value)
-    return -sum(c / total * math.log2(c / total) for c in counts.values())

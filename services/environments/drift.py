@@ -22,7 +22,7 @@ from services.core.credentials import CredentialStore
 from services.core.errors import KeyringUnavailableError, OpsError
 from services.core.workspace import Environment, EnvironmentKind, Features
 from services.environments.env_export import full_variables, setting_variables
-from services.environments.env_import import (
+from services.environments.env_variables import (
     IMPORTED_SECRETS,
     TEMPLATE_SECTIONS,
     TEMPLATE_VARIABLES,

@@ -16,13 +16,13 @@ from urllib.parse import quote, urlencode
 
 from services.core import workspace as ws_mod
 from services.core.workspace import DatabaseSettings, Environment, RedisSettings, Workspace
-from services.environments.env_import import (
+from services.environments.env_variables import (
     PROVIDER_SECTIONS,
     SETTING_VARIABLES,
     TEMPLATE_SECTIONS,
     URL_VARIABLES,
-    get_setting,
 )
+from services.environments.setting_paths import get_setting
 
 # AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_S3 hold the same setting; the general one is written.
 _SKIP_ON_EXPORT = {"AWS_ENDPOINT_URL_S3"}

@@ -21,7 +21,7 @@ from services.core.app_context import AppContext
 from services.core.errors import ConfigError, GuardRefusedError, OpsError, WorkspaceFileError
 from services.core.guard import Authorization
 from services.core.workspace import Environment, EnvironmentKind, Profile
-from services.environments.env_import import get_setting, label_of, set_setting
+from services.environments.setting_paths import get_setting, label_of, set_setting
 
 log = logging.getLogger(__name__)
 

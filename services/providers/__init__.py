@@ -4,13 +4,8 @@ every answer is a frozen dataclass. Never imports Qt."""
 from services.providers.betterstack_client import BetterStackClient
 from services.providers.cloudflare_client import CloudflareClient
 from services.providers.github_client import GitHubClient
-from services.providers.http_client import (
-    ActionAccepted,
-    ProviderClient,
-    RetryPolicy,
-    Timeouts,
-    TokenCheck,
-)
+from services.providers.http_client import ActionAccepted, ProviderClient, TokenCheck
+from services.providers.http_policy import RetryPolicy, Timeouts
 from services.providers.sentry_client import SentryClient
 from services.providers.supabase_client import SupabaseClient
 from services.providers.upstash_client import UpstashClient

@@ -8,17 +8,8 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from services.providers.http_client import (
-    ItemList,
-    ProviderClient,
-    QueryParams,
-    TokenCheck,
-    as_float,
-    as_id,
-    as_int,
-    as_object,
-    parse_time,
-)
+from services.providers.answer_fields import ItemList, as_float, as_id, as_int, as_object, parse_time
+from services.providers.http_client import ProviderClient, QueryParams, TokenCheck
 
 # check_token counts every monitor, up to this many pages of 250 (Better Stack's largest page).
 COUNT_PAGES = 40

@@ -15,17 +15,8 @@ from urllib.parse import quote
 import httpx
 
 from services.core.errors import ConnectionFailure, FailureKind
-from services.providers.http_client import (
-    ActionAccepted,
-    ItemList,
-    ProviderClient,
-    QueryParams,
-    TokenCheck,
-    as_id,
-    as_int,
-    as_object,
-    parse_time,
-)
+from services.providers.answer_fields import ItemList, as_id, as_int, as_object, parse_time
+from services.providers.http_client import ActionAccepted, ProviderClient, QueryParams, TokenCheck
 
 # check_token(zone_id) reads every page of zones up to this many (50 a page: 10,000 zones).
 ZONE_SCAN_PAGES = 200

@@ -10,16 +10,9 @@ from urllib.parse import quote
 import httpx
 
 from services.core.errors import ConfigError
-from services.providers.http_client import (
-    ActionAccepted,
-    ItemList,
-    ProviderClient,
-    TokenCheck,
-    as_int,
-    parse_retry_after,
-    parse_time,
-    reset_wait,
-)
+from services.providers.answer_fields import ItemList, as_int, parse_time
+from services.providers.http_client import ActionAccepted, ProviderClient, TokenCheck
+from services.providers.http_headers import parse_retry_after, reset_wait
 
 # GitHub asks to wait at least a minute after a secondary rate limit that names no time.
 SECONDARY_LIMIT_WAIT = 60.0

@@ -14,15 +14,9 @@ from urllib.parse import quote
 import httpx
 
 from services.core.errors import ConfigError
-from services.providers.http_client import (
-    ProviderClient,
-    TokenCheck,
-    as_id,
-    as_int,
-    as_object,
-    parse_time,
-    reset_wait,
-)
+from services.providers.answer_fields import as_id, as_int, as_object, parse_time
+from services.providers.http_client import ProviderClient, TokenCheck
+from services.providers.http_headers import reset_wait
 
 REGIONS = ("us", "de")
 DEFAULT_REGION = "us"

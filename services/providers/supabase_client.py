@@ -8,15 +8,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from services.providers.http_client import (
-    ItemList,
-    ProviderClient,
-    TokenCheck,
-    as_id,
-    as_int,
-    as_object,
-    parse_time,
-)
+from services.providers.answer_fields import ItemList, as_id, as_int, as_object, parse_time
+from services.providers.http_client import ProviderClient, TokenCheck
 
 HEALTH_SERVICES = ("auth", "db", "pooler", "realtime", "rest", "storage")
 

@@ -14,14 +14,8 @@ from urllib.parse import quote
 import httpx
 
 from services.core.errors import ConnectionFailure, FailureKind
-from services.providers.http_client import (
-    ItemList,
-    ProviderClient,
-    TokenCheck,
-    as_float,
-    as_int,
-    from_seconds,
-)
+from services.providers.answer_fields import ItemList, as_float, as_int, from_seconds
+from services.providers.http_client import ProviderClient, TokenCheck
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,9 @@ from urllib.parse import quote
 
 import httpx
 
-from services.providers.http_client import (
-    ActionAccepted,
-    ItemList,
-    ProviderClient,
-    QueryParams,
-    TokenCheck,
-    as_int,
-    from_millis,
-    reset_wait,
-)
+from services.providers.answer_fields import ItemList, as_int, from_millis
+from services.providers.http_client import ActionAccepted, ProviderClient, QueryParams, TokenCheck
+from services.providers.http_headers import reset_wait
 
 
 @dataclass(frozen=True)

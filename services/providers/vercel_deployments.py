@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from services.providers.http_client import ActionAccepted, from_millis, parse_time
+from services.providers.answer_fields import from_millis, parse_time
+from services.providers.http_client import ActionAccepted
 from services.providers.vercel_client import VercelClient, VercelDeployment, VercelDeploymentPage, _deployment
 
 # Vercel keeps the rollback description to 250 characters.

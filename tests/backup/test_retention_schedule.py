@@ -13,6 +13,7 @@ from services.backup.dump_stream import create_backup
 from services.backup.retention import desired_rules, plan_retention
 from services.backup.schedule import build_schedule
 from services.core import workspace as ws
+from services.core.errors import WorkspaceFileError
 from services.core.object_storage import make_client
 from services.core.workspace import BackupSettings, RetentionPolicy
 from tests.backup.conftest import BackupEnv
@@ -122,7 +123,7 @@ def test_lifecycle_rule_fits_the_bucket_provider() -> None:
     env = ws.seed_environment("staging", ws.EnvironmentKind.STAGING)
     env.backup = BackupSettings(endpoint_url=r2_endpoint, bucket="backups", storage_class="GLACIER_IR")
     bad.environments["staging"] = env
-    with pytest.raises(ws.WorkspaceFileError) as err:
+    with pytest.raises(WorkspaceFileError) as err:
         ws.loads(ws.dumps(bad))
     assert "storage_class" in str(err.value) and "GLACIER_IR" in str(err.value)
 

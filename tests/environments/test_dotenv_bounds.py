@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from services.environments.dotenv_parser import MAX_SUBSTITUTIONS, DotenvError, parse_dotenv
+from services.environments.dotenv_expansion import MAX_SUBSTITUTIONS
+from services.environments.dotenv_parser import DotenvError, parse_dotenv
 
 ROOT = Path(__file__).resolve().parents[2]
 

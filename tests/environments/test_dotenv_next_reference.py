@@ -21,13 +21,9 @@ from typing import Any
 
 import pytest
 
-from services.environments.dotenv_parser import (
-    DotenvError,
-    ExpansionRunaway,
-    dotenv_expand,
-    dotenv_parse,
-    parse_dotenv,
-)
+from services.environments.dotenv_expansion import ExpansionRunaway, dotenv_expand
+from services.environments.dotenv_parser import DotenvError, parse_dotenv
+from services.environments.dotenv_syntax import dotenv_parse
 
 NEXT_ENV_VERSION = os.environ.get("REALTOR_NEXT_ENV_VERSION", "16.4.6")
 PINNED = {"dotenv": "16.3.1", "dotenv-expand": "10.0.0"}
@@ -80,7 +76,7 @@ def test_the_reference_is_the_pinned_loader(next_env_dir: Path) -> None:
     assert manifest["version"] == NEXT_ENV_VERSION
     bundled = {**manifest.get("dependencies", {}), **manifest.get("devDependencies", {})}
     assert {name: bundled.get(name) for name in PINNED} == PINNED, (
-        "@next/env bundles other dotenv versions now: update services/environments/dotenv_parser.py and README")
+        "@next/env bundles other dotenv versions now: update services/environments/dotenv_*.py and README")
 
 
 def test_corpus_is_big_and_varied() -> None:

@@ -21,15 +21,12 @@ from services.core.credentials import CredentialStore
 from services.core.errors import GuardRefusedError
 from services.core.log_setup import configure_logging
 from services.environments import env_export
+from services.environments.connection_urls import split_database_url, split_redis_url
 from services.environments.dotenv_parser import DotenvError
-from services.environments.env_import import (
-    TEMPLATE_VARIABLES,
-    ImportApplyError,
-    apply_import,
-    plan_import,
-    split_database_url,
-    split_redis_url,
-)
+from services.environments.env_import import plan_import
+from services.environments.env_variables import TEMPLATE_VARIABLES
+from services.environments.import_apply import apply_import
+from services.environments.import_plan import ImportApplyError
 from tests.environments.conftest import app_files
 
 U = uuid.uuid4().hex[:10]

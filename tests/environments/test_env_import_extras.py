@@ -18,7 +18,9 @@ from services.core.app_context import AppContext
 from services.core.credentials import CredentialStore
 from services.environments import env_export
 from services.environments.drift import diff_environments
-from services.environments.env_import import apply_import, plan_import, secret_reason
+from services.environments.env_import import plan_import
+from services.environments.env_variables import secret_reason
+from services.environments.import_apply import apply_import
 from services.health.checks.tls import TlsCheck, domains_of
 
 U = uuid.uuid4().hex[:10]

@@ -17,16 +17,11 @@ from sandbox.provider_standins import supabase
 from sandbox.provider_standins.server import StandinServer
 from services.core.errors import ConnectionFailure, FailureKind
 from services.providers import SupabaseClient
-from services.providers.http_client import (
-    as_float,
-    as_id,
-    as_int,
-    from_millis,
-    from_seconds,
+from services.providers.answer_fields import as_float, as_id, as_int, from_millis, from_seconds, parse_time
+from services.providers.http_headers import (
     next_link,
     parse_link_header,
     parse_retry_after,
-    parse_time,
     ratelimit_header_wait,
     reset_wait,
 )

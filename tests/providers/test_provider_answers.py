@@ -28,8 +28,9 @@ from services.providers import (
     UpstashClient,
     VercelClient,
 )
+from services.providers.answer_fields import parse_time
 from services.providers.factory import build_client
-from services.providers.http_client import RetryPolicy, parse_time
+from services.providers.http_policy import RetryPolicy
 from tests.providers.conftest import CASES, REPO, Standins
 
 Rewrite = Callable[[Any], Any]

@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from services.core.workspace import EnvironmentKind
-from services.environments.env_import import ImportPlan, guess_kind
+from services.environments.env_variables import guess_kind
 from services.environments.environment_edits import NAME_RE
+from services.environments.import_plan import ImportPlan
 from views.environments.models import ExtrasModel
 
 

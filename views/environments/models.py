@@ -11,7 +11,8 @@ from PySide6.QtGui import QColor
 
 from services.environments.connection_checks import CheckResult
 from services.environments.drift import DriftItem
-from services.environments.env_import import ExtraVariable, KeptVariable
+from services.environments.env_variables import KeptVariable
+from services.environments.import_plan import ExtraVariable
 
 R = TypeVar("R")
 Index = QModelIndex | QPersistentModelIndex

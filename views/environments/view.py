@@ -35,7 +35,7 @@ from services.core.credentials import SECRET_NAMES
 from services.core.errors import GuardRefusedError, OpsError
 from services.core.guard import Authorization, can_change
 from services.core.workspace import Environment, EnvironmentKind
-from services.environments import env_export, env_import, environment_edits
+from services.environments import env_export, env_import, env_variables, environment_edits, import_apply
 from services.environments.connection_checks import CheckResult, run_checks, services_of
 from services.environments.drift import diff_environments
 from views.base import OpsView, heading
@@ -297,7 +297,7 @@ class EnvironmentsView(OpsView):
             return
         self.editor.load(env)
         self.editor.set_read_only(self._read_only())
-        kept = env_import.kept_variables(env, self._secret_names.get(env.name, []))
+        kept = env_variables.kept_variables(env, self._secret_names.get(env.name, []))
         self.kept_model.set_rows(kept)
         self.kept_box.setVisible(bool(kept))
         self.kept_table.setMaximumHeight(self.kept_table.horizontalHeader().sizeHint().height()
@@ -508,7 +508,7 @@ class EnvironmentsView(OpsView):
         auth = await self._authorize("import .env", [plan.summary()])
         if auth is None:
             return False
-        result_info = await env_import.aapply_import(ctx, plan, auth)
+        result_info = await import_apply.aapply_import(ctx, plan, auth)
         self.status.setText(f"Imported {source}: {result_info.settings_changed} setting(s), "
                             f"{len(result_info.secrets_written)} secret(s) to the keyring.")
         await self.load()

@@ -16,7 +16,7 @@ from services.health.checks.base import Check, CheckContext, Stopwatch, status_f
 from services.health.model import CheckResult, Part, Status, result
 from services.providers.betterstack_client import BetterStackClient
 from services.providers.factory import build_client
-from services.providers.http_client import RetryPolicy, Timeouts
+from services.providers.http_policy import RetryPolicy, Timeouts
 from services.providers.sentry_client import SentryClient
 
 # An unresolved error seen this recently means the platform is failing for someone right now.
