@@ -107,7 +107,6 @@ PENDING_SPLIT: frozenset[str] = frozenset({
     "sandbox/provider_standins/server.py",
     "sandbox/provider_standins/vercel.py",
     "sandbox/realtor_data.py",
-    "services/backup/dump_stream.py",
     "services/backup/restore.py",
     "services/config_drift/compare.py",
     "services/core/workspace.py",

@@ -63,11 +63,8 @@ from psycopg import sql
 from services.backup import manifest as mf
 from services.backup.archive import TocEntry, feed_decompressed, read_toc, spooled
 from services.backup.catalog import find_manifest
-from services.backup.dump_stream import (
-    BackupRequest,
-    acquire_lock,
-    dump_to_store,
-)
+from services.backup.dump_stream import BackupRequest, dump_to_store
+from services.backup.locks import acquire_lock
 from services.backup.restore_plan import (
     Plan,
     RestoreOptions,
