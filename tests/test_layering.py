@@ -107,7 +107,6 @@ PENDING_SPLIT: frozenset[str] = frozenset({
     "sandbox/provider_standins/server.py",
     "sandbox/provider_standins/vercel.py",
     "sandbox/realtor_data.py",
-    "services/backup/restore.py",
     "services/config_drift/compare.py",
     "services/core/workspace.py",
     "services/environments/dotenv_parser.py",
