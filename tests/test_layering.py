@@ -114,7 +114,6 @@ PENDING_SPLIT: frozenset[str] = frozenset({
     "services/health/observatory/analyzers.py",
     "services/providers/http_client.py",
     "views/backups/view.py",
-    "views/environments/view.py",
 })
 
 
