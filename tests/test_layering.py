@@ -113,7 +113,6 @@ PENDING_SPLIT: frozenset[str] = frozenset({
     "services/environments/env_import.py",
     "services/health/observatory/analyzers.py",
     "services/providers/http_client.py",
-    "views/backups/view.py",
 })
 
 
