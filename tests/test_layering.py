@@ -107,12 +107,8 @@ PENDING_SPLIT: frozenset[str] = frozenset({
     "sandbox/provider_standins/server.py",
     "sandbox/provider_standins/vercel.py",
     "sandbox/realtor_data.py",
-    "services/backup/dump_stream.py",
-    "services/backup/restore.py",
     "services/config_drift/compare.py",
     "services/health/observatory/analyzers.py",
-    "views/backups/view.py",
-    "views/environments/view.py",
 })
 
 

@@ -49,8 +49,6 @@ import socket
 import subprocess
 import threading
 import time
-import zlib
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -61,8 +59,10 @@ from psycopg import sql
 
 from services.backup import manifest as mf
 from services.backup.catalog import STALE_UPLOAD_HOURS, CleanupResult, cleanup_stale
+from services.backup.locks import acquire_lock
+from services.backup.multipart import MultipartWriter, choose_part_size
+from services.backup.preflight import ScopeTable, preflight
 from services.backup.store import BackupStore, store_for
-from services.backup.supabase import SUPABASE_MANAGED_SCHEMAS, read_signs
 from services.backup.worker import Control, run_blocking
 from services.core.errors import (
     ConfigError,
@@ -81,23 +81,6 @@ from services.core.progress import Progress
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
-PART_ATTEMPTS = 4
-PARTS_IN_FLIGHT = 2
-MAX_PARTS = 10_000  # S3's and R2's limit per multipart upload
-MIB = 1024 * 1024
-
-LOCK_CLASS = 0x524F5053  # "ROPS": the advisory-lock namespace of this app
-
-# Supabase's managed schemas (the Supabase CLI leaves them out of schema dumps).
-
-
-def choose_part_size(setting_mib: int, database_bytes: int, max_parts: int = MAX_PARTS) -> int:
-    """The part size for one upload: the setting, or more when the database is so big that the archive
-    could need more than MAX_PARTS parts. The bound assumes the archive is at most twice the database's
-    size on disk (text of COPY can be larger than the binary rows; compression only shrinks it), with a
-    tenth of the parts to spare. Rounded up to whole MiB; every part but the last has this size (R2)."""
-    needed = -(-(2 * max(0, database_bytes)) // (max_parts * 9 // 10))
-    return max(setting_mib * MIB, -(-needed // MIB) * MIB)
 
 
 def zstd_parameters(level: int) -> zstandard.ZstdCompressionParameters:
@@ -106,12 +89,6 @@ def zstd_parameters(level: int) -> zstandard.ZstdCompressionParameters:
     base = zstandard.ZstdCompressionParameters.from_level(level)
     return zstandard.ZstdCompressionParameters.from_level(
         level, window_log=max(base.window_log, 23), hash_log=max(base.hash_log, 18))
-
-
-def lock_key(name: str) -> tuple[int, int]:
-    """Two int4 keys for pg_advisory_lock: this app's namespace and a hash of the name."""
-    h = zlib.crc32(name.encode("utf-8"))
-    return LOCK_CLASS, h - (1 << 32) if h >= 1 << 31 else h
 
 
 @dataclass(frozen=True)
@@ -134,127 +111,7 @@ class UploadStats:
     cleaned: list[str] = field(default_factory=list)
 
 
-# --- the multipart upload ---------------------------------------------------------------------------
-
-
-class MultipartWriter:
-    """Fixed-size parts, up to PARTS_IN_FLIGHT uploads at once, each retried; abort on any failure."""
-
-    def __init__(self, store: BackupStore, key: str, part_size: int, control: Control,
-                 metadata: dict[str, str]) -> None:
-        self.store = store
-        self.key = key
-        self.part_size = part_size
-        self.control = control
-        self._buffer = bytearray()
-        self._parts: dict[int, str] = {}
-        self._pending: list[Future[None]] = []
-        self._pool = ThreadPoolExecutor(max_workers=PARTS_IN_FLIGHT, thread_name_prefix="backup-part")
-        self._next = 1
-        self.bytes = 0
-        try:
-            resp = store.client.create_multipart_upload(
-                Bucket=store.bucket, Key=key, StorageClass=store.settings.storage_class or "STANDARD",
-                ContentType="application/zstd", Metadata=metadata)
-        except Exception as exc:
-            self._pool.shutdown(wait=False)
-            raise store._fail(exc) from None
-        self.upload_id = str(resp["UploadId"])
-
-    def write(self, data: bytes) -> None:
-        if not data:
-            return
-        self._buffer += data
-        while len(self._buffer) >= self.part_size:
-            part = bytes(self._buffer[: self.part_size])
-            del self._buffer[: self.part_size]
-            self._submit(part)
-
-    def _submit(self, part: bytes) -> None:
-        if self._next > MAX_PARTS:
-            raise ConfigError(f"The archive outgrew {MAX_PARTS} parts of {self.part_size // MIB} MiB, the most one "
-                              "S3/R2 upload may have; the upload was aborted",
-                              hint="Raise backup.part_size_mib for this environment and run the backup again")
-        # Bound memory: wait for the oldest upload when the window is full; its error surfaces here.
-        while len([f for f in self._pending if not f.done()]) >= PARTS_IN_FLIGHT:
-            self._pending[0].result()
-            self._pending = [f for f in self._pending if not f.done()]
-        for f in [f for f in self._pending if f.done()]:
-            f.result()
-        self._pending = [f for f in self._pending if not f.done()]
-        number = self._next
-        self._next += 1
-        self.bytes += len(part)
-        self._pending.append(self._pool.submit(self._upload, number, part))
-
-    def _upload(self, number: int, body: bytes) -> None:
-        last: BaseException | None = None
-        for attempt in range(PART_ATTEMPTS):
-            if self.control.cancelled:
-                raise OperationCancelled()
-            try:
-                resp = self.store.client.upload_part(Bucket=self.store.bucket, Key=self.key,
-                                                     UploadId=self.upload_id, PartNumber=number, Body=body)
-                self._parts[number] = str(resp["ETag"])
-                if attempt and self.control.message.startswith("stalled"):
-                    self.control.note("dumping")  # the storage answers again
-                return
-            except Exception as exc:
-                last = exc
-                log.warning("upload of part %d failed (attempt %d of %d): %s", number, attempt + 1,
-                            PART_ATTEMPTS, type(exc).__name__)
-                if attempt + 1 < PART_ATTEMPTS:
-                    self.control.note(f"stalled — retrying part {number} ({attempt + 2} of {PART_ATTEMPTS})")
-                time.sleep(min(0.25 * 2**attempt, 2.0))
-        failure = self.store._fail(last or RuntimeError("unknown"))
-        raise ConnectionFailure(
-            f"Part {number} of the backup could not be uploaded after {PART_ATTEMPTS} attempts: "
-            f"{failure.message}", kind=failure.kind, target=failure.target, status=failure.status,
-            hint="The upload was aborted and nothing was left in the bucket; check the storage endpoint "
-            "and retry", detail=failure.detail)
-
-    def finish(self) -> int:
-        if self._buffer or self._next == 1:
-            self._submit(bytes(self._buffer))
-            self._buffer.clear()
-        for f in self._pending:
-            f.result()
-        self._pool.shutdown(wait=True)
-        parts = [{"PartNumber": n, "ETag": self._parts[n]} for n in sorted(self._parts)]
-        try:
-            self.store.client.complete_multipart_upload(Bucket=self.store.bucket, Key=self.key,
-                                                        UploadId=self.upload_id, MultipartUpload={"Parts": parts})
-        except Exception as exc:
-            raise self.store._fail(exc) from None
-        return len(parts)
-
-    def abort(self) -> None:
-        for f in self._pending:
-            with contextlib.suppress(BaseException):
-                f.result()
-        self._pool.shutdown(wait=True)
-        with contextlib.suppress(Exception):
-            self.store.abort_upload(self.key, self.upload_id)
-
-
-# --- locks, cleanup, preflight -----------------------------------------------------------------------
-
-
-def acquire_lock(conn: PgConn, name: str, what: str) -> psycopg.Connection:
-    """A session holding advisory lock ``name`` in ``conn``'s database, or LockHeldError."""
-    session = conn.with_app(f"realtor-ops lock {name}"[:63]).connect()
-    k1, k2 = lock_key(name)
-    row = session.execute("SELECT pg_try_advisory_lock(%s, %s)", (k1, k2)).fetchone()
-    if not row or not row[0]:
-        holder = session.execute(
-            "SELECT a.application_name, a.client_addr::text, a.backend_start FROM pg_locks l "
-            "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.classid = %s::oid "
-            "AND l.objid = (%s::bigint & 4294967295)::oid AND l.granted LIMIT 1", (k1 & 0xFFFFFFFF, k2)).fetchone()
-        session.close()
-        since = f", since {holder[2]:%Y-%m-%d %H:%M:%S %Z}" if holder and holder[2] else ""
-        raise LockHeldError(f"{what} is already running{since}",
-                            hint="Wait for it to finish (it shows in the jobs panel or the other terminal)")
-    return session
+# --- cleanup, the snapshot counter ----------------------------------------------------------------------
 
 
 def cleanup_unfinished(store: BackupStore, conn: PgConn | None) -> CleanupResult:
@@ -277,112 +134,6 @@ def cleanup_unfinished(store: BackupStore, conn: PgConn | None) -> CleanupResult
     result = cleanup_stale(store)
     return CleanupResult(result.aborted_uploads, result.removed_orphans,
                          f"{why}: only leftovers older than {STALE_UPLOAD_HOURS} h were removed")
-
-
-_SCOPE = """
-SELECT n.nspname, c.relname, c.relkind, c.reltuples::bigint, pg_total_relation_size(c.oid),
-       has_table_privilege(c.oid, 'SELECT'), has_schema_privilege(n.oid, 'USAGE'),
-       c.relrowsecurity AND NOT (pg_has_role(c.relowner, 'USAGE') OR r.rolbypassrls OR r.rolsuper)
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_roles r ON r.rolname = current_user
-WHERE c.relkind IN ('r', 'S', 'm')
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
-  AND n.nspname NOT LIKE 'pg\\_temp\\_%%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%%'
-  AND NOT (n.nspname <> ALL(%s) IS FALSE)
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                  AND d.deptype = 'e')
-ORDER BY 1, 2
-"""
-
-
-# Large objects the role may not read (pg_dump stops at the first one: "permission denied for large
-# object"). Their metadata is readable by all; a missing ACL means the owner's defaults.
-_UNREADABLE_LOS = """
-SELECT m.oid::bigint FROM pg_largeobject_metadata m
-WHERE current_setting('lo_compat_privileges') = 'off'
-  AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
-  AND NOT EXISTS (SELECT 1 FROM aclexplode(coalesce(m.lomacl, acldefault('L', m.lomowner))) a
-                  WHERE a.privilege_type = 'SELECT' AND (a.grantee = 0 OR pg_has_role(a.grantee, 'USAGE')))
-ORDER BY 1
-"""
-
-
-# Roles that own or are granted something the dump contains (PUBLIC, oid 0, joins to nothing).
-_ROLES = """
-WITH ns AS (SELECT oid, nspname, nspowner, nspacl FROM pg_namespace
-            WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND nspname NOT LIKE 'pg\\_%%'
-              AND NOT (nspname <> ALL(%s) IS FALSE))
-SELECT DISTINCT r.rolname FROM (
-    SELECT nspowner AS oid FROM ns
-    UNION SELECT (aclexplode(nspacl)).grantee FROM ns
-    UNION SELECT relowner FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-    UNION SELECT (aclexplode(relacl)).grantee FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-    UNION SELECT proowner FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
-    UNION SELECT (aclexplode(proacl)).grantee FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
-    UNION SELECT typowner FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
-    UNION SELECT (aclexplode(typacl)).grantee FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
-    UNION SELECT defaclrole FROM pg_default_acl
-    UNION SELECT (aclexplode(defaclacl)).grantee FROM pg_default_acl
-    UNION SELECT lomowner FROM pg_largeobject_metadata
-) x JOIN pg_roles r ON r.oid = x.oid
-"""
-
-
-@dataclass(frozen=True)
-class ScopeTable:
-    schema: str
-    name: str
-    relkind: str
-    estimate: int
-    bytes: int
-
-
-def preflight(conn: PgConn, exclude: tuple[str, ...]) -> tuple[list[ScopeTable], int, list[str], list[str]]:
-    """What the dump will read, the database's size, notes, and the roles the archive will name
-    (owners and grantees: a restore target needs them). Raises ConfigError when the role
-    cannot read something pg_dump would need (a Supabase dump role on managed schemas, RLS)."""
-    with conn.connect() as c:
-        rows = c.execute(_SCOPE, (list(exclude),)).fetchall()
-        size_row = c.execute("SELECT pg_database_size(current_database())").fetchone()
-        signs = read_signs(c)
-        referenced = sorted(r[0] for r in c.execute(_ROLES, (list(exclude),)).fetchall())
-        hidden_los = [int(r[0]) for r in c.execute(_UNREADABLE_LOS).fetchall()]
-    if hidden_los:
-        shown = ", ".join(str(o) for o in hidden_los[:5]) + (" …" if len(hidden_los) > 5 else "")
-        raise ConfigError(
-            f"The backup role '{conn.user}' cannot read {len(hidden_los)} large object"
-            f"{'s' if len(hidden_los) > 1 else ''} of the database (oid {shown}), and pg_dump stops at the first",
-            hint=f"Back up with the objects' owner or a superuser, or GRANT SELECT ON LARGE OBJECT <oid> TO "
-                 f"\"{conn.user}\" for each")
-    denied: dict[str, list[str]] = {}
-    rls: list[str] = []
-    tables: list[ScopeTable] = []
-    for schema, name, relkind, est, size, can_select, can_use, rls_blocks in rows:
-        if not can_use or not can_select:
-            denied.setdefault(schema, []).append(name)
-            continue
-        if relkind == "r" and rls_blocks:
-            rls.append(f"{schema}.{name}")
-        tables.append(ScopeTable(schema, name, relkind, int(est), int(size)))
-    notes: list[str] = []
-    if signs.detected:
-        notes.append(f"Supabase database detected ({signs.sentence()}): the grants to its API roles are kept in "
-                     "the archive")
-    if denied or rls:
-        parts = []
-        if denied:
-            parts.append("no read permission on " + "; ".join(
-                f"{s}: {', '.join(sorted(t)[:5])}{' …' if len(t) > 5 else ''}" for s, t in sorted(denied.items())))
-        if rls:
-            parts.append("row-level security hides rows of " + ", ".join(rls[:8]) + (" …" if len(rls) > 8 else ""))
-        managed = sorted(s for s in denied if s in SUPABASE_MANAGED_SCHEMAS)
-        hint = "Back up with a role that can read everything (on Supabase: the postgres role over the direct " \
-               "connection, DIRECT_URL), or leave those schemas out"
-        if managed or denied:
-            hint += " with " + " ".join(f"--exclude-schema {s}" for s in (managed or sorted(denied)))
-        raise ConfigError(f"The backup role '{conn.user}' cannot read everything pg_dump needs: "
-                          + "; ".join(parts), hint=hint)
-    return tables, int(size_row[0]) if size_row else 0, notes, referenced
 
 
 class SnapshotCounter:

@@ -14,7 +14,8 @@ import pytest
 
 from services.backup import manifest as mf
 from services.backup.catalog import list_backups
-from services.backup.dump_stream import acquire_lock, create_backup
+from services.backup.dump_stream import create_backup
+from services.backup.locks import acquire_lock
 from services.backup.restore import RestoreOptions, restore_backup
 from services.backup.store import store_for
 from services.core.errors import ConfigError
@@ -248,7 +249,7 @@ async def test_a_cancel_after_the_point_of_no_return_reports_what_happened() -> 
 
 
 def test_part_size_grows_with_the_database_so_the_parts_never_run_out() -> None:
-    from services.backup.dump_stream import MAX_PARTS, MIB, choose_part_size
+    from services.backup.multipart import MAX_PARTS, MIB, choose_part_size
 
     assert choose_part_size(16, 1_000_000_000) == 16 * MIB  # 1 GB: the setting
     for size in (200 * 10**9, 10**12, 5 * 10**12):
@@ -259,10 +260,10 @@ def test_part_size_grows_with_the_database_so_the_parts_never_run_out() -> None:
 
 async def test_an_archive_that_outgrows_the_part_limit_fails_clearly_and_leaves_nothing(
         backup_env: BackupEnv, s3_location, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import services.backup.dump_stream as ds
+    import services.backup.multipart as multipart
 
     bulk(backup_env.dsn)  # more than two parts of 5 MiB once compressed
-    monkeypatch.setattr(ds, "MAX_PARTS", 2)
+    monkeypatch.setattr(multipart, "MAX_PARTS", 2)
     with pytest.raises(ConfigError) as info:
         await create_backup(backup_env.ctx, "staging")
     assert "outgrew 2 parts of 5 MiB" in info.value.message and "part_size_mib" in (info.value.hint or "")

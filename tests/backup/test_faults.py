@@ -141,7 +141,7 @@ def test_a_second_restore_into_the_same_target_is_refused_with_exit_3(backup_env
     The test holds that restore lock itself, as a restore on another machine would, so the overlap is
     certain rather than a race between two short restores.
     """
-    from services.backup.dump_stream import acquire_lock
+    from services.backup.locks import acquire_lock
     from services.core.pg_tools import PgConn
 
     bulk(backup_env.dsn, 2_000)

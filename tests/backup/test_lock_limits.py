@@ -16,7 +16,8 @@ import pytest
 from sandbox.embedded_postgres import EmbeddedPostgres
 from services.backup.catalog import list_backups
 from services.backup.dump_stream import create_backup
-from services.backup.restore import STRATEGY_NEW_DB, RestoreOptions, _swap_in, restore_backup
+from services.backup.restore import STRATEGY_NEW_DB, RestoreOptions, restore_backup
+from services.backup.restore_swap import swap_in
 from services.core import workspace as ws
 from services.core.errors import ConfigError, OpsError
 from services.core.pg_tools import env_connection
@@ -160,7 +161,7 @@ def test_the_switch_is_both_renames_or_neither(tight_pg: EmbeddedPostgres, big) 
     with psycopg.connect(tight_pg.dsn(target)) as busy:  # connected after the up-front check
         busy.execute("SELECT 1")
         with pytest.raises(OpsError) as info:
-            _swap_in(conn, target, source, f"{target}_before_x")
+            swap_in(conn, target, source, f"{target}_before_x")
     assert "other session(s) are connected" in info.value.message
     assert {source, target} <= _databases(tight_pg) and f"{target}_before_x" not in _databases(tight_pg)
 

@@ -47,7 +47,7 @@ def test_backups_view(qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s
         await view.load()
         assert view.model.rowCount() == 0
         assert "NO BACKUP" in view.freshness.text() and "#d93025" in view.freshness.text()
-        assert view.backup_button.isEnabled() and not view.restore_button.isEnabled()
+        assert view.backup_button.isEnabled() and not view.restore_form.button.isEnabled()
 
         # Back up now: a job in the jobs panel with progress; the catalog reloads when it is done.
         qtbot.mouseClick(view.backup_button, Qt.MouseButton.LeftButton)
@@ -106,7 +106,7 @@ def test_backups_view(qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s
 
         # Restore into production-guarded target: the dialog wants the name and a reason.
         view.table.selectRow(0)
-        view.restore_target.setCurrentText(target)
+        view.restore_form.target.setCurrentText(target)
         task = asyncio.ensure_future(view.restore_selected())
         await wait_for(lambda: current_unlock_dialog() is not None)
         dialog = current_unlock_dialog()
@@ -134,8 +134,8 @@ def test_backups_view(qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s
         with psycopg.connect(copy_dsn, autocommit=True) as c:
             c.execute("TRUNCATE listings CASCADE")
             c.execute("COMMENT ON TABLE listings IS 'kept by a data-only restore'")
-        view.restore_what.setCurrentIndex(view.restore_what.findData("data"))
-        view.restore_schemas.setText("public, public")
+        view.restore_form.what.setCurrentIndex(view.restore_form.what.findData("data"))
+        view.restore_form.schemas.setText("public, public")
         task = asyncio.ensure_future(view.restore_selected())
         await wait_for(lambda: current_unlock_dialog() is not None)
         dialog = current_unlock_dialog()
@@ -152,8 +152,8 @@ def test_backups_view(qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s
         with psycopg.connect(copy_dsn) as c:
             assert c.execute("SELECT count(*), obj_description('listings'::regclass) FROM listings").fetchone() == (
                 720, "kept by a data-only restore")
-        view.restore_what.setCurrentIndex(0)
-        view.restore_schemas.clear()
+        view.restore_form.what.setCurrentIndex(0)
+        view.restore_form.schemas.clear()
 
         # Cancel in the dialog: nothing happens.
         task = asyncio.ensure_future(view.restore_selected())
@@ -165,7 +165,7 @@ def test_backups_view(qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s
         ctx.workspace.profile = ws.Profile.VIEWER
         view.show_details()
         assert not view.backup_button.isEnabled() and "viewer" in view.backup_button.toolTip()
-        assert not view.restore_button.isEnabled() and "viewer" in view.restore_button.toolTip()
+        assert not view.restore_form.button.isEnabled() and "viewer" in view.restore_form.button.toolTip()
 
     try:
         qloop.run_until_complete(scenario())
@@ -265,7 +265,7 @@ def test_restore_into_production_by_another_spelling_asks_what_the_service_wants
         await view.load()
         await wait_for(lambda: view.model.rowCount() == 1, timeout=30)
         view.table.selectRow(0)
-        view.restore_target.setCurrentText(prod_db)
+        view.restore_form.target.setCurrentText(prod_db)
         wanted = await restore_confirmation(ctx, "staging", prod_db)
         assert (wanted.environment, wanted.confirm_name, wanted.needs_reason) == ("production", "production", True)
         task = asyncio.ensure_future(view.restore_selected())

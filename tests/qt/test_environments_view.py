@@ -82,21 +82,23 @@ def test_a_viewer_cannot_trigger_any_change(qtbot, qloop, make_ctx, tmp_path: Pa
     async def scenario() -> None:
         await view.load()
         assert "read-only" in view.status.text()
-        for button in [*view.change_buttons, view.save_button, view.set_secret_button, view.reveal_button]:
+        secrets = view.secrets_tab
+        for button in [*view.change_buttons, view.settings_tab.save_button, secrets.set_secret_button,
+                       secrets.reveal_button]:
             assert not button.isEnabled(), button.text()
             qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # a click on a disabled button does nothing
-        url_edit = view.editor.inputs["app_url"]
+        url_edit = view.settings_tab.editor.inputs["app_url"]
         assert isinstance(url_edit, QLineEdit) and url_edit.isReadOnly()
-        assert not view.editor.flags["debugMode"].isEnabled()
+        assert not view.settings_tab.editor.flags["debugMode"].isEnabled()
         await asyncio.sleep(0.1)
         assert session.tasks.running == []
 
         # Even reached directly, every change is refused by the guard.
-        view.editor.set_text("app_url", "https://changed.example.com")
-        attempts = [view.save_settings(), view.add_environment("qa", ws.EnvironmentKind.OTHER),
+        view.settings_tab.editor.set_text("app_url", "https://changed.example.com")
+        attempts = [view.settings_tab.save_settings(), view.add_environment("qa", ws.EnvironmentKind.OTHER),
                     view.duplicate_environment("qa", ws.EnvironmentKind.OTHER), view.remove_environment(),
-                    view.set_selected_secret("MLS_API_KEY", "viewer-planted-value"),
-                    view.reveal_selected("MLS_API_KEY")]
+                    view.secrets_tab.set_selected_secret("MLS_API_KEY", "viewer-planted-value"),
+                    view.secrets_tab.reveal_selected("MLS_API_KEY")]
         for attempt in attempts:
             with pytest.raises(GuardRefusedError):
                 await attempt
@@ -124,16 +126,17 @@ def test_admin_production_change_needs_the_typed_name_then_succeeds_once(qtbot, 
 
     async def scenario() -> None:
         await view.load()
-        assert "production" in view.settings_note.text()
+        assert "production" in view.settings_tab.settings_note.text()
         # Validation as one types: a bad URL disables Save and says why.
-        view.editor.set_text("app_url", "not a url")
-        assert not view.save_button.isEnabled()
-        assert view.editor.errors["app_url"].isVisibleTo(view) and "http(s)" in view.editor.errors["app_url"].text()
-        view.editor.set_text("app_url", new_url)
-        assert view.save_button.isEnabled()
+        view.settings_tab.editor.set_text("app_url", "not a url")
+        assert not view.settings_tab.save_button.isEnabled()
+        error = view.settings_tab.editor.errors["app_url"]
+        assert error.isVisibleTo(view) and "http(s)" in error.text()
+        view.settings_tab.editor.set_text("app_url", new_url)
+        assert view.settings_tab.save_button.isEnabled()
 
         # First try: the dialog refuses until the name is typed; cancelled, nothing changes.
-        qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(view.settings_tab.save_button, Qt.MouseButton.LeftButton)
         dialog = await _dialog()
         assert not dialog.ok_button.isEnabled()
         assert new_url in " ".join(label.text() for label in dialog.findChildren(QLabel))  # consequence named
@@ -149,7 +152,7 @@ def test_admin_production_change_needs_the_typed_name_then_succeeds_once(qtbot, 
         assert ws.load(ctx.workspace_path).environments["production"].app_url != new_url
 
         # Second try: name and reason typed; it goes through, once.
-        qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(view.settings_tab.save_button, Qt.MouseButton.LeftButton)
         dialog = await _dialog()
         dialog.name_edit.setText("production")
         assert not dialog.ok_button.isEnabled()  # production also needs a reason
@@ -157,12 +160,12 @@ def test_admin_production_change_needs_the_typed_name_then_succeeds_once(qtbot, 
         assert dialog.ok_button.isEnabled()
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
         await wait_for(lambda: ws.load(ctx.workspace_path).environments["production"].app_url == new_url)
-        await wait_for(lambda: not view.save_button.isEnabled())
+        await wait_for(lambda: not view.settings_tab.save_button.isEnabled())
 
         # The unlock was for that one action: the next change asks again.
-        view.editor.flags["debugMode"].setChecked(True)
-        assert view.save_button.isEnabled()
-        qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+        view.settings_tab.editor.flags["debugMode"].setChecked(True)
+        assert view.settings_tab.save_button.isEnabled()
+        qtbot.mouseClick(view.settings_tab.save_button, Qt.MouseButton.LeftButton)
         dialog = await _dialog()
         assert not dialog.ok_button.isEnabled()
         dialog.reject()
@@ -206,28 +209,29 @@ def test_admin_imports_reveals_tests_and_compares(qtbot, qloop, make_ctx, tmp_pa
         assert await task is True
         assert CredentialStore(ctx.workspace.id).get("staging", "MLS_API_KEY") == secret
 
-        rows = {r.name: r for r in view.secrets_model.rows()}
-        assert rows["MLS_API_KEY"].stored and secret not in view.secrets_model.cells(rows["MLS_API_KEY"])[2]
-        assert await view.reveal_selected("MLS_API_KEY") == secret
-        revealed = {r.name: r for r in view.secrets_model.rows()}["MLS_API_KEY"]
-        assert view.secrets_model.cells(revealed)[2] == secret
-        view.hide_revealed()
-        assert secret not in str([view.secrets_model.cells(r) for r in view.secrets_model.rows()])
+        rows = {r.name: r for r in view.secrets_tab.secrets_model.rows()}
+        assert rows["MLS_API_KEY"].stored and secret not in view.secrets_tab.secrets_model.cells(rows["MLS_API_KEY"])[2]
+        assert await view.secrets_tab.reveal_selected("MLS_API_KEY") == secret
+        revealed = {r.name: r for r in view.secrets_tab.secrets_model.rows()}["MLS_API_KEY"]
+        assert view.secrets_tab.secrets_model.cells(revealed)[2] == secret
+        view.secrets_tab.hide_revealed()
+        secrets_model = view.secrets_tab.secrets_model
+        assert secret not in str([secrets_model.cells(r) for r in secrets_model.rows()])
 
-        assert set(view.check_buttons) >= {"database", "redis"}
-        qtbot.mouseClick(view.check_buttons["redis"], Qt.MouseButton.LeftButton)
-        await wait_for(lambda: any(r.service == "redis" for r in view.checks_model.rows()), timeout=15)
+        assert set(view.connections_tab.check_buttons) >= {"database", "redis"}
+        qtbot.mouseClick(view.connections_tab.check_buttons["redis"], Qt.MouseButton.LeftButton)
+        await wait_for(lambda: any(r.service == "redis" for r in view.connections_tab.checks_model.rows()), timeout=15)
         results = await view.test_connections(["database"])
         assert results[0].kind is not None and results[0].kind.value == "DNS failure"
         row = {r.name: r for r in view.env_model.rows()}["staging"]
         assert row.redis.startswith("up") and row.database == "DNS failure"
 
-        view.drift_other.setCurrentText("production")
-        count = await view.compare()
-        keys = {(r.item.key, r.item.drift) for r in view.drift_model.rows()}
+        view.drift_tab.drift_other.setCurrentText("production")
+        count = await view.drift_tab.compare()
+        keys = {(r.item.key, r.item.drift) for r in view.drift_tab.drift_model.rows()}
         assert ("MLS_API_KEY", True) in keys and ("testIntegrations", True) in keys
         assert count >= 2
-        assert secret not in str([view.drift_model.cells(r) for r in view.drift_model.rows()])
+        assert secret not in str([view.drift_tab.drift_model.cells(r) for r in view.drift_tab.drift_model.rows()])
 
     qloop.run_until_complete(asyncio.wait_for(scenario(), 60))
     reveals = [e for e in ctx.audit.entries() if e.action == "reveal secret"]
@@ -304,13 +308,13 @@ def test_import_preview_shows_nexts_reading_and_lets_the_user_flip_a_variable(  
         assert store.get("staging", "FEATURE_COLOR") == "blue"
 
         # The environment's settings show what it kept and how Next.js reads it.
-        QAbstractItemModelTester(view.kept_model, QAbstractItemModelTester.FailureReportingMode.Fatal)
-        kept = {r.name: view.kept_model.cells(r) for r in view.kept_model.rows()}
+        QAbstractItemModelTester(view.settings_tab.kept_model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+        kept = {r.name: view.settings_tab.kept_model.cells(r) for r in view.settings_tab.kept_model.rows()}
         assert kept["NEXTAUTH_URL"][1] == "extra setting"
         assert kept["NEXTAUTH_URL"][3].startswith("Next.js will read this as 'https://staging.example.org/app'")
         assert kept["FEATURE_COLOR"][1:3] == ("secret (keyring)", "••••••••  (in the keyring)")
         assert kept["JWT_SECRET"][1] == "secret (keyring)" and "character(s) instead of" in kept["JWT_SECRET"][3]
         assert marker not in str(kept)
-        assert view.kept_box.isVisible()
+        assert view.settings_tab.kept_box.isVisible()
 
     qloop.run_until_complete(asyncio.wait_for(scenario(), 60))

@@ -90,7 +90,7 @@ def test_switch_behind_a_hidden_view_then_act(qtbot, qloop, scratch_db: str, pg_
             window.env_switcher.setCurrentText("staging")
             assert view.model.rowCount() == 0 and view.catalog is None
             assert view.details.toPlainText() == "" and not view.outcome.isVisibleTo(view)
-            assert not view.verify_button.isEnabled() and not view.restore_button.isEnabled()
+            assert not view.verify_button.isEnabled() and not view.restore_form.button.isEnabled()
 
             window.show_view("backups")
             await wait_for(lambda: view.loaded.is_set() and view.data_env == "staging", timeout=30)
@@ -401,7 +401,7 @@ def test_viewer_and_another_environments_backup_in_the_restore_dialog(qtbot, qlo
         assert job.state == JobState.DONE, job.error
         await wait_for(lambda: view.model.rowCount() == 1, timeout=30)
         view.table.selectRow(0)
-        view.restore_target.setCurrentText("development")
+        view.restore_form.target.setCurrentText("development")
         task = asyncio.ensure_future(view.restore_selected())
         await wait_for(lambda: current_unlock_dialog() is not None)
         dialog = current_unlock_dialog()
@@ -418,7 +418,8 @@ def test_viewer_and_another_environments_backup_in_the_restore_dialog(qtbot, qlo
         # A viewer: the restore options are disabled like the buttons.
         ctx.workspace.profile = ws.Profile.VIEWER
         view._apply_guards()
-        for option in (view.restore_what, view.restore_schemas, view.restore_strategy, view.restore_target):
+        form = view.restore_form
+        for option in (form.what, form.schemas, form.strategy, form.target):
             assert not option.isEnabled()
         assert not view.backup_button.isEnabled()
 

@@ -1,7 +1,8 @@
 """Backups: the catalog with freshness at a glance, actions with their guards, a manifest's details.
 
 Everything goes through ``services.backup``; long work (back up, verify, restore) runs as jobs in the
-jobs panel. Slots are one line that spawns a plain coroutine method (tests await those methods).
+jobs panel. Slots are one line that spawns a plain coroutine method (tests await those methods). The
+restore form (``restore_form``) and the outcome line (``outcome``) are widgets of their own.
 """
 
 from __future__ import annotations
@@ -33,8 +34,7 @@ from console.widgets import FlowLayout
 from services.backup.attempts import FailedAttempt, last_failed_attempt
 from services.backup.catalog import Catalog, CatalogEntry, list_backups
 from services.backup.dump_stream import clean_up_unfinished, create_backup
-from services.backup.manifest import Verification
-from services.backup.restore import RestoreOptions, RestoreResult, restore_backup
+from services.backup.restore import restore_backup
 from services.backup.restore_target import restore_confirmation
 from services.backup.retention import RetentionPlan, lifecycle_status, prune
 from services.backup.schedule import schedule_for
@@ -43,26 +43,11 @@ from services.core.errors import ConfigError, OpsError
 from services.core.guard import can_change
 from services.core.progress import Progress
 from views.backups.catalog_model import ENTRY_ROLE, CatalogFilter, CatalogModel
+from views.backups.outcome import OutcomeLabel
+from views.backups.restore_form import RestoreForm, restore_wording
 from views.base import OpsView, heading
 
 VIEWER_TIP = "Your workspace profile is 'viewer': backups can be looked at, not changed"
-
-
-def restore_wording(entry: CatalogEntry, env: str, target: str, target_env: str) -> tuple[str, str | None]:
-    """The restore dialog's heading (a sentence) and, for a backup of another environment, the warning
-    that says so with the backup's date and age."""
-    from services.health.poller import utc_age
-
-    heading = f"Restore a backup of {env} into {target}"
-    if entry.manifest is None or target_env == env:
-        return heading, None
-    when = entry.manifest.created_at
-    source_db = entry.manifest.database
-    warning = (f"<b>This backup comes from another environment: {html.escape(env)}</b> (database "
-               f"{html.escape(source_db)}), taken {when:%Y-%m-%d %H:%M} UTC, {utc_age(when)}. Its data will replace "
-               f"{html.escape(target)}'s.")
-    into = target_env if target == target_env else f"{target} on {target_env}'s server"
-    return f"Restore a backup of {env} into {into}", warning
 
 
 class BackupsView(OpsView):
@@ -76,7 +61,6 @@ class BackupsView(OpsView):
         self.last_job: Job | None = None
         self.failed_attempt: FailedAttempt | None = None
         self._listening = False
-        self._restore_env = ""
 
         self.freshness = QLabel("Loading the catalog…")
         self.freshness.setTextFormat(Qt.TextFormat.RichText)
@@ -105,10 +89,7 @@ class BackupsView(OpsView):
         self.details.setReadOnly(True)
         self.details.setPlaceholderText("Select a backup to see its manifest")
         # What the last restore or verification found (strategy, row counts, notes); stays across reloads.
-        self.outcome = QLabel()
-        self.outcome.setWordWrap(True)
-        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.outcome.hide()
+        self.outcome = OutcomeLabel()
 
         self.backup_button = QPushButton("Back up now")
         self.verify_button = QPushButton("Verify")
@@ -116,35 +97,10 @@ class BackupsView(OpsView):
         self.test_restore_button.setProperty(
             "usableTip", "Verify, then restore into a scratch database on the same server, compare row counts with "
                          "the manifest and drop it again")
-        self.restore_button = QPushButton("Restore…")
         self.prune_button = QPushButton("Prune preview")
         self.cleanup_button = QPushButton("Clean up unfinished")
         self.refresh_button = QPushButton("Refresh")
-        self.restore_target = QComboBox()
-        self.restore_target.setEditable(True)
-        # Wide enough for a typical "<database>_restore_check" name: the text is not clipped.
-        self.restore_target.setMinimumContentsLength(32)
-        self.restore_target.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.restore_target.setToolTip("Restore into: an environment, or a database name on the same server")
-        self.restore_strategy = QComboBox()
-        self.restore_strategy.addItem("in one transaction", "transaction")
-        self.restore_strategy.addItem("beside it, then switch", "swap")
-        self.restore_strategy.setToolTip(
-            "One transaction: any failure rolls back and the target is exactly as it was.\n"
-            "Beside it, then switch: for schemas too big for the server's lock table; restores into a fresh "
-            "database, then renames both at once (the old one is kept). Needs no other sessions on the target; "
-            "not on Supabase.")
-
-        self.restore_what = QComboBox()
-        self.restore_what.addItem("definitions and data", "whole")
-        self.restore_what.addItem("table contents only", "data")
-        self.restore_what.setToolTip("Table contents only: the restored tables are emptied and refilled in the same "
-                                     "transaction; their definitions, grants and policies stay as they are")
-        self.restore_schemas = QLineEdit()
-        self.restore_schemas.setMinimumWidth(200)
-        self.restore_schemas.setPlaceholderText("all schemas (or e.g. public, app)")
-        self.restore_schemas.setToolTip("Restore only these schemas (comma-separated). On Supabase the managed "
-                                        "schemas (auth, storage, …) are left alone unless named here")
+        self.restore_form = RestoreForm()
 
         top = QHBoxLayout()
         top.addWidget(heading(self.title))
@@ -159,10 +115,6 @@ class BackupsView(OpsView):
         for b in (self.backup_button, self.verify_button, self.test_restore_button, self.prune_button,
                   self.cleanup_button):
             actions.addWidget(b)
-        restore_row = FlowLayout()
-        for w in (QLabel("Restore"), self.restore_what, QLabel("of"), self.restore_schemas, self.restore_strategy,
-                  QLabel("into"), self.restore_target, self.restore_button):
-            restore_row.addWidget(w)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(self.details)
@@ -173,7 +125,7 @@ class BackupsView(OpsView):
         layout.addWidget(self.schedule_label)
         layout.addLayout(filters)
         layout.addLayout(actions)
-        layout.addLayout(restore_row)
+        layout.addWidget(self.restore_form)
         layout.addWidget(self.outcome)
         layout.addWidget(splitter, 1)
 
@@ -185,7 +137,7 @@ class BackupsView(OpsView):
         self.verify_button.clicked.connect(lambda: self.session.spawn(self.verify_selected(), name="verify"))
         self.test_restore_button.clicked.connect(
             lambda: self.session.spawn(self.verify_selected(restore_test=True), name="test restore"))
-        self.restore_button.clicked.connect(lambda: self.session.spawn(self.restore_selected(), name="restore"))
+        self.restore_form.button.clicked.connect(lambda: self.session.spawn(self.restore_selected(), name="restore"))
         self.prune_button.clicked.connect(lambda: self.session.spawn(self.prune_preview(), name="prune preview"))
         self.cleanup_button.clicked.connect(lambda: self.session.spawn(self.clean_up(), name="cleanup"))
         self._apply_guards()
@@ -198,8 +150,7 @@ class BackupsView(OpsView):
         self.failed_attempt = None
         self.model.set_rows([])
         self.details.clear()
-        self.outcome.clear()
-        self.outcome.hide()
+        self.outcome.reset()
         self.schedule_label.setText("")
         self.freshness.setText("Loading the catalog…")
         self._apply_guards()
@@ -215,7 +166,7 @@ class BackupsView(OpsView):
         admin = self.session.ready and can_change(self.session.ctx.workspace)
         entry = self.selected()
         for button, needs_entry in ((self.backup_button, False), (self.verify_button, True), (self.test_restore_button, True),
-                                    (self.restore_button, True)):
+                                    (self.restore_form.button, True)):
             usable = admin and (not needs_entry or (entry is not None and entry.good))
             button.setEnabled(bool(usable))
             if not admin:
@@ -224,10 +175,7 @@ class BackupsView(OpsView):
                 button.setToolTip("Select a good backup first")
             else:
                 button.setToolTip(button.property("usableTip") or "")
-        for option in (self.restore_what, self.restore_schemas, self.restore_strategy, self.restore_target):
-            option.setEnabled(bool(admin))  # a viewer restores nothing: the options look it too
-            if not admin:
-                option.setToolTip(VIEWER_TIP)
+        self.restore_form.set_allowed(bool(admin), VIEWER_TIP)
         self.prune_button.setToolTip("Shows what the retention policy would delete and why; deletes nothing")
         leftovers = [e for e in (self.catalog.entries if self.catalog else ()) if e.state in ("unfinished", "orphaned")]
         self.cleanup_button.setEnabled(bool(admin and leftovers))
@@ -243,13 +191,7 @@ class BackupsView(OpsView):
         ctx = self.session.ctx
         self.data_env = self.env_name
         env = ctx.workspace.environment(self.data_env)
-        # A reload (after any job) keeps what the user chose; a new environment gets a safe default.
-        chosen = self.restore_target.currentText().strip() if self._restore_env == env.name else ""
-        self._restore_env = env.name
-        self.restore_target.clear()
-        self.restore_target.addItems(list(ctx.workspace.environments))
-        self.restore_target.setCurrentText(chosen or (f"{env.database.name}_restore_check" if env.database.configured
-                                                      else env.name))
+        self.restore_form.offer_targets(env, list(ctx.workspace.environments))
         if not env.backup.configured:
             self.model.set_rows([])
             self.freshness.setText(f"<b>No backup bucket is configured for {env.name}.</b> Set backup.bucket in "
@@ -334,31 +276,8 @@ class BackupsView(OpsView):
     # --- actions ---------------------------------------------------------------------------------------
     def _finished(self, job: Job) -> None:
         if job is self.last_job:
-            self.show_outcome(job)
+            self.outcome.show_job(job)
             self.reload()
-
-    def show_outcome(self, job: Job) -> None:
-        """The last restore's or verification's result in words; failures are the shell's to show."""
-        r = job.result
-        if isinstance(r, RestoreResult):
-            lines = [f"<b>Restored {html.escape(r.backup_id)} into {html.escape(r.target)}</b> "
-                     f"({html.escape(r.database)}) in {r.duration_s:.0f} s — row counts match the manifest for "
-                     f"{r.tables_checked} tables. {html.escape(r.strategy[:1].upper() + r.strategy[1:])}."]
-            if r.safety_backup_id:
-                lines.append(f"Safety backup of the target first: {html.escape(r.safety_backup_id)}.")
-            lines += [f"Note: {html.escape(n)}" for n in r.notes]
-        elif isinstance(r, Verification):
-            word = "OK" if r.ok else '<b style="color:#d93025">FAILED</b>'
-            parts = [f"checksum {'ok' if r.checksum_ok else 'wrong'}",
-                     f"archive {'ok' if r.archive_ok else 'unreadable'} ({r.toc_entries} entries)"]
-            if r.restore_tested:
-                parts.append(f"test restore {'ok' if r.restore_ok else 'failed'}")
-            lines = [f"<b>{html.escape(job.title)}</b>: {word} — {', '.join(parts)}"]
-            lines += [html.escape(p) for p in r.problems]
-        else:
-            return
-        self.outcome.setText("<br>".join(lines))
-        self.outcome.show()
 
     async def back_up_now(self) -> Job:
         ctx, env = self.session.ctx, self.env_name
@@ -389,7 +308,7 @@ class BackupsView(OpsView):
             entry = self.proxy.data(self.proxy.index(row, 0), ENTRY_ROLE)
             if isinstance(entry, CatalogEntry) and entry.id == backup_id:
                 self.table.selectRow(row)
-                self.restore_target.setCurrentText(self.env_name)
+                self.restore_form.target.setCurrentText(self.env_name)
                 return await self.restore_selected()
         raise ConfigError(f"Backup {backup_id} is not in {self.env_name}'s catalog any more")
 
@@ -398,31 +317,11 @@ class BackupsView(OpsView):
         if entry is None:
             return None
         ctx, env = self.session.ctx, self.env_name
-        target = self.restore_target.currentText().strip()
+        target = self.restore_form.target.currentText().strip()
         # The service says whose database this is and what must be typed: the same resolution it enforces.
         check = await restore_confirmation(ctx, env, target)
-        strategy = str(self.restore_strategy.currentData() or "transaction")
-        options = RestoreOptions(schemas=tuple(dict.fromkeys(x.strip() for x in self.restore_schemas.text().split(",")
-                                                             if x.strip())),
-                                 data_only=self.restore_what.currentData() == "data", strategy=strategy)
-        what = "the table contents" if options.data_only else "the objects"
-        scope = f" of schema(s) {html.escape(', '.join(options.schemas))}" if options.schemas else ""
-        shown = html.escape(target)
-        consequences = [
-            f"restore backup <b>{entry.id}</b> of {env} into <b>{shown}</b>: {what}{scope} in the backup replace "
-            "the target's" + (" (emptied and refilled; definitions stay)" if options.data_only else ""),
-            "take a safety backup of the target first",
-            "run in one transaction, so any failure leaves the target exactly as it was" if strategy == "transaction"
-            else "restore into a fresh database beside the target, then rename both at once (the old one is kept); "
-                 "any failure before the switch leaves the target exactly as it was",
-        ]
-        if check.is_environment:
-            consequences.append(html.escape(check.why[:1].upper() + check.why[1:]))
-        if check.production and check.is_environment:
-            consequences.append("<b style='color:#d93025'>change PRODUCTION</b>: the platform sees the restored data at once")
-        elif check.production:
-            consequences.append(f"write database <b>{shown}</b> on <b style='color:#d93025'>production's server</b> "
-                                "(the platform does not read it, but it shares the server's disk and CPU)")
+        options = self.restore_form.options()
+        consequences = self.restore_form.consequences(entry.id, env, target, check, options)
         heading, warning = restore_wording(entry, env, target, check.environment)
         auth = await authorize_in_ui(self.session, check.environment, "backup restore", consequences=consequences,
                                      target_name=check.confirm_name, parent=self, heading=heading, warning=warning)
