@@ -15,14 +15,14 @@ from urllib.parse import urlencode
 
 from sandbox.provider_standins import history as h
 from sandbox.provider_standins.blobs import BlobServer
-from sandbox.provider_standins.server import (
+from sandbox.provider_standins.protocol import (
     StandinError,
     StandinRequest,
     StandinResponse,
-    StandinServer,
     TokenPolicy,
     routes,
 )
+from sandbox.provider_standins.server import StandinServer
 
 TOKEN = "ghp_fakeSandboxRealtorOps0000000000000000"
 REVOKED_TOKEN = "ghp_fakeRevokedRealtorOps000000000000000"

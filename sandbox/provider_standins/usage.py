@@ -21,13 +21,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sandbox.provider_standins.server import (
-    Route,
-    StandinError,
-    StandinRequest,
-    StandinResponse,
-    StandinServer,
-)
+from sandbox.provider_standins.protocol import Route, StandinError, StandinRequest, StandinResponse
+from sandbox.provider_standins.server import StandinServer
 
 SPIKE_DAYS_AGO = 6
 R2_RETENTION_DAYS = 31

@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sandbox.provider_standins import history as h
-from sandbox.provider_standins.server import (
+from sandbox.provider_standins.protocol import (
     StandinError,
     StandinRequest,
     StandinResponse,
-    StandinServer,
     TokenPolicy,
     routes,
 )
+from sandbox.provider_standins.server import StandinServer
 
 TOKEN = "fakeSandbox-vercel-token"
 REVOKED_TOKEN = "fakeRevoked-vercel-token"
