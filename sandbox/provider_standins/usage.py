@@ -269,7 +269,7 @@ def add_usage(server: StandinServer) -> StandinServer:
 
         extra = [Route("POST", "/graphql", cloudflare_graphql(server, ACCOUNT_ID))]
     elif name == "github":
-        from sandbox.provider_standins.github import OWNER
+        from sandbox.provider_standins.github_runs import OWNER
 
         extra = [Route("GET", "/organizations/{org}/settings/billing/usage", github_billing_usage(server, OWNER))]
     elif name == "upstash":
