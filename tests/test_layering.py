@@ -104,7 +104,6 @@ MAX_LINES = 420
 PENDING_SPLIT: frozenset[str] = frozenset({
     "services/backup/dump_stream.py",
     "services/backup/restore.py",
-    "services/config_drift/compare.py",
     "services/core/workspace.py",
     "services/environments/dotenv_parser.py",
     "services/environments/env_import.py",
