@@ -107,7 +107,6 @@ PENDING_SPLIT: frozenset[str] = frozenset({
     "services/core/workspace.py",
     "services/environments/dotenv_parser.py",
     "services/environments/env_import.py",
-    "services/health/observatory/analyzers.py",
     "services/providers/http_client.py",
     "views/backups/view.py",
     "views/environments/view.py",
