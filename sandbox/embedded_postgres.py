@@ -14,11 +14,12 @@ How the server is made to die with us (it must never outlive the app):
   PDEATHSIG fires when the *thread* that forked dies, so the fork runs on one long-lived thread.
   Callers that want SIGTERM to run ``atexit`` too can turn it into ``SystemExit`` themselves.
 * On the next ``start()`` a leftover server of the same data dir is shut down, and a stale
-  ``postmaster.pid`` (its process gone) is removed.
+  ``postmaster.pid`` (its process gone) is removed. (The guards and the stopping: ``postgres_process``.)
 
 PostgreSQL refuses to run as root; when we are root the server and ``initdb`` run as the unprivileged
 system user ``pgserver`` (created if missing, as the wheel itself does), which owns the data dir;
-the data dir's parents get the others-may-traverse bit (``o+x``, not listing) where it is missing.
+the data dir's parents get the others-may-traverse bit (``o+x``, not listing) where it is missing
+(``postgres_host``).
 """
 
 from __future__ import annotations
@@ -26,29 +27,37 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import signal
-import stat
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Literal, TypeVar
-
-import psutil
+from typing import Literal
 
 from sandbox.ports import free_port, port_accepts, port_is_free
+from sandbox.postgres_host import (
+    EXE,
+    allow_traversal,
+    as_user,
+    child_env,
+    make_readable_by_others,
+    run_as_user,
+)
+from sandbox.postgres_process import (
+    set_pdeathsig,
+    start_shell_watchdog,
+    stop_child,
+    stop_leftover,
+    tail,
+)
 from services.core.bundled_postgres import DEFAULT_VERSION, bundled_bin_dir
-from services.core.child_processes import PR_SET_PDEATHSIG, prctl, spawner
+from services.core.child_processes import prctl, spawner
 from services.core.errors import SandboxPartUnavailable
 
-SYSTEM_USER = "pgserver"
 SUPERUSER = "postgres"
 LOG_NAME = "embedded-postgres.log"
 
 DeathGuard = Literal["auto", "pdeathsig", "shell", "none"]
-_T = TypeVar("_T")
-_EXE = ".exe" if sys.platform == "win32" else ""
 
 
 class EmbeddedPostgres:
@@ -98,7 +107,7 @@ class EmbeddedPostgres:
 
     def program(self, name: str) -> Path:
         """Full path of a PostgreSQL program (``pg_dump``, ``psql``...) of this server's version."""
-        return self.bin_dir / f"{name}{_EXE}"
+        return self.bin_dir / f"{name}{EXE}"
 
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
@@ -117,9 +126,9 @@ class EmbeddedPostgres:
             self._check_binaries()
             if self.requested_port is not None and not port_is_free(self.requested_port, self.host):
                 raise self._port_taken(self.requested_port)
-            user = _run_as_user()
+            user = run_as_user()
             self._prepare_data_dir(user)
-            _stop_leftover(self.data_dir)
+            stop_leftover(self.data_dir)
             if not (self.data_dir / "PG_VERSION").exists():
                 self._initdb(user)
             self._check_data_version()
@@ -142,13 +151,13 @@ class EmbeddedPostgres:
                     timeout=timeout + 5,
                 )
             if proc is not None and proc.poll() is None:
-                _stop_child(proc, timeout)
+                stop_child(proc, timeout)
             if self._watchdog is not None:
                 with contextlib.suppress(ProcessLookupError):
                     self._watchdog.kill()
                 self._watchdog.wait()
                 self._watchdog = None
-            _stop_leftover(self.data_dir, timeout)
+            stop_leftover(self.data_dir, timeout)
             if self._atexit_registered:
                 atexit.unregister(self.stop)
                 self._atexit_registered = False
@@ -175,7 +184,7 @@ class EmbeddedPostgres:
     # ----- steps ------------------------------------------------------------------------------------
     def _check_binaries(self) -> None:
         bin_dir = self.bin_dir
-        missing = [p for p in ("postgres", "initdb") if not (bin_dir / f"{p}{_EXE}").is_file()]
+        missing = [p for p in ("postgres", "initdb") if not (bin_dir / f"{p}{EXE}").is_file()]
         if missing:
             raise SandboxPartUnavailable(
                 f"Embedded PostgreSQL cannot start: the program {' and '.join(missing)} was not found "
@@ -197,8 +206,8 @@ class EmbeddedPostgres:
             import pwd
 
             entry = pwd.getpwnam(user)
-            _allow_traversal(self.data_dir)
-            _make_readable_by_others(self.bin_dir.parent)
+            allow_traversal(self.data_dir)
+            make_readable_by_others(self.bin_dir.parent)
             for path in [self.data_dir, *self.data_dir.rglob("*")]:
                 if path.lstat().st_uid != entry.pw_uid:
                     os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
@@ -223,7 +232,7 @@ class EmbeddedPostgres:
             "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-instructions",
         ]  # fmt: skip
         result = subprocess.run(
-            args, **_as_user(user), env=_child_env(), capture_output=True, text=True, timeout=120
+            args, **as_user(user), env=child_env(), capture_output=True, text=True, timeout=120
         )
         if result.returncode != 0:
             raise SandboxPartUnavailable(
@@ -275,7 +284,7 @@ class EmbeddedPostgres:
         raise SandboxPartUnavailable(
             f"Embedded PostgreSQL cannot start: {reason}",
             hint=f"See {self.log_path}",
-            detail=_tail(self.log_path),
+            detail=tail(self.log_path),
         )
 
     def _spawn(self, port: int, user: str | None) -> str:
@@ -294,14 +303,14 @@ class EmbeddedPostgres:
             def launch() -> subprocess.Popen[bytes]:
                 return subprocess.Popen(
                     args,
-                    **_as_user(user),
-                    env=_child_env(),
+                    **as_user(user),
+                    env=child_env(),
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     # Own session: a Ctrl-C in the terminal reaches us, and we stop the server in order.
                     start_new_session=True,
-                    preexec_fn=_set_pdeathsig if guard == "pdeathsig" else None,
+                    preexec_fn=set_pdeathsig if guard == "pdeathsig" else None,
                 )
 
             # PDEATHSIG fires when the *thread* that forked ends, so fork from a thread that lives as
@@ -309,7 +318,7 @@ class EmbeddedPostgres:
             proc = spawner.run(launch) if guard == "pdeathsig" else launch()
         self._proc = proc
         if guard == "shell":
-            self._watchdog = _start_shell_watchdog(proc.pid)
+            self._watchdog = start_shell_watchdog(proc.pid)
         outcome = self._wait_ready(proc, port)
         if outcome != "ready":
             self._kill_failed_start(proc)
@@ -320,7 +329,7 @@ class EmbeddedPostgres:
         pid_file = self.data_dir / "postmaster.pid"
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                return "port-taken" if "Address already in use" in _tail(self.log_path) else "exited"
+                return "port-taken" if "Address already in use" in tail(self.log_path) else "exited"
             try:
                 lines = pid_file.read_text().splitlines()
             except OSError:
@@ -333,7 +342,7 @@ class EmbeddedPostgres:
 
     def _kill_failed_start(self, proc: subprocess.Popen[bytes]) -> None:
         if proc.poll() is None:
-            _stop_child(proc, 5.0)
+            stop_child(proc, 5.0)
         else:
             proc.wait()
         self._proc = None
@@ -348,159 +357,3 @@ class EmbeddedPostgres:
         if prctl is not None:
             return "pdeathsig"
         return "none" if sys.platform == "win32" else "shell"
-
-
-# ----- helpers ----------------------------------------------------------------------------------------
-def _set_pdeathsig() -> None:
-    # Runs in the child after the switch to the server's user (a uid change clears PDEATHSIG).
-    if prctl is not None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGINT, 0, 0, 0)
-    # If we already died between fork and here, nobody would send the signal.
-    if os.getppid() == 1:
-        os.kill(os.getpid(), signal.SIGINT)
-
-
-def _start_shell_watchdog(server_pid: int) -> subprocess.Popen[bytes]:
-    script = 'while kill -0 "$1" 2>/dev/null; do sleep 0.5; done; kill -INT "$2" 2>/dev/null'
-    return subprocess.Popen(
-        ["sh", "-c", script, "watchdog", str(os.getpid()), str(server_pid)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def _run_as_user() -> str | None:
-    if sys.platform == "win32" or os.geteuid() != 0:
-        return None
-    import pwd
-
-    try:
-        pwd.getpwnam(SYSTEM_USER)
-    except KeyError:
-        result = subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0 and "already exists" not in result.stderr:
-            raise SandboxPartUnavailable(
-                "Embedded PostgreSQL cannot start: PostgreSQL will not run as root and the system user "
-                f"'{SYSTEM_USER}' could not be created",
-                hint="Run the app as a normal user",
-                detail=result.stderr.strip(),
-            ) from None
-    return SYSTEM_USER
-
-
-def _as_user(user: str | None) -> dict[str, Any]:
-    """Popen arguments that drop to ``user``: its uid, its group, and none of root's extra groups."""
-    if user is None:
-        return {}
-    import pwd
-
-    entry = pwd.getpwnam(user)
-    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
-
-
-def _allow_traversal(path: Path) -> None:
-    """Let other users pass through (not list) every parent of ``path``."""
-    for parent in path.parents:
-        mode = parent.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            parent.chmod(mode | stat.S_IXOTH)
-
-
-def _make_readable_by_others(install_root: Path) -> None:
-    """The wheel's files must be readable/executable by the server's user (usually they already are)."""
-    _allow_traversal(install_root)
-    if (install_root / "bin" / f"postgres{_EXE}").stat().st_mode & stat.S_IXOTH:
-        return
-    for path in [install_root, *install_root.rglob("*")]:
-        mode = path.stat().st_mode
-        extra = stat.S_IROTH | (stat.S_IXOTH if path.is_dir() or mode & stat.S_IXUSR else 0)
-        path.chmod(mode | extra)
-
-
-def _child_env() -> dict[str, str]:
-    # PG* variables of the caller (PGPORT, PGDATA...) must not redirect the embedded server.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    env["LC_ALL"] = "C"
-    return env
-
-
-def _postmaster_of(data_dir: Path) -> psutil.Process | None:
-    """The live server process recorded in ``data_dir/postmaster.pid``; removes the file when stale."""
-    pid_file = data_dir / "postmaster.pid"
-    try:
-        pid = int(pid_file.read_text().splitlines()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-    try:
-        proc = psutil.Process(pid)
-        # The postmaster runs in its data dir; a reused pid belongs to some other program.
-        alive = proc.status() != psutil.STATUS_ZOMBIE and "postgres" in proc.name()
-        if alive and Path(proc.cwd()).resolve() == data_dir.resolve():
-            return proc
-    except (psutil.Error, OSError):
-        pass
-    pid_file.unlink(missing_ok=True)
-    return None
-
-
-def _stop_leftover(data_dir: Path, timeout: float = 10.0) -> None:
-    proc = _postmaster_of(data_dir)
-    if proc is not None:
-        _signal_and_wait(proc, timeout)
-
-
-def _stop_child(proc: subprocess.Popen[bytes], timeout: float) -> None:
-    try:
-        _signal_and_wait(psutil.Process(proc.pid), timeout, reap=proc)
-    except psutil.NoSuchProcess:
-        pass
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=1.0)
-
-
-def _signal_and_wait(
-    proc: psutil.Process, timeout: float, reap: subprocess.Popen[bytes] | None = None
-) -> None:
-    """SIGINT (fast shutdown), then SIGQUIT (immediate), then SIGKILL, each waited for."""
-    immediate = getattr(signal, "SIGQUIT", signal.SIGTERM)
-    kill = getattr(signal, "SIGKILL", signal.SIGTERM)
-    for sig, wait in ((signal.SIGINT, timeout), (immediate, 3.0), (kill, 3.0)):
-        try:
-            proc.send_signal(sig)
-        except psutil.NoSuchProcess:
-            break
-        if _wait_gone(proc, wait, reap):
-            break
-
-
-def _wait_gone(proc: psutil.Process, timeout: float, reap: subprocess.Popen[bytes] | None) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if reap is not None:
-            if reap.poll() is not None:
-                return True
-        else:
-            try:
-                # A zombie has released its port and files; its reaping is its parent's business.
-                if proc.status() == psutil.STATUS_ZOMBIE:
-                    return True
-            except psutil.NoSuchProcess:
-                return True
-        time.sleep(0.01)
-    return False
-
-
-def _tail(path: Path, size: int = 4000) -> str:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, fh.tell() - size))
-            return fh.read().decode("utf-8", "replace")
-    except OSError:
-        return ""

@@ -2,7 +2,7 @@
 
 ``install_realtor_schema`` runs each migration's SQL, records it in ``_prisma_migrations`` the way
 ``prisma migrate deploy`` does (checksum = SHA-256 of the migration file), and loads the rows of
-``realtor_data`` with COPY, all in one transaction. ``realtor_data.generate_bulk`` grows it further.
+``realtor_data`` with COPY, all in one transaction. ``realtor_bulk.generate_bulk`` grows it further.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 
 from sandbox import realtor_data
-from sandbox.realtor_data import BulkResult, generate_bulk, generate_bulk_async
+from sandbox.realtor_bulk import BulkResult, generate_bulk, generate_bulk_async, skip_fk_triggers
 
 # Exactly the table `prisma migrate` creates.
 PRISMA_MIGRATIONS_DDL = """CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
@@ -321,7 +321,7 @@ def install_realtor_schema_sync(dsn: str, *, rows_scale: float = 1.0, seed: int 
             return InstallResult(False, time.perf_counter() - started, _row_counts(conn))
         _apply_migrations(conn, random.Random(seed))
         rows = realtor_data.sample_rows(seed, rows_scale)
-        realtor_data.skip_fk_triggers(conn)  # the generated rows reference only rows generated with them
+        skip_fk_triggers(conn)  # the generated rows reference only rows generated with them
         with conn.cursor() as cur:
             for table in TABLES:
                 cols = sql.SQL(", ").join(map(sql.Identifier, realtor_data.TABLE_COLUMNS[table]))

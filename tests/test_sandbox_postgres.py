@@ -16,7 +16,7 @@ import psutil
 import psycopg
 import pytest
 
-from sandbox import embedded_postgres, realtor_data, realtor_schema
+from sandbox import embedded_postgres, postgres_host, realtor_data, realtor_schema
 from sandbox.embedded_postgres import EmbeddedPostgres
 from sandbox.ports import free_port, port_accepts, port_is_free, wait_for_port
 from services.core.errors import SandboxPartUnavailable
@@ -82,7 +82,7 @@ def test_serves_postgresql_16_on_loopback_tcp(pg: EmbeddedPostgres) -> None:
     out = subprocess.run([pg.program("pg_dump"), "--version"], capture_output=True, text=True, check=True)
     assert " 16." in out.stdout
     if os.geteuid() == 0:  # PostgreSQL refuses root: it must run as the unprivileged system user
-        assert psutil.Process(pg.pid).username() == embedded_postgres.SYSTEM_USER  # type: ignore[arg-type]
+        assert psutil.Process(pg.pid).username() == postgres_host.SYSTEM_USER  # type: ignore[arg-type]
 
 
 def test_start_is_idempotent(pg: EmbeddedPostgres) -> None:

@@ -29,16 +29,16 @@ from sandbox.provider_standins.catalog import (
     sandbox_identities,
     start_all,
 )
-from sandbox.provider_standins.server import (
+from sandbox.provider_standins.protocol import (
     Exchange,
     Fault,
     Route,
     StandinError,
     StandinRequest,
     StandinResponse,
-    StandinServer,
     TokenPolicy,
 )
+from sandbox.provider_standins.server import StandinServer
 
 __all__ = [
     "SANDBOX_SECRETS",

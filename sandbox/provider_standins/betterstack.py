@@ -9,13 +9,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sandbox.provider_standins import history as h
-from sandbox.provider_standins.server import (
-    StandinError,
-    StandinRequest,
-    StandinServer,
-    TokenPolicy,
-    routes,
-)
+from sandbox.provider_standins.protocol import StandinError, StandinRequest, TokenPolicy, routes
+from sandbox.provider_standins.server import StandinServer
 
 TOKEN = "fakeSandboxBetterStackUptimeToken0000"
 REVOKED_TOKEN = "fakeRevokedBetterStackUptimeToken0000"

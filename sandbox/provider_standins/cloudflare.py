@@ -10,13 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sandbox.provider_standins import history as h
-from sandbox.provider_standins.server import (
-    StandinError,
-    StandinRequest,
-    StandinServer,
-    TokenPolicy,
-    routes,
-)
+from sandbox.provider_standins.protocol import StandinError, StandinRequest, TokenPolicy, routes
+from sandbox.provider_standins.server import StandinServer
 
 TOKEN = "fakeSandbox-cloudflare-api-token-0000000000000"
 REVOKED_TOKEN = "fakeRevoked-cloudflare-api-token-000000000000"

@@ -1,439 +1,42 @@
 """GitHub REST API (Actions) stand-in: runs of the "Deploy Realtor Platform" workflow with their jobs
 (test, security-scan, build-and-deploy, database-migration, notify), dispatch, re-run, cancel and
-``/rate_limit``. Answers in the shapes of GitHub's OpenAPI description."""
+``/rate_limit``. Answers in the shapes of GitHub's OpenAPI description (``github_shapes``); the runs,
+jobs and repository files it serves are ``github_runs``."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import threading
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from sandbox.provider_standins import history as h
-from sandbox.provider_standins.blobs import BlobServer
-from sandbox.provider_standins.server import (
+from sandbox.provider_standins.github_runs import (
+    JOBS,
+    OWNER,
+    REPO,
+    WORKFLOW_ID,
+    GitHubData,
+    Job,
+    Run,
+    job_log,
+)
+from sandbox.provider_standins.github_shapes import api_url, job_json, paged, run_json
+from sandbox.provider_standins.protocol import (
     StandinError,
     StandinRequest,
     StandinResponse,
-    StandinServer,
     TokenPolicy,
     routes,
 )
+from sandbox.provider_standins.server import StandinServer
 
 TOKEN = "ghp_fakeSandboxRealtorOps0000000000000000"
 REVOKED_TOKEN = "ghp_fakeRevokedRealtorOps000000000000000"
 LIMITED_TOKEN = "github_pat_fakeLimitedRealtorOps0000000000"
 SCOPES = "repo, workflow"
 API_VERSIONS = ("2022-11-28", "2026-03-10")
-WORKFLOW_ID = 98765432
-REPO_ID = 712345678
-OWNER, REPO = h.REPOSITORY.split("/")
-BRANCHES = ("main", "develop")
-
-# Each job: (name, seconds it takes). Runs go test → security-scan → build-and-deploy →
-# database-migration → notify.
-_JOBS = (
-    ("test", 212),
-    ("security-scan", 95),
-    ("build-and-deploy", 188),
-    ("database-migration", 41),
-    ("notify", 6),
-)
-
-
-@dataclass
-class Job:
-    id: int
-    name: str
-    status: str
-    conclusion: str | None
-    started_at: datetime
-    completed_at: datetime | None
-
-
-@dataclass
-class Run:
-    id: int
-    run_number: int
-    commit: h.Commit
-    event: str
-    status: str
-    conclusion: str | None
-    created_at: datetime
-    updated_at: datetime
-    run_attempt: int = 1
-    jobs: list[Job] = field(default_factory=list)
-
-
-def _jobs_for(run_id: int, outcome: str, branch: str, start: datetime) -> list[Job]:
-    # outcome per job: "success", "failure", "skipped", "cancelled", "running", "queued"
-    plan = {
-        "ok": ["success", "success", "success", "success", "success"],
-        "build-error": ["success", "success", "failure", "skipped", "success"],
-        "test-failure": ["failure", "success", "skipped", "skipped", "success"],
-        "canceled": ["success", "success", "cancelled", "skipped", "skipped"],
-        "building": ["success", "success", "running", "queued", "queued"],
-    }[outcome]
-    if branch not in BRANCHES and plan[3] == "success":
-        plan[3] = "skipped"  # previews do not migrate a database
-    jobs, at = [], start + timedelta(seconds=9)
-    for i, ((name, seconds), result) in enumerate(zip(_JOBS, plan, strict=True)):
-        job_id = run_id * 10 + i + 1
-        if result == "running":
-            jobs.append(Job(job_id, name, "in_progress", None, at, None))
-        elif result == "queued":
-            jobs.append(Job(job_id, name, "queued", None, at, None))
-        elif result == "skipped":
-            jobs.append(Job(job_id, name, "completed", "skipped", at, at))
-        else:
-            end = at + timedelta(seconds=seconds if result == "success" else seconds // 2)
-            jobs.append(Job(job_id, name, "completed", result, at, end))
-            at = end + timedelta(seconds=3)
-    return jobs
-
-
-@dataclass
-class GitHubData:
-    now: datetime
-    runs: list[Run] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    next_number: int = 0
-    files: dict[str, bytes] = field(default_factory=dict)  # repository path -> contents (main branch)
-    blobs: BlobServer = field(default_factory=BlobServer)
-    cancel_hangs: bool = False  # cancel is accepted but the run keeps going (force-cancel stops it)
-
-    @classmethod
-    def build(cls, now: datetime | None = None) -> GitHubData:
-        now = now or datetime.now(UTC)
-        data = cls(now=now)
-        commits = h.commits(now)
-        for n, commit in enumerate(commits):
-            number = 400 + len(commits) - n
-            run_id = 9_100_000_000 + number * 37
-            created = commit.pushed_at + timedelta(seconds=20)
-            jobs = _jobs_for(run_id, commit.outcome, commit.branch, created)
-            running = commit.outcome == "building"
-            conclusion = {"ok": "success", "canceled": "cancelled", "building": None}.get(
-                commit.outcome, "failure"
-            )
-            finished = max((j.completed_at for j in jobs if j.completed_at), default=created)
-            data.runs.append(
-                Run(
-                    id=run_id,
-                    run_number=number,
-                    commit=commit,
-                    event="push" if commit.branch in BRANCHES else "pull_request",
-                    status="in_progress" if running else "completed",
-                    conclusion=conclusion,
-                    created_at=created,
-                    updated_at=now if running else finished,
-                    jobs=jobs,
-                )
-            )
-        data.next_number = 401 + len(commits)
-        data.files = _repository_files()
-        return data
-
-    def find_job(self, job_id: str) -> tuple[Run, Job]:
-        for run in self.runs:
-            for job in run.jobs:
-                if str(job.id) == job_id:
-                    return run, job
-        raise StandinError(404, "Not Found")
-
-    def find(self, run_id: str) -> Run:
-        for run in self.runs:
-            if str(run.id) == run_id:
-                return run
-        raise StandinError(404, "Not Found")
-
-
-WORKFLOW_YAML = """name: Deploy Realtor Platform
-
-on:
-  push:
-    branches: [main, develop]
-  pull_request:
-    branches: [main]
-
-env:
-  NODE_VERSION: '18'
-
-jobs:
-  test:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - run: npm ci
-      - run: npm test
-
-  security-scan:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - run: npm audit --audit-level high
-
-  build-and-deploy:
-    needs: [test, security-scan]
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - run: npx vercel deploy --prebuilt --prod --token=${{ secrets.VERCEL_TOKEN }}
-
-  database-migration:
-    needs: build-and-deploy
-    runs-on: ubuntu-latest
-    if: github.ref == 'refs/heads/main'
-    steps:
-      - uses: actions/checkout@v4
-      - run: npx prisma migrate deploy
-        env:
-          DATABASE_URL: ${{ secrets.DATABASE_URL }}
-
-  notify:
-    needs: [build-and-deploy, database-migration]
-    runs-on: ubuntu-latest
-    if: always()
-    steps:
-      - run: echo "Deployment finished"
-"""
-
-
-def _repository_files() -> dict[str, bytes]:
-    from sandbox.migration_story import repository_migrations
-
-    files = {h.WORKFLOW_FILE: WORKFLOW_YAML.encode()}
-    for name, sql in repository_migrations():
-        files[f"prisma/migrations/{name}/migration.sql"] = sql.encode()
-    files["prisma/migrations/migration_lock.toml"] = b'provider = "postgresql"\n'
-    return files
-
-
-def _job_log(run: Run, job: Job) -> str:
-    c = run.commit
-    lines = [
-        "Requested labels: ubuntu-latest",
-        f"Job defined at: {h.REPOSITORY}/{h.WORKFLOW_FILE}@refs/heads/{c.branch}",
-        "Current runner version: '2.321.0'",
-        f"##[group]Run actions/checkout@v4 ({c.sha[:7]})",
-        "##[endgroup]",
-    ]
-    if job.name == "test":
-        lines += ["> realtor-platform@1.4.2 test", "> jest --ci"]
-        if job.conclusion == "failure":
-            lines += ["FAIL src/search/geohash.test.ts", "  ● geohash index › finds listings near a point",
-                      "    expect(received).toHaveLength(expected)", "Tests: 1 failed, 212 passed, 213 total",
-                      "##[error]Process completed with exit code 1."]
-        else:
-            lines += ["Tests: 213 passed, 213 total"]
-    elif job.name == "build-and-deploy":
-        lines += ["Vercel CLI 37.4.2", "Building..."]
-        if job.conclusion == "failure":
-            lines += ["Failed to compile.", "Type error: Property 'rsvp' does not exist on type 'OpenHouse'.",
-                      'Error: Command "npm run build" exited with 1', "##[error]Process completed with exit code 1."]
-        else:
-            lines += ["Production: https://realtor-platform.com [2m]"]
-    elif job.name == "database-migration":
-        lines += ["Prisma schema loaded from prisma/schema.prisma", "7 migrations found in prisma/migrations",
-                  "No pending migrations to apply."]
-    else:
-        lines += [f"{job.name}: done"]
-    status = job.conclusion or job.status
-    lines.append(f"Cleaning up orphan processes (job {status})")
-    return "\n".join(lines) + "\n"
-
-
-def _api(request: StandinRequest, path: str) -> str:
-    return f"{request.base_url}{path}"
-
-
-def _user(request: StandinRequest, login: str, user_id: int, kind: str = "User") -> dict[str, Any]:
-    url = _api(request, f"/users/{login}")
-    return {
-        "login": login,
-        "id": user_id,
-        "node_id": h.stable_id("MDQ6VXNlcj", login, length=8),
-        "avatar_url": f"https://avatars.githubusercontent.com/u/{user_id}?v=4",
-        "gravatar_id": "",
-        "url": url,
-        "html_url": f"https://github.com/{login}",
-        "followers_url": f"{url}/followers",
-        "following_url": f"{url}/following{{/other_user}}",
-        "gists_url": f"{url}/gists{{/gist_id}}",
-        "starred_url": f"{url}/starred{{/owner}}{{/repo}}",
-        "subscriptions_url": f"{url}/subscriptions",
-        "organizations_url": f"{url}/orgs",
-        "repos_url": f"{url}/repos",
-        "events_url": f"{url}/events{{/privacy}}",
-        "received_events_url": f"{url}/received_events",
-        "type": kind,
-        "site_admin": False,
-    }
-
-
-def _repo(request: StandinRequest) -> dict[str, Any]:
-    url = _api(request, f"/repos/{h.REPOSITORY}")
-    templated = {
-        "archive_url": "/{archive_format}{/ref}",
-        "assignees_url": "/assignees{/user}",
-        "blobs_url": "/git/blobs{/sha}",
-        "branches_url": "/branches{/branch}",
-        "collaborators_url": "/collaborators{/collaborator}",
-        "comments_url": "/comments{/number}",
-        "commits_url": "/commits{/sha}",
-        "compare_url": "/compare/{base}...{head}",
-        "contents_url": "/contents/{+path}",
-        "contributors_url": "/contributors",
-        "deployments_url": "/deployments",
-        "downloads_url": "/downloads",
-        "events_url": "/events",
-        "forks_url": "/forks",
-        "git_commits_url": "/git/commits{/sha}",
-        "git_refs_url": "/git/refs{/sha}",
-        "git_tags_url": "/git/tags{/sha}",
-        "hooks_url": "/hooks",
-        "issue_comment_url": "/issues/comments{/number}",
-        "issue_events_url": "/issues/events{/number}",
-        "issues_url": "/issues{/number}",
-        "keys_url": "/keys{/key_id}",
-        "labels_url": "/labels{/name}",
-        "languages_url": "/languages",
-        "merges_url": "/merges",
-        "milestones_url": "/milestones{/number}",
-        "notifications_url": "/notifications{?since,all,participating}",
-        "pulls_url": "/pulls{/number}",
-        "releases_url": "/releases{/id}",
-        "stargazers_url": "/stargazers",
-        "statuses_url": "/statuses/{sha}",
-        "subscribers_url": "/subscribers",
-        "subscription_url": "/subscription",
-        "tags_url": "/tags",
-        "teams_url": "/teams",
-        "trees_url": "/git/trees{/sha}",
-    }
-    body: dict[str, Any] = {key: url + suffix for key, suffix in templated.items()}
-    body.update(
-        {
-            "id": REPO_ID,
-            "node_id": "R_kgDOKmRltA",
-            "name": REPO,
-            "full_name": h.REPOSITORY,
-            "owner": _user(request, OWNER, 151234567, "Organization"),
-            "private": True,
-            "html_url": f"https://github.com/{h.REPOSITORY}",
-            "description": "Real-estate brokerage platform: listings, CRM, showings, documents",
-            "fork": False,
-            "url": url,
-        }
-    )
-    return body
-
-
-def _author_id(commit: h.Commit) -> int:
-    return h.stable_int("gh-user", commit.author_login, digits=8)
-
-
-def _run_json(request: StandinRequest, run: Run) -> dict[str, Any]:
-    c = run.commit
-    base = _api(request, f"/repos/{h.REPOSITORY}/actions/runs/{run.id}")
-    actor = _user(request, c.author_login, _author_id(c))
-    repo = _repo(request)
-    return {
-        "id": run.id,
-        "name": h.WORKFLOW_NAME,
-        "node_id": h.stable_id("WFR_kwLO", run.id, length=12),
-        "check_suite_id": run.id + 7,
-        "check_suite_node_id": h.stable_id("CS_kwDO", run.id, length=12),
-        "head_branch": c.branch,
-        "head_sha": c.sha,
-        "path": h.WORKFLOW_FILE,
-        "display_title": c.message,
-        "run_number": run.run_number,
-        "run_attempt": run.run_attempt,
-        "event": run.event,
-        "status": run.status,
-        "conclusion": run.conclusion,
-        "workflow_id": WORKFLOW_ID,
-        "url": base,
-        "html_url": f"https://github.com/{h.REPOSITORY}/actions/runs/{run.id}",
-        "pull_requests": [],
-        "created_at": h.iso(run.created_at),
-        "updated_at": h.iso(run.updated_at),
-        "run_started_at": h.iso(run.created_at),
-        "actor": actor,
-        "triggering_actor": actor,
-        "jobs_url": f"{base}/jobs",
-        "logs_url": f"{base}/logs",
-        "check_suite_url": _api(request, f"/repos/{h.REPOSITORY}/check-suites/{run.id + 7}"),
-        "artifacts_url": f"{base}/artifacts",
-        "cancel_url": f"{base}/cancel",
-        "rerun_url": f"{base}/rerun",
-        "previous_attempt_url": f"{base}/attempts/{run.run_attempt - 1}" if run.run_attempt > 1 else None,
-        "workflow_url": _api(request, f"/repos/{h.REPOSITORY}/actions/workflows/{WORKFLOW_ID}"),
-        "head_commit": {
-            "id": c.sha,
-            "tree_id": h.stable_id("", "tree", c.sha, length=40).lower(),
-            "message": c.message,
-            "timestamp": h.iso(c.pushed_at),
-            "author": {"name": c.author_name, "email": c.author_email},
-            "committer": {"name": "GitHub", "email": "noreply@github.com"},
-        },
-        "repository": repo,
-        "head_repository": repo,
-        "head_repository_id": REPO_ID,
-    }
-
-
-def _job_json(request: StandinRequest, run: Run, job: Job) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "run_id": run.id,
-        "run_url": _api(request, f"/repos/{h.REPOSITORY}/actions/runs/{run.id}"),
-        "run_attempt": run.run_attempt,
-        "node_id": h.stable_id("CR_kwDO", job.id, length=12),
-        "head_sha": run.commit.sha,
-        "head_branch": run.commit.branch,
-        "workflow_name": h.WORKFLOW_NAME,
-        "url": _api(request, f"/repos/{h.REPOSITORY}/actions/jobs/{job.id}"),
-        "html_url": f"https://github.com/{h.REPOSITORY}/actions/runs/{run.id}/job/{job.id}",
-        "status": job.status,
-        "conclusion": job.conclusion,
-        "created_at": h.iso(run.created_at),
-        "started_at": h.iso(job.started_at),
-        "completed_at": h.iso(job.completed_at) if job.completed_at else None,
-        "name": job.name,
-        "steps": [],
-        "check_run_url": _api(request, f"/repos/{h.REPOSITORY}/check-runs/{job.id}"),
-        "labels": ["ubuntu-latest"],
-        "runner_id": 40 + job.id % 7 if job.status != "queued" else None,
-        "runner_name": f"GitHub Actions {40 + job.id % 7}" if job.status != "queued" else None,
-        "runner_group_id": 2 if job.status != "queued" else None,
-        "runner_group_name": "GitHub Actions" if job.status != "queued" else None,
-    }
-
-
-def _paged(request: StandinRequest, items: list[Any]) -> tuple[list[Any], dict[str, str]]:
-    """Slice by ``per_page``/``page`` and build GitHub's Link header."""
-    per_page = max(1, min(100, request.int_arg("per_page", 30)))
-    page = max(1, request.int_arg("page", 1))
-    last = max(1, -(-len(items) // per_page))
-    chunk = items[(page - 1) * per_page : page * per_page]
-    other = [(k, v) for k, v in request.query if k not in ("page", "per_page")]
-
-    def link(p: int, rel: str) -> str:
-        query = urlencode([*other, ("per_page", str(per_page)), ("page", str(p))])
-        return f'<{request.base_url}{request.path}?{query}>; rel="{rel}"'
-
-    links = []
-    if page > 1:
-        links += [link(page - 1, "prev"), link(1, "first")]
-    if page < last:
-        links += [link(page + 1, "next"), link(last, "last")]
-    return chunk, ({"Link": ", ".join(links)} if links else {})
 
 
 class GitHubStandin:
@@ -475,11 +78,11 @@ class GitHubStandin:
             "state": "active",
             "created_at": created,
             "updated_at": h.iso(self.data.now - timedelta(days=12)),
-            "url": _api(request, f"/repos/{h.REPOSITORY}/actions/workflows/{WORKFLOW_ID}"),
+            "url": api_url(request, f"/repos/{h.REPOSITORY}/actions/workflows/{WORKFLOW_ID}"),
             "html_url": f"https://github.com/{h.REPOSITORY}/blob/main/{h.WORKFLOW_FILE}",
             "badge_url": f"https://github.com/{h.REPOSITORY}/actions/workflows/deploy.yml/badge.svg",
         }
-        chunk, headers = _paged(request, [workflow])
+        chunk, headers = paged(request, [workflow])
         return StandinResponse(200, {"total_count": 1, "workflows": chunk}, headers)
 
     def list_runs(self, request: StandinRequest) -> StandinResponse:
@@ -493,21 +96,21 @@ class GitHubStandin:
                 and (event is None or r.event == event)
                 and (status is None or status in (r.status, r.conclusion))
             ]
-            chunk, headers = _paged(request, runs)
-            body = {"total_count": len(runs), "workflow_runs": [_run_json(request, r) for r in chunk]}
+            chunk, headers = paged(request, runs)
+            body = {"total_count": len(runs), "workflow_runs": [run_json(request, r) for r in chunk]}
         return StandinResponse(200, body, headers)
 
     def get_run(self, request: StandinRequest) -> Any:
         self._check(request)
         with self.data.lock:
-            return _run_json(request, self.data.find(request.path_params["run_id"]))
+            return run_json(request, self.data.find(request.path_params["run_id"]))
 
     def list_jobs(self, request: StandinRequest) -> StandinResponse:
         self._check(request)
         with self.data.lock:
             run = self.data.find(request.path_params["run_id"])
-            chunk, headers = _paged(request, run.jobs)
-            body = {"total_count": len(run.jobs), "jobs": [_job_json(request, run, j) for j in chunk]}
+            chunk, headers = paged(request, run.jobs)
+            body = {"total_count": len(run.jobs), "jobs": [job_json(request, run, j) for j in chunk]}
         return StandinResponse(200, body, headers)
 
     def dispatch(self, request: StandinRequest) -> StandinResponse:
@@ -532,13 +135,13 @@ class GitHubStandin:
                 updated_at=now,
             )
             run.jobs = [
-                Job(run.id * 10 + i + 1, name, "queued", None, now, None) for i, (name, _) in enumerate(_JOBS)
+                Job(run.id * 10 + i + 1, name, "queued", None, now, None) for i, (name, _) in enumerate(JOBS)
             ]
             self.data.runs.insert(0, run)
         if payload.get("return_run_details"):
             body = {
                 "workflow_run_id": run.id,
-                "run_url": _api(request, f"/repos/{h.REPOSITORY}/actions/runs/{run.id}"),
+                "run_url": api_url(request, f"/repos/{h.REPOSITORY}/actions/runs/{run.id}"),
                 "html_url": f"https://github.com/{h.REPOSITORY}/actions/runs/{run.id}",
             }
             return StandinResponse(200, body)
@@ -583,13 +186,13 @@ def _extra_handlers(api: GitHubStandin) -> None:
         api._check(request)
         with data.lock:
             run, job = data.find_job(request.path_params["job_id"])
-            return StandinResponse(200, _job_json(request, run, job))
+            return StandinResponse(200, job_json(request, run, job))
 
     def job_logs(request: StandinRequest) -> StandinResponse:
         api._check(request)
         with data.lock:
             run, job = data.find_job(request.path_params["job_id"])
-            text = _job_log(run, job)
+            text = job_log(run, job)
         url = data.blobs.publish(text.encode(), name=f"joblogs-{job.id}")
         return StandinResponse(302, None, {"Location": url})
 
@@ -621,12 +224,12 @@ def _extra_handlers(api: GitHubStandin) -> None:
         api._check(request)
         parts = [request.path_params[k] for k in ("p1", "p2", "p3", "p4") if k in request.path_params]
         path = "/".join(parts).strip("/")
-        repo_url = _api(request, f"/repos/{h.REPOSITORY}/contents")
+        repo_url = api_url(request, f"/repos/{h.REPOSITORY}/contents")
 
         def item(p: str, kind: str, blob: bytes | None) -> dict[str, Any]:
             sha = hashlib.sha1(blob or p.encode(), usedforsecurity=False).hexdigest()
             html = f"https://github.com/{h.REPOSITORY}/{'blob' if kind == 'file' else 'tree'}/main/{p}"
-            git = _api(request, f"/repos/{h.REPOSITORY}/git/{'blobs' if kind == 'file' else 'trees'}/{sha}")
+            git = api_url(request, f"/repos/{h.REPOSITORY}/git/{'blobs' if kind == 'file' else 'trees'}/{sha}")
             return {
                 "type": kind, "size": len(blob or b""), "name": p.rsplit("/", 1)[-1], "path": p, "sha": sha,
                 "url": f"{repo_url}/{p}?ref=main", "git_url": git, "html_url": html,

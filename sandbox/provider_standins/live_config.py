@@ -23,12 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.provider_standins.server import (
-    Route,
-    StandinError,
-    StandinRequest,
-    StandinServer,
-)
+from sandbox.provider_standins.protocol import Route, StandinError, StandinRequest
+from sandbox.provider_standins.server import StandinServer
 
 VERCEL_JSON: dict[str, Any] = {
     "$schema": "https://openapi.vercel.sh/vercel.json",

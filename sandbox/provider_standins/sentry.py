@@ -9,14 +9,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sandbox.provider_standins import history as h
-from sandbox.provider_standins.server import (
+from sandbox.provider_standins.protocol import (
     StandinError,
     StandinRequest,
     StandinResponse,
-    StandinServer,
     TokenPolicy,
     routes,
 )
+from sandbox.provider_standins.server import StandinServer
 
 TOKEN = "sntrys_fakeSandboxRealtorOps000000000000000000000000"
 REVOKED_TOKEN = "sntrys_fakeRevokedRealtorOps000000000000000000000000"

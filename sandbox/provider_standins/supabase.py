@@ -8,13 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sandbox.provider_standins import history as h
-from sandbox.provider_standins.server import (
-    StandinError,
-    StandinRequest,
-    StandinServer,
-    TokenPolicy,
-    routes,
-)
+from sandbox.provider_standins.protocol import StandinError, StandinRequest, TokenPolicy, routes
+from sandbox.provider_standins.server import StandinServer
 
 TOKEN = "sbp_fakeSandbox0realtor0ops0000000000000000000"
 REVOKED_TOKEN = "sbp_fakeRevoked0realtor0ops000000000000000000"

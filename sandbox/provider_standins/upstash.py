@@ -7,13 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sandbox.provider_standins.server import (
-    StandinError,
-    StandinRequest,
-    StandinServer,
-    TokenPolicy,
-    routes,
-)
+from sandbox.provider_standins.protocol import StandinError, StandinRequest, TokenPolicy, routes
+from sandbox.provider_standins.server import StandinServer
 
 EMAIL = "ops@realtor-platform.com"
 API_KEY = "fakeSandbox-upstash-api-key-0000000000"

@@ -21,13 +21,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sandbox.provider_standins.server import (
-    Route,
-    StandinError,
-    StandinRequest,
-    StandinResponse,
-    StandinServer,
-)
+from sandbox.provider_standins.protocol import Route, StandinError, StandinRequest, StandinResponse
+from sandbox.provider_standins.server import StandinServer
 
 SPIKE_DAYS_AGO = 6
 R2_RETENTION_DAYS = 31
@@ -274,7 +269,7 @@ def add_usage(server: StandinServer) -> StandinServer:
 
         extra = [Route("POST", "/graphql", cloudflare_graphql(server, ACCOUNT_ID))]
     elif name == "github":
-        from sandbox.provider_standins.github import OWNER
+        from sandbox.provider_standins.github_runs import OWNER
 
         extra = [Route("GET", "/organizations/{org}/settings/billing/usage", github_billing_usage(server, OWNER))]
     elif name == "upstash":

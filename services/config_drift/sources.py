@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
-from services.config_drift.compare import Read
+from services.config_drift.compare.read import Read
 from services.core.errors import ConnectionFailure, FailureKind, OpsError
 from services.core.object_storage import S3Location, classify, make_client
 from services.core.workspace import Environment

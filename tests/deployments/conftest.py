@@ -16,7 +16,8 @@ from openapi_schema_validator import OAS30Validator
 
 from sandbox.provider_standins import cloudflare, github, vercel
 from sandbox.provider_standins.catalog import sandbox_identities
-from sandbox.provider_standins.server import Exchange, StandinServer
+from sandbox.provider_standins.protocol import Exchange
+from sandbox.provider_standins.server import StandinServer
 from services.core import workspace as ws
 from services.core.app_context import AppContext, AppPaths
 from services.core.audit_log import AuditLog

@@ -78,7 +78,7 @@ def test_alias_status_body_fits_the_specific_branch() -> None:
     from openapi_schema_validator import OAS30Validator
 
     from sandbox.provider_standins import vercel
-    from sandbox.provider_standins.server import StandinRequest
+    from sandbox.provider_standins.protocol import StandinRequest
     from tests.providers.spec_validation import load_spec
 
     data, _ = load_spec("vercel")

@@ -83,7 +83,8 @@ def _certificates(folder: Path) -> tuple[Path, Path, Path]:
 
 @pytest.fixture(scope="module")
 def tls_pg() -> Iterator[TlsPostgres]:
-    from sandbox.embedded_postgres import EmbeddedPostgres, _run_as_user
+    from sandbox.embedded_postgres import EmbeddedPostgres
+    from sandbox.postgres_host import run_as_user
 
     root = Path(tempfile.mkdtemp(prefix="realtor-tlspg-"))
     system = _system_postgres()
@@ -97,7 +98,7 @@ def tls_pg() -> Iterator[TlsPostgres]:
             target = pg.data_dir / name.name
             shutil.copy(name, target)
             os.chmod(target, 0o600)
-            user = _run_as_user()
+            user = run_as_user()
             if user is not None:
                 import pwd
 

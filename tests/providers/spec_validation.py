@@ -39,7 +39,7 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_schema_validator import OAS30Validator
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from sandbox.provider_standins.server import Exchange
+from sandbox.provider_standins.protocol import Exchange
 from tests.spec_location import locate
 
 # The providers' production hosts, for a spec published without ``servers`` (Supabase's own file).

@@ -16,7 +16,8 @@ import pytest
 
 from sandbox.provider_standins import betterstack, cloudflare, sentry, supabase, upstash
 from sandbox.provider_standins import history as h
-from sandbox.provider_standins.server import StandinRequest, StandinResponse, StandinServer
+from sandbox.provider_standins.protocol import StandinRequest, StandinResponse
+from sandbox.provider_standins.server import StandinServer
 from services.core.errors import ConfigError, ConnectionFailure, FailureKind
 from services.core.workspace import ProviderSettings
 from services.providers import (

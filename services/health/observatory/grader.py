@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.health.observatory import analyzers as an
+from services.health.observatory.cookies import cookie_jar, cookies_test
 from services.health.observatory.csp import csp_test
 from services.health.observatory.html import collect, http_equiv
 from services.health.observatory.model import (
@@ -123,8 +124,8 @@ def analyze(scan: ScanInput) -> ScanReport:
     hsts = an.hsts_test(hsts_response.header("strict-transport-security") if hsts_response else None,
                         https=hsts_response is not None, verified=bool(hsts_response and hsts_response.verified),
                         host=scan.host)
-    jar = an.cookie_jar(scan.cookies)
-    cookies = an.cookies_test(auto.all("set-cookie"), jar, hsts_passed=hsts.passed)
+    jar = cookie_jar(scan.cookies)
+    cookies = cookies_test(auto.all("set-cookie"), jar, hsts_passed=hsts.passed)
     cookie_seen = ", ".join(f"{c.key}{' Secure' if c.secure else ''}{' HttpOnly' if c.http_only else ''}"
                             f"{' SameSite=' + c.same_site if c.same_site else ''}" for c in cookies.cookies)
     results.append(TestResult("cookies", cookies.result, modifier(cookies.result), _short(cookie_seen)))
