@@ -3,13 +3,30 @@ set -uo pipefail
 source "$(dirname "$0")/bootstrap.sh"
 cd "$REPO_ROOT"
 
-# Unlock a fresh login keyring with a throwaway password: the real Secret Service, not a fake.
-export XDG_DATA_HOME="$REALTOR_KEYRING_HOME/data"
-mkdir -p "$XDG_DATA_HOME"
-eval "$(printf 'test-keyring-password' | gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)" || true
-unset XDG_DATA_HOME
-"$PY" -c 'import keyring,sys; b=keyring.get_keyring(); print("keyring backend:", type(b).__module__); sys.exit(0 if "SecretService" in type(b).__module__ else 1)' \
-  || { echo "error: the Secret Service keyring is not available in the D-Bus session" >&2; exit 1; }
+# Unlock a fresh login keyring with a throwaway password: the real Secret Service, not a fake. Its
+# control socket goes in a runtime folder of this run's own, so another keyring daemon on the machine
+# (a desktop's, another test run's) can neither answer for it nor take it over.
+export XDG_RUNTIME_DIR="$REALTOR_KEYRING_HOME/run"
+mkdir -p -m 700 "$XDG_RUNTIME_DIR"
+keyring_round_trip() {
+  timeout 30 "$PY" -c 'import keyring,sys
+b = keyring.get_keyring(); print("keyring backend:", type(b).__module__)
+if "SecretService" not in type(b).__module__: sys.exit(1)
+keyring.set_password("realtor-ops-test-probe", "probe", "round-trip")
+ok = keyring.get_password("realtor-ops-test-probe", "probe") == "round-trip"
+keyring.delete_password("realtor-ops-test-probe", "probe"); sys.exit(0 if ok else 1)' 2>/dev/null
+}
+keyring_ready=0
+for attempt in 1 2 3; do
+  export XDG_DATA_HOME="$REALTOR_KEYRING_HOME/data"
+  mkdir -p "$XDG_DATA_HOME"
+  eval "$(printf 'test-keyring-password' | gnome-keyring-daemon --replace --unlock --components=secrets 2>/dev/null)" || true
+  unset XDG_DATA_HOME
+  if keyring_round_trip; then keyring_ready=1; break; fi
+  log "the keyring did not answer unlocked (attempt $attempt); starting it again"
+  sleep 1
+done
+[ "$keyring_ready" = 1 ] || { echo "error: no unlocked Secret Service keyring in the D-Bus session" >&2; exit 1; }
 
 status=0
 # A private temp root: concurrent pytest runs by the same user otherwise prune each other's folders.
