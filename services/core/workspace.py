@@ -17,7 +17,7 @@ import typing
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import platformdirs
 import tomli_w
@@ -26,6 +26,9 @@ from services.core.atomic_file import write_atomically
 from services.core.errors import ConfigError, WorkspaceFileError
 from services.core.workspace_checks import FieldProblem as _FieldProblem
 from services.core.workspace_checks import check_workspace
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 SCHEMA_VERSION = 1
 APP_NAME = "realtor-ops"
@@ -323,7 +326,7 @@ def to_dict(ws: Workspace) -> dict[str, Any]:
             return [clean(v) for v in value]
         return value
 
-    data = clean(dataclasses.asdict(ws))
+    data: dict[str, Any] = clean(dataclasses.asdict(ws))
     for name, env in data["environments"].items():
         env.pop("name", None)
         data["environments"][name] = env
@@ -454,7 +457,10 @@ def _convert(tp: Any, value: Any, path: list[str]) -> Any:
     return value
 
 
-def _from_table(cls: type, table: dict[str, Any], path: list[str]) -> Any:
+_D = TypeVar("_D", bound="DataclassInstance")
+
+
+def _from_table(cls: type[_D], table: dict[str, Any], path: list[str]) -> _D:
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls) if f.init}
     kwargs: dict[str, Any] = {}

@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from services.core import workspace as ws_mod
 from services.core.app_context import AppContext
@@ -24,6 +24,7 @@ from services.core.workspace import Environment, EnvironmentKind, Profile
 from services.environments.env_import import get_setting, label_of, set_setting
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
@@ -198,8 +199,8 @@ def _validate_env(env: Environment) -> None:
         raise ConfigError(f"That setting cannot be saved: {exc.message.split(': ', 1)[-1]}") from None
 
 
-def _save(ctx: AppContext, env_name: str, action: str, auth: Authorization, mutate: Callable[[], Any],
-          undo: Callable[[], None], details: dict[str, Any]) -> Any:
+def _save(ctx: AppContext, env_name: str, action: str, auth: Authorization, mutate: Callable[[], T],
+          undo: Callable[[], None], details: dict[str, Any]) -> T:
     try:
         result = mutate()
         ctx.save_workspace()

@@ -34,7 +34,8 @@ from services.backup.attempts import FailedAttempt, last_failed_attempt
 from services.backup.catalog import Catalog, CatalogEntry, list_backups
 from services.backup.dump_stream import clean_up_unfinished, create_backup
 from services.backup.manifest import Verification
-from services.backup.restore import RestoreOptions, RestoreResult, restore_backup
+from services.backup.restore import RestoreResult, restore_backup
+from services.backup.restore_plan import RestoreOptions
 from services.backup.restore_target import restore_confirmation
 from services.backup.retention import RetentionPlan, lifecycle_status, prune
 from services.backup.schedule import schedule_for
