@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.common import open_context
 from cli.output import print_json, print_table
 from services.core.errors import GuardRefusedError
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
+    from services.core.guard import Authorization
 
 
 def _guarded(p: argparse.ArgumentParser) -> None:
@@ -127,7 +131,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=cache_purge)
 
 
-def _auth(ctx: Any, args: argparse.Namespace, action: str) -> Any:
+def _auth(ctx: AppContext, args: argparse.Namespace, action: str) -> Authorization:
     from services.core.guard import authorize
 
     return authorize(ctx.workspace, ctx.workspace.environment(args.env), action, confirm=args.confirm,

@@ -55,7 +55,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
@@ -99,6 +99,9 @@ from services.core.pg_tools import (
     tools_for,
 )
 from services.core.progress import Progress
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -314,7 +317,7 @@ def _restore_error(program: str, rc: int, stderr: list[bytes], conn: PgConn) -> 
 # --- the whole operation ----------------------------------------------------------------------------
 
 
-async def restore_backup(ctx: Any, env_name: str, backup_id: str, target_name: str, progress: Progress | None = None,
+async def restore_backup(ctx: AppContext, env_name: str, backup_id: str, target_name: str, progress: Progress | None = None,
                          *, confirm: str | None, reason: str | None, options: RestoreOptions = RestoreOptions(),
                          store: BackupStore | None = None) -> RestoreResult:
     require_admin(ctx.workspace, "backup restore")

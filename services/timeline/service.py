@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from services.core.app_context import AppContext
 from services.core.errors import ConfigError, OpsError
 from services.core.progress import Progress
+from services.core.workspace import Environment
 from services.timeline.cache import TimelineCache
 from services.timeline.correlate import correlate
 from services.timeline.model import Event, Gap, Kind, Timeline
@@ -57,9 +58,9 @@ async def build_timeline(ctx: AppContext, request: TimelineRequest, progress: Pr
     if progress is not None:
         progress.set_total(len(jobs))
 
-    async def one(name: str, env_name: str, fn: Source, env: object) -> tuple[list[Event], Gap | None]:
+    async def one(name: str, env_name: str, fn: Source, env: Environment) -> tuple[list[Event], Gap | None]:
         try:
-            events = await asyncio.wait_for(fn(ctx, env, since), SOURCE_TIMEOUT_S)  # type: ignore[arg-type]
+            events = await asyncio.wait_for(fn(ctx, env, since), SOURCE_TIMEOUT_S)
         except (OpsError, TimeoutError, OSError) as exc:
             reason = exc.sentence() if isinstance(exc, OpsError) else (
                 f"no answer within {SOURCE_TIMEOUT_S:.0f} s" if isinstance(exc, TimeoutError) else type(exc).__name__)
