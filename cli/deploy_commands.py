@@ -19,6 +19,7 @@ from services.core.errors import GuardRefusedError
 if TYPE_CHECKING:
     from services.core.app_context import AppContext
     from services.core.guard import Authorization
+    from services.deployments.vercel_ops import AliasJob
 
 
 def _guarded(p: argparse.ArgumentParser) -> None:
@@ -203,11 +204,9 @@ async def deploy_inspect(args: argparse.Namespace) -> int:
     return 0 if d.state in ("READY", "BUILDING", "QUEUED", "INITIALIZING") else 1
 
 
-def _print_job(args: argparse.Namespace, job: Any) -> None:
+def _print_job(args: argparse.Namespace, job: AliasJob) -> None:
     if args.json:
-        print_json({"type": job.type, "from": job.from_deployment_id, "to": job.to_deployment_id,
-                    "status": job.status, "caveats": list(job.caveats.lines) if job.caveats else [],
-                    "migrations_since": list(job.caveats.migrations_since) if job.caveats else []})
+        print_json(job.to_json())
         return
     print(f"{job.type} {job.status}: production {job.from_deployment_id} → {job.to_deployment_id}")
     for line in job.caveats.lines if job.caveats else ():

@@ -5,8 +5,12 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
+import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 CONTEXT_NAMES = ("ctx", "context")
@@ -87,3 +91,58 @@ def test_services_are_checked_in_strict_mode() -> None:
                  "extra_checks"):
         assert strict.get(flag) is True, flag
     assert strict.get("implicit_reexport") is False
+
+
+# -- the operation shape (services/core/operation.py) ------------------------------------------------
+
+OPERATION_MODULES = ("services.config_drift.service", "services.timeline.service", "services.deployments.vercel_ops")
+
+
+def _marked() -> list[Any]:
+    for name in OPERATION_MODULES:
+        importlib.import_module(name)
+    from services.core.operation import OPERATIONS
+
+    return list(OPERATIONS)
+
+
+def test_the_marked_operations_follow_the_contract() -> None:
+    from services.core.operation import is_frozen_dataclass
+
+    ops = _marked()
+    assert {f"{op.__module__}.{op.__name__}" for op in ops} >= {
+        "services.config_drift.service.config_diff", "services.timeline.service.build_timeline",
+        "services.deployments.vercel_ops.rollback", "services.deployments.vercel_ops.promote"}
+    for op in ops:
+        assert inspect.iscoroutinefunction(op), op
+        params = list(inspect.signature(op).parameters.values())
+        assert [p.name for p in params[:2]] == ["ctx", "request"], op
+        assert params[2].name in ("authorization", "auth"), op
+        assert params[3].name == "progress" and params[3].default is None, op
+        assert all(p.kind is p.KEYWORD_ONLY and p.default is not p.empty for p in params[4:]), op
+        namespace = vars(sys.modules[op.__module__])
+        request = namespace[params[1].annotation]  # annotations are strings (from __future__ import annotations)
+        result = namespace[inspect.signature(op).return_annotation]
+        assert is_frozen_dataclass(request), op
+        assert is_frozen_dataclass(result) and callable(getattr(result, "to_json", None)), op
+
+
+def test_the_requests_named_by_the_contract_are_frozen_dataclasses() -> None:
+    from services.backup.dump_stream import BackupRequest
+    from services.config_drift.model import ConfigDiffRequest
+    from services.core.operation import is_frozen_dataclass
+    from services.deployments.vercel_ops import PromoteRequest, RollbackRequest
+    from services.timeline.service import TimelineRequest
+
+    for cls in (BackupRequest, ConfigDiffRequest, PromoteRequest, RollbackRequest, TimelineRequest):
+        assert is_frozen_dataclass(cls), cls
+
+
+def test_an_alias_job_prints_the_json_the_cli_always_printed() -> None:
+    from services.deployments.caveats import Caveats
+    from services.deployments.vercel_ops import AliasJob
+
+    job = AliasJob("rollback", "dpl_a", "dpl_b", "succeeded", ("x.app",), Caveats(("one",), ("m1",), ""))
+    assert job.to_json() == {"type": "rollback", "from": "dpl_a", "to": "dpl_b", "status": "succeeded",
+                             "caveats": ["one"], "migrations_since": ["m1"]}
+    assert AliasJob("promote", "a", "b", "accepted", (), None).to_json()["caveats"] == []

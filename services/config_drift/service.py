@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from services.config_drift import compare, sources
 from services.config_drift.model import ConfigDiffRequest, ConfigReport, SourceFailure
 from services.core.guard import Authorization
-from services.core.progress import Progress
+from services.core.operation import Progress, operation
 from services.core.workspace import Environment
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ def _label(env: Environment) -> dict[str, str]:
     }
 
 
+@operation
 async def config_diff(ctx: AppContext, request: ConfigDiffRequest, authorization: Authorization | None = None,
                       progress: Progress | None = None) -> ConfigReport:
     """Compare one environment's live configuration with the seed. ``authorization`` is not needed:

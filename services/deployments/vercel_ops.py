@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.core.errors import ConfigError, GuardRefusedError, OpsError
 from services.core.guard import Authorization
-from services.core.progress import Progress
+from services.core.operation import Progress, operation
 from services.core.workspace import Environment
 from services.deployments import common
 from services.deployments.caveats import Caveats, promote_caveats, rollback_caveats
@@ -201,6 +201,11 @@ class AliasJob:
     failed_aliases: tuple[str, ...]
     caveats: Caveats | None
 
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "from": self.from_deployment_id, "to": self.to_deployment_id,
+                "status": self.status, "caveats": list(self.caveats.lines) if self.caveats else [],
+                "migrations_since": list(self.caveats.migrations_since) if self.caveats else []}
+
 
 @dataclass(frozen=True)
 class RollbackRequest:
@@ -244,6 +249,7 @@ async def previous_production(ctx: AppContext, env_name: str) -> VercelDeploymen
     raise OpsError("There is no earlier production deployment to roll back to")
 
 
+@operation
 async def rollback(ctx: AppContext, request: RollbackRequest, auth: Authorization,
                    progress: Progress | None = None) -> AliasJob:
     env = ctx.workspace.environment(request.environment)
@@ -279,6 +285,7 @@ async def rollback(ctx: AppContext, request: RollbackRequest, auth: Authorizatio
                                 outcome=lambda job: job.status)
 
 
+@operation
 async def promote(ctx: AppContext, request: PromoteRequest, auth: Authorization,
                   progress: Progress | None = None) -> AliasJob:
     env = ctx.workspace.environment(request.environment)

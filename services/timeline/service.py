@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from services.core.app_context import AppContext
 from services.core.errors import ConfigError, OpsError
-from services.core.progress import Progress
+from services.core.guard import Authorization
+from services.core.operation import Progress, operation
 from services.core.workspace import Environment
 from services.timeline.cache import TimelineCache
 from services.timeline.correlate import correlate
@@ -42,8 +43,11 @@ def parse_since(text: str) -> timedelta:
     raise ConfigError(f"'{text[:20]}' is not a time span", hint="Use a number and m, h, d or w, e.g. 7d (at most 400 d)")
 
 
-async def build_timeline(ctx: AppContext, request: TimelineRequest, progress: Progress | None = None, *,
-                         sources: dict[str, Source] | None = None, now: datetime | None = None) -> Timeline:
+@operation
+async def build_timeline(ctx: AppContext, request: TimelineRequest, authorization: Authorization | None = None,
+                         progress: Progress | None = None, *, sources: dict[str, Source] | None = None,
+                         now: datetime | None = None) -> Timeline:
+    """``authorization`` is not needed: the timeline only reads."""
     if not 0 < request.window_min <= 24 * 60:
         raise ConfigError(f"The correlation window must be 1 to 1440 minutes, not {request.window_min}")
     if request.since <= timedelta(0) or request.since > MAX_SPAN:
