@@ -379,7 +379,7 @@ class EnvironmentsView(OpsView):
         auth = await self._authorize("edit environment", lines)
         if auth is None:
             return False
-        await environment_edits.aupdate_environment(self.session.ctx, env.name, changes, auth)
+        await environment_edits.update_environment(self.session.ctx, env.name, changes, auth)
         self.status.setText(f"Saved {len(changes)} change(s) to {env.name}.")
         await self.load()
         return True
@@ -397,7 +397,7 @@ class EnvironmentsView(OpsView):
                                                          "seed's defaults"], env_name=name, new_kind=kind)
         if auth is None:
             return False
-        await environment_edits.aadd_environment(ctx, name, kind, auth)
+        await environment_edits.add_environment(ctx, name, kind, auth)
         self.session.set_context(ctx)
         self.session.select_environment(name)
         await self.load()
@@ -421,7 +421,7 @@ class EnvironmentsView(OpsView):
         auth = await self._authorize("duplicate environment", what, env_name=new_name, new_kind=kind)
         if auth is None:
             return False
-        await environment_edits.aduplicate_environment(ctx, source, new_name, kind, auth, copy_secrets=copy_secrets)
+        await environment_edits.duplicate_environment(ctx, source, new_name, kind, auth, copy_secrets=copy_secrets)
         self.session.set_context(ctx)
         self.session.select_environment(new_name)
         await self.load()
@@ -430,14 +430,14 @@ class EnvironmentsView(OpsView):
     async def remove_environment(self) -> bool:
         ctx = self.session.ctx
         name = self.env_name
-        entries = await environment_edits.akeyring_entries(ctx, name)
+        entries = await environment_edits.keyring_entries(ctx, name)
         what = [f"remove environment '{name}' from the workspace"]
         what.append("delete these keyring entries: " + ", ".join(entries) if entries else
                     "delete no keyring entries (none are stored)")
         auth = await self._authorize("remove environment", what, ask=True)
         if auth is None:
             return False
-        await environment_edits.aremove_environment(ctx, name, auth)
+        await environment_edits.remove_environment(ctx, name, auth)
         self.last_checks.pop(name, None)
         self.session.set_context(ctx)
         await self.load()
@@ -447,7 +447,7 @@ class EnvironmentsView(OpsView):
         secret = secret or self._selected_secret()
         if secret is None:
             return None
-        value = await environment_edits.areveal_secret(self.session.ctx, self.env_name, secret)
+        value = await environment_edits.reveal_secret(self.session.ctx, self.env_name, secret)
         if value is not None:
             self._revealed[(self.env_name, secret)] = value
         self._load_secrets()
@@ -471,7 +471,7 @@ class EnvironmentsView(OpsView):
         auth = await self._authorize("set secret", [f"store a new value of {secret} in the OS keyring"])
         if auth is None:
             return False
-        await environment_edits.aset_secret(self.session.ctx, self.env_name, secret, value, auth)
+        await environment_edits.set_secret(self.session.ctx, self.env_name, secret, value, auth)
         self._revealed.pop((self.env_name, secret), None)
         await self.load()
         return True
