@@ -196,7 +196,8 @@ async def backup_verify(args: argparse.Namespace) -> int:
 
 
 async def backup_restore(args: argparse.Namespace) -> int:
-    from services.backup.restore import RestoreOptions, restore_backup
+    from services.backup.restore import restore_backup
+    from services.backup.restore_plan import RestoreOptions
 
     ctx = open_context(args)
     progress, ticker = _progress(args)

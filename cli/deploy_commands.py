@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.common import open_context
 from cli.output import print_json, print_table
 from services.core.errors import GuardRefusedError
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
+    from services.core.guard import Authorization
+    from services.deployments.vercel_ops import AliasJob
 
 
 def _guarded(p: argparse.ArgumentParser) -> None:
@@ -127,7 +132,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=cache_purge)
 
 
-def _auth(ctx: Any, args: argparse.Namespace, action: str) -> Any:
+def _auth(ctx: AppContext, args: argparse.Namespace, action: str) -> Authorization:
     from services.core.guard import authorize
 
     return authorize(ctx.workspace, ctx.workspace.environment(args.env), action, confirm=args.confirm,
@@ -199,11 +204,9 @@ async def deploy_inspect(args: argparse.Namespace) -> int:
     return 0 if d.state in ("READY", "BUILDING", "QUEUED", "INITIALIZING") else 1
 
 
-def _print_job(args: argparse.Namespace, job: Any) -> None:
+def _print_job(args: argparse.Namespace, job: AliasJob) -> None:
     if args.json:
-        print_json({"type": job.type, "from": job.from_deployment_id, "to": job.to_deployment_id,
-                    "status": job.status, "caveats": list(job.caveats.lines) if job.caveats else [],
-                    "migrations_since": list(job.caveats.migrations_since) if job.caveats else []})
+        print_json(job.to_json())
         return
     print(f"{job.type} {job.status}: production {job.from_deployment_id} → {job.to_deployment_id}")
     for line in job.caveats.lines if job.caveats else ():

@@ -222,9 +222,9 @@ async def env_remove(args: argparse.Namespace) -> int:
         answer = await asyncio.to_thread(input, "Remove? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             return int(ExitCode.REFUSED)
-    from services.environments.environment_edits import aremove_environment
+    from services.environments.environment_edits import remove_environment
 
-    removed = await aremove_environment(ctx, env.name, auth)
+    removed = await remove_environment(ctx, env.name, auth)
     if args.json:
         print_json({"removed": env.name, "secrets_removed": removed})
     return 0

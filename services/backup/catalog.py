@@ -19,12 +19,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.backup import manifest as mf
 from services.backup.store import BackupStore, store_for
 from services.core.atomic_file import write_atomically
 from services.core.errors import ConfigError, ConnectionFailure, IntegrityError
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +228,7 @@ def cached_catalog(cache_dir: Path, bucket: str, environment: str, reason: str) 
                    datetime.fromisoformat(cache.last["listed_at"]), True, reason)
 
 
-async def last_known_catalog(ctx: Any, env_name: str) -> Catalog | None:
+async def last_known_catalog(ctx: AppContext, env_name: str) -> Catalog | None:
     """The last listing this machine made of ``env_name``'s bucket, read from the cache folder only (no
     credentials, no network): what a screen shows at once, marked as last known, while it reads the
     bucket. None when nothing was ever listed here."""
@@ -236,7 +239,7 @@ async def last_known_catalog(ctx: Any, env_name: str) -> Catalog | None:
                                    "the bucket is being read now")
 
 
-async def list_backups(ctx: Any, env_name: str, *, store: BackupStore | None = None,
+async def list_backups(ctx: AppContext, env_name: str, *, store: BackupStore | None = None,
                        offline_ok: bool = False) -> Catalog:
     """The catalog of ``env_name``. With ``offline_ok``, fall back to the last listing when the bucket
     cannot be reached (``from_cache`` set, ``offline_reason`` says why)."""
@@ -252,7 +255,7 @@ async def list_backups(ctx: Any, env_name: str, *, store: BackupStore | None = N
         raise
 
 
-async def find_manifest(ctx: Any, env_name: str, backup_id: str, *, store: BackupStore | None = None
+async def find_manifest(ctx: AppContext, env_name: str, backup_id: str, *, store: BackupStore | None = None
                         ) -> tuple[BackupStore, mf.Manifest]:
     """The manifest of one backup (read directly: the id says where it is)."""
     env = ctx.workspace.environment(env_name)

@@ -51,7 +51,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import psycopg
 import zstandard
@@ -77,6 +77,9 @@ from services.core.log_setup import MASKER
 from services.core.pg_tools import PgConn, PgTools, child_env, env_connection, server_version, tools_for
 from services.core.platform_io import enlarge_pipe
 from services.core.progress import Progress
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -351,7 +354,7 @@ def _dump_error(rc: int, stderr: str, conn: PgConn) -> OpsError:
 # --- the async entry point ------------------------------------------------------------------------------
 
 
-async def clean_up_unfinished(ctx: Any, env_name: str) -> CleanupResult:
+async def clean_up_unfinished(ctx: AppContext, env_name: str) -> CleanupResult:
     """Remove dead runs' leftovers of ``env_name`` (see ``cleanup_unfinished``); audited."""
     env = ctx.workspace.environment(env_name)
     authorize(ctx.workspace, env, "backup cleanup", confirm=env.name, reason="cleanup of unfinished uploads")
@@ -364,7 +367,7 @@ async def clean_up_unfinished(ctx: Any, env_name: str) -> CleanupResult:
     return result
 
 
-async def create_backup(ctx: Any, env_name: str, progress: Progress | None = None, *,
+async def create_backup(ctx: AppContext, env_name: str, progress: Progress | None = None, *,
                         store: BackupStore | None = None, trigger: str | None = None,
                         exclude_schemas: tuple[str, ...] = (), exact_counts: bool = True) -> mf.Manifest:
     """Back up ``env_name``'s database into its backup bucket; returns the manifest (written last).

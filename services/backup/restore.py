@@ -54,7 +54,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
@@ -74,6 +74,9 @@ from services.core.errors import ConfigError, ConnectionFailure, GuardRefusedErr
 from services.core.guard import authorize, require_admin
 from services.core.pg_tools import PgConn, PgTools, server_version, tools_for
 from services.core.progress import Progress
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +120,7 @@ def _database_exists(maint: PgConn, name: str) -> bool:
 # --- the whole operation ----------------------------------------------------------------------------
 
 
-async def restore_backup(ctx: Any, env_name: str, backup_id: str, target_name: str, progress: Progress | None = None,
+async def restore_backup(ctx: AppContext, env_name: str, backup_id: str, target_name: str, progress: Progress | None = None,
                          *, confirm: str | None, reason: str | None, options: RestoreOptions = RestoreOptions(),
                          store: BackupStore | None = None) -> RestoreResult:
     require_admin(ctx.workspace, "backup restore")

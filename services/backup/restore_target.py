@@ -27,13 +27,16 @@ import re
 import socket
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import psycopg
 
 from services.core.errors import ConfigError, ConnectionFailure, FailureKind, OpsError
 from services.core.pg_tools import PgConn, env_connection
 from services.core.workspace import DatabaseSettings, Environment, EnvironmentKind
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 DEFAULT_PORT = 5432
 _DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
@@ -212,7 +215,7 @@ def _judge(target: PgConn, candidates: list[_Candidate]) -> list[tuple[Environme
     return owners
 
 
-async def resolve_target(ctx: Any, source: Environment, target: str) -> RestoreTarget:
+async def resolve_target(ctx: AppContext, source: Environment, target: str) -> RestoreTarget:
     """The target's connection and the guard that applies to it (see the module text)."""
     envs: dict[str, Environment] = ctx.workspace.environments
     named = envs.get(target)
@@ -245,7 +248,7 @@ async def resolve_target(ctx: Any, source: Environment, target: str) -> RestoreT
                          owners=tuple(e.name for e, _ in owners), why=why)
 
 
-async def restore_confirmation(ctx: Any, env_name: str, target: str) -> RestoreConfirmation:
+async def restore_confirmation(ctx: AppContext, env_name: str, target: str) -> RestoreConfirmation:
     """What to ask before restoring a backup of ``env_name`` into ``target`` (an environment or a database)."""
     source = ctx.workspace.environment(env_name)
     t = await resolve_target(ctx, source, target)

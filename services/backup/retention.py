@@ -18,12 +18,15 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.backup.catalog import STALE_UPLOAD_HOURS, CatalogEntry, list_backups
 from services.backup.store import store_for
 from services.core.guard import authorize, require_admin
 from services.core.workspace import BackupSettings, RetentionPolicy
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ def plan_retention(entries: list[CatalogEntry] | tuple[CatalogEntry, ...], polic
     return RetentionPlan(tuple(keep), tuple(delete))
 
 
-async def prune(ctx: Any, env_name: str, *, dry_run: bool, confirm: str | None = None,
+async def prune(ctx: AppContext, env_name: str, *, dry_run: bool, confirm: str | None = None,
                 reason: str | None = None) -> RetentionPlan:
     env = ctx.workspace.environment(env_name)
     if not dry_run:
@@ -179,7 +182,7 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a.get(k) == b.get(k) for k in keys)
 
 
-async def lifecycle_status(ctx: Any, env_name: str, *, apply: bool = False, confirm: str | None = None,
+async def lifecycle_status(ctx: AppContext, env_name: str, *, apply: bool = False, confirm: str | None = None,
                            reason: str | None = None) -> LifecycleStatus:
     env = ctx.workspace.environment(env_name)
     if apply:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from services.backup.catalog import Catalog
 from services.core import workspace as ws_mod
 from services.core.credentials import env_prefix
 from services.core.workspace import Environment
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def build_schedule(env: Environment, workspace: ws_mod.Workspace, catalog: Catal
                     last.created_at if last else None, last.id if last else None)
 
 
-async def schedule_for(ctx: Any, env_name: str) -> Schedule:
+async def schedule_for(ctx: AppContext, env_name: str) -> Schedule:
     from services.backup.catalog import list_backups
     from services.core.errors import OpsError
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.backup import manifest as mf
 from services.core.errors import ConfigError, ConnectionFailure, SecretMissingError
 from services.core.object_storage import S3Location, classify, make_client
 from services.core.workspace import BackupSettings, Environment
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
+    from services.core.credentials import CredentialStore
 
 _CREDENTIAL_NAMES = {
     "aws": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
@@ -157,8 +161,13 @@ def _started(key: str, initiated: datetime) -> datetime:
     return initiated
 
 
-async def store_for(ctx: Any, env: Environment, *, client: Any = None) -> BackupStore:
+async def store_for(ctx: AppContext, env: Environment, *, client: Any = None) -> BackupStore:
     """The backup bucket of ``env`` with credentials from the secret store."""
+    return await store_from(ctx.credentials, env, client=client)
+
+
+async def store_from(credentials: CredentialStore, env: Environment, *, client: Any = None) -> BackupStore:
+    """``store_for`` for a caller that holds the credential store rather than the context (a cost source)."""
     settings = env.backup
     if not settings.configured:
         raise ConfigError(f"Environment '{env.name}' has no backup bucket configured",
@@ -167,8 +176,8 @@ async def store_for(ctx: Any, env: Environment, *, client: Any = None) -> Backup
     if names is None:
         raise ConfigError(f"backup.credentials of '{env.name}' is '{settings.credentials}'",
                           hint="Use 'aws' (AWS_ACCESS_KEY_ID/…) or 'r2' (CLOUDFLARE_R2_ACCESS_KEY_ID/…)")
-    key_id = await ctx.credentials.aget(env.name, names[0])
-    secret = await ctx.credentials.aget(env.name, names[1])
+    key_id = await credentials.aget(env.name, names[0])
+    secret = await credentials.aget(env.name, names[1])
     if not key_id or not secret:
         raise SecretMissingError(f"The storage keys for the backups of '{env.name}' are not set",
                                  hint=f"Store {names[0]} and {names[1]} for this environment")

@@ -14,7 +14,7 @@ import getpass
 import socket
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.backup import manifest as mf
 from services.backup.archive import check_structure, read_toc, spooled
@@ -25,6 +25,9 @@ from services.core.errors import OpsError
 from services.core.guard import authorize_additive
 from services.core.pg_tools import PgConn, env_connection, tools_for
 from services.core.progress import Progress
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 
 def _who() -> str:
@@ -82,7 +85,7 @@ def verify_blocking(store: BackupStore, manifest: mf.Manifest, cache: Any, contr
     return result
 
 
-async def verify_backup(ctx: Any, env_name: str, backup_id: str, progress: Progress | None = None, *,
+async def verify_backup(ctx: AppContext, env_name: str, backup_id: str, progress: Progress | None = None, *,
                         restore_test: bool = False, store: BackupStore | None = None) -> mf.Verification:
     env = ctx.workspace.environment(env_name)
     # Writes verification.json (and with restore_test creates and drops a scratch database): not for a viewer.

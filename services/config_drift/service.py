@@ -7,14 +7,19 @@ is named in its rows and in ``failures`` while the others are shown."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING
 
 from services.config_drift import compare, sources
 from services.config_drift.model import ConfigDiffRequest, ConfigReport, SourceFailure
-from services.core.progress import Progress
+from services.core.guard import Authorization
+from services.core.operation import Progress, operation
+from services.core.workspace import Environment
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 
-def _label(env: Any) -> dict[str, str]:
+def _label(env: Environment) -> dict[str, str]:
     p = env.providers
     files = env.storage.files_bucket or "files bucket"
     return {
@@ -33,7 +38,8 @@ def _label(env: Any) -> dict[str, str]:
     }
 
 
-async def config_diff(ctx: Any, request: ConfigDiffRequest, authorization: Any = None,
+@operation
+async def config_diff(ctx: AppContext, request: ConfigDiffRequest, authorization: Authorization | None = None,
                       progress: Progress | None = None) -> ConfigReport:
     """Compare one environment's live configuration with the seed. ``authorization`` is not needed:
     nothing is changed."""

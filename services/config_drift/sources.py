@@ -8,7 +8,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -18,6 +18,9 @@ from services.core.errors import ConnectionFailure, FailureKind, OpsError
 from services.core.object_storage import S3Location, classify, make_client
 from services.core.workspace import Environment
 from services.providers.factory import TOKEN_SECRETS, client_for
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ async def guarded(source: str, read: Callable[[], Awaitable[Any]]) -> Read:
         return Read(source, failure=f"an unexpected error ({type(exc).__name__}); details are in the log file")
 
 
-async def _client(ctx: Any, env: Environment, provider: str, what: str) -> Any:
+async def _client(ctx: AppContext, env: Environment, provider: str, what: str) -> Any:
     client = await client_for(ctx, env, provider)
     if client is None:
         raise _Unset(f"No {TOKEN_SECRETS[provider]} is stored for '{env.name}', so {what} cannot be read.")
@@ -57,7 +60,7 @@ async def _client(ctx: Any, env: Environment, provider: str, what: str) -> Any:
 # --- GitHub: vercel.json and the backup workflow ----------------------------------------------------
 
 
-async def repository_file(ctx: Any, env: Environment, path: str, missing: str) -> str:
+async def repository_file(ctx: AppContext, env: Environment, path: str, missing: str) -> str:
     from services.providers.github_actions import file_text
 
     repository = env.providers.github_repository
@@ -72,7 +75,7 @@ async def repository_file(ctx: Any, env: Environment, path: str, missing: str) -
             raise
 
 
-async def vercel_json(ctx: Any, env: Environment) -> dict[str, Any]:
+async def vercel_json(ctx: AppContext, env: Environment) -> dict[str, Any]:
     text = await repository_file(ctx, env, "vercel.json", "The repository has no vercel.json, so the project's "
                                  "defaults apply.")
     try:
@@ -86,7 +89,7 @@ async def vercel_json(ctx: Any, env: Environment) -> dict[str, Any]:
     return body
 
 
-async def backup_workflow(ctx: Any, env: Environment) -> str:
+async def backup_workflow(ctx: AppContext, env: Environment) -> str:
     path = f".github/workflows/backup-{env.name}.yml"
     return await repository_file(ctx, env, path, f"The repository has no {path}, so no scheduled backup runs from "
                                  "GitHub Actions (`backup schedule` writes one; a server's crontab cannot be seen "
@@ -96,7 +99,7 @@ async def backup_workflow(ctx: Any, env: Environment) -> str:
 # --- Vercel: the project's function defaults ---------------------------------------------------------
 
 
-async def vercel_project(ctx: Any, env: Environment) -> dict[str, Any]:
+async def vercel_project(ctx: AppContext, env: Environment) -> dict[str, Any]:
     project = env.providers.vercel_project_id
     if not project:
         raise _Unset(f"No Vercel project is set for '{env.name}'.")
@@ -111,7 +114,7 @@ async def vercel_project(ctx: Any, env: Environment) -> dict[str, Any]:
 # --- Cloudflare: the zone's cache rules -------------------------------------------------------------
 
 
-async def cache_rules(ctx: Any, env: Environment) -> list[dict[str, Any]]:
+async def cache_rules(ctx: AppContext, env: Environment) -> list[dict[str, Any]]:
     zone = env.providers.cloudflare_zone_id
     if not zone:
         raise _Unset(f"No Cloudflare zone is set for '{env.name}'.")
@@ -134,7 +137,7 @@ async def cache_rules(ctx: Any, env: Environment) -> list[dict[str, Any]]:
 # --- Supabase: the pooler; DATABASE_URL's parameters -------------------------------------------------
 
 
-async def pooler(ctx: Any, env: Environment) -> list[dict[str, Any]]:
+async def pooler(ctx: AppContext, env: Environment) -> list[dict[str, Any]]:
     ref = env.providers.supabase_project_ref
     if not ref:
         raise _Unset(f"No Supabase project is set for '{env.name}'.")
@@ -146,7 +149,7 @@ async def pooler(ctx: Any, env: Environment) -> list[dict[str, Any]]:
     return body
 
 
-async def database_params(ctx: Any, env: Environment) -> dict[str, str]:
+async def database_params(ctx: AppContext, env: Environment) -> dict[str, str]:
     if not env.database.configured:
         raise _Unset(f"No database is set for '{env.name}'.")
     return dict(env.database.params)
@@ -155,7 +158,7 @@ async def database_params(ctx: Any, env: Environment) -> dict[str, str]:
 # --- Upstash ---------------------------------------------------------------------------------------
 
 
-async def upstash_database(ctx: Any, env: Environment) -> Any:
+async def upstash_database(ctx: AppContext, env: Environment) -> Any:
     database_id = env.providers.upstash_database_id
     if not database_id:
         raise _Unset(f"No Upstash database is set for '{env.name}'.")
@@ -166,7 +169,7 @@ async def upstash_database(ctx: Any, env: Environment) -> Any:
 # --- buckets' lifecycle rules ---------------------------------------------------------------------
 
 
-async def backup_lifecycle(ctx: Any, env: Environment) -> list[dict[str, Any]]:
+async def backup_lifecycle(ctx: AppContext, env: Environment) -> list[dict[str, Any]]:
     from services.backup.store import store_for
 
     if not env.backup.configured:
@@ -175,7 +178,7 @@ async def backup_lifecycle(ctx: Any, env: Environment) -> list[dict[str, Any]]:
     return await asyncio.to_thread(store.get_lifecycle)
 
 
-async def files_lifecycle(ctx: Any, env: Environment) -> list[dict[str, Any]]:
+async def files_lifecycle(ctx: AppContext, env: Environment) -> list[dict[str, Any]]:
     storage = env.storage
     if not storage.configured or not storage.files_bucket:
         raise _Unset(f"No files bucket is set for '{env.name}'.")
@@ -204,7 +207,7 @@ async def files_lifecycle(ctx: Any, env: Environment) -> list[dict[str, Any]]:
 # --- the header check -----------------------------------------------------------------------------
 
 
-async def front_page(ctx: Any, env: Environment, *, timeout: float = 10.0,
+async def front_page(ctx: AppContext, env: Environment, *, timeout: float = 10.0,
                      transport: httpx.AsyncBaseTransport | None = None) -> tuple[Any, dict[str, str]]:
     """The app's front page graded as the Health screen grades it, and its raw headers (lower-case)."""
     from services.health.security_headers import grade_headers

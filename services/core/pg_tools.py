@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 
@@ -29,6 +30,9 @@ from services.core.errors import ConfigError, ConnectionFailure, SecretMissingEr
 from services.core.passfile import PASSFILE_PREFIX, sweep_dead_passfiles
 from services.core.platform_io import anonymous_file
 from services.core.workspace import DatabaseSettings, Environment
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 _EXE = ".exe" if sys.platform == "win32" else ""
 PROGRAMS = ("pg_dump", "pg_restore", "psql")
@@ -169,7 +173,7 @@ def classify_pg_error(exc: BaseException, conn: PgConn) -> ConnectionFailure:
     return classify_postgres(exc, PgTarget(conn.host, conn.port, conn.dbname, conn.user, conn.sslmode))
 
 
-async def env_connection(ctx: object, env: Environment, *, direct: bool = True) -> PgConn:
+async def env_connection(ctx: AppContext, env: Environment, *, direct: bool = True) -> PgConn:
     """The environment's database with its password from the credential store.
 
     Prefers the direct connection (``DIRECT_URL``): dumps and advisory locks need a session, which a
@@ -182,9 +186,9 @@ async def env_connection(ctx: object, env: Environment, *, direct: bool = True) 
     if not settings.configured:
         raise ConfigError(f"Environment '{env.name}' has no database configured",
                           hint="Set its database host, port, name and user (or import its .env)")
-    password = await ctx.credentials.aget(env.name, secret)  # type: ignore[attr-defined]
+    password = await ctx.credentials.aget(env.name, secret)
     if password is None and secret == "DIRECT_DATABASE_PASSWORD":
-        password = await ctx.credentials.aget(env.name, "DATABASE_PASSWORD")  # type: ignore[attr-defined]
+        password = await ctx.credentials.aget(env.name, "DATABASE_PASSWORD")
     if password is None and settings.host not in ("127.0.0.1", "localhost", "::1"):
         raise SecretMissingError(f"The database password of '{env.name}' is not set",
                                  hint="Store DATABASE_PASSWORD for this environment, or run with "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 
 F_SETPIPE_SZ = 1031  # Linux
 
@@ -28,7 +29,7 @@ def anonymous_file(name: str, data: bytes) -> int | None:
     """A 0600 file that lives in memory only, holding ``data``: its descriptor (close-on-exec), or None
     where there is no such thing (anything but Linux). A child that inherits the descriptor can open it
     as ``/dev/fd/N``; it vanishes when the last process holding it ends, however that process ends."""
-    create = getattr(os, "memfd_create", None)
+    create: Callable[[str, int], int] | None = getattr(os, "memfd_create", None)  # Linux (and FreeBSD) only
     if create is None or not os.path.isdir("/dev/fd"):
         return None
     try:

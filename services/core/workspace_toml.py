@@ -11,7 +11,7 @@ import tomllib
 import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import tomli_w
 
@@ -29,6 +29,9 @@ from services.core.workspace_model import (
     validate,
 )
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 # --- (de)serialisation -----------------------------------------------------------------------
 
 
@@ -42,7 +45,7 @@ def to_dict(ws: Workspace) -> dict[str, Any]:
             return [clean(v) for v in value]
         return value
 
-    data = clean(dataclasses.asdict(ws))
+    data: dict[str, Any] = clean(dataclasses.asdict(ws))
     for name, env in data["environments"].items():
         env.pop("name", None)
         data["environments"][name] = env
@@ -164,7 +167,10 @@ def _convert(tp: Any, value: Any, path: list[str]) -> Any:
     return value
 
 
-def _from_table(cls: type, table: dict[str, Any], path: list[str]) -> Any:
+_D = TypeVar("_D", bound="DataclassInstance")
+
+
+def _from_table(cls: type[_D], table: dict[str, Any], path: list[str]) -> _D:
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls) if f.init}
     kwargs: dict[str, Any] = {}

@@ -10,12 +10,15 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.costs.prices import PriceTable, load_table
 from services.costs.settings import CostSettings, load_settings
 from services.costs.sources.base import CollectContext, SourceResult, SourceStatus
 from services.costs.store import CostStore
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 STORE_NAME = "costs.sqlite3"
 LAST_COLLECT = "last_collect"
@@ -51,7 +54,7 @@ def _flatten(item: object, name: str, env: str) -> list[SourceResult]:
     return []
 
 
-async def collect(ctx: Any, env_names: Sequence[str] | None = None, *, today: date | None = None,
+async def collect(ctx: AppContext, env_names: Sequence[str] | None = None, *, today: date | None = None,
                   table: PriceTable | None = None, settings: CostSettings | None = None,
                   client_overrides: dict[str, Any] | None = None) -> CollectOutcome:
     from services.costs.sources.cost_explorer import collect_cost_explorer

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.core.errors import ConfigError
 from services.costs.collect import last_collect, open_store
@@ -19,8 +19,11 @@ from services.costs.recommendations import Recommendation, Recommendations, Rule
 from services.costs.report import CostReport, report_from_store
 from services.costs.settings import CostSettings, load_settings
 
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
-def _may_change(ctx: Any, what: str) -> None:
+
+def _may_change(ctx: AppContext, what: str) -> None:
     """The viewer profile changes nothing, the console's own cost settings included."""
     from services.core.errors import GuardRefusedError
     from services.core.guard import can_change
@@ -39,11 +42,11 @@ def month_arg(text: str | None, today: date) -> tuple[int, int]:
         raise ConfigError(f"--month {exc}", hint="Give the month as YYYY-MM, e.g. 2026-11") from None
 
 
-def settings_for(ctx: Any) -> CostSettings:
+def settings_for(ctx: AppContext) -> CostSettings:
     return load_settings(Path(ctx.paths.data), sandbox=bool(ctx.workspace.sandbox))
 
 
-async def load_report(ctx: Any, *, month: tuple[int, int] | None = None, env: str | None = None,
+async def load_report(ctx: AppContext, *, month: tuple[int, int] | None = None, env: str | None = None,
                       today: date | None = None) -> CostReport:
     today = today or datetime.now(UTC).date()
     if env is not None:
@@ -60,7 +63,7 @@ async def load_report(ctx: Any, *, month: tuple[int, int] | None = None, env: st
     return await asyncio.to_thread(build)
 
 
-async def load_recommendations(ctx: Any, env_names: Sequence[str] | None = None, *,
+async def load_recommendations(ctx: AppContext, env_names: Sequence[str] | None = None, *,
                                now: datetime | None = None) -> Recommendations:
     names = list(env_names) if env_names else list(ctx.workspace.environments)
     envs = [ctx.environment(n) for n in names]
@@ -87,7 +90,7 @@ class SourceLine:
     reason: str
 
 
-async def source_statuses(ctx: Any) -> tuple[str | None, list[SourceLine]]:
+async def source_statuses(ctx: AppContext) -> tuple[str | None, list[SourceLine]]:
     """(when the last collect ran, each source's outcome then)."""
     def read() -> dict[str, Any] | None:
         with open_store(Path(ctx.paths.data)) as store:
@@ -101,11 +104,11 @@ async def source_statuses(ctx: Any) -> tuple[str | None, list[SourceLine]]:
                                      for s in data.get("sources", [])]
 
 
-async def price_table(ctx: Any) -> PriceTable:
+async def price_table(ctx: AppContext) -> PriceTable:
     return await asyncio.to_thread(load_table, Path(ctx.paths.data))
 
 
-async def change_price(ctx: Any, key: str, price_text: str, effective_from: date, source_url: str,
+async def change_price(ctx: AppContext, key: str, price_text: str, effective_from: date, source_url: str,
                        read_on: date, third_party: bool, *, today: date | None = None) -> PriceTable:
     """A new version of the table with one price changed from ``effective_from`` on (never in a past
     month); written to the data folder and recorded in the audit log."""
@@ -139,7 +142,7 @@ async def change_price(ctx: Any, key: str, price_text: str, effective_from: date
     return updated
 
 
-async def change_budget(ctx: Any, budget_text: str) -> CostSettings:
+async def change_budget(ctx: AppContext, budget_text: str) -> CostSettings:
     """Set the workspace's monthly budget ("" removes it); recorded in the audit log."""
     from dataclasses import replace
     from decimal import Decimal, InvalidOperation
@@ -165,13 +168,13 @@ async def change_budget(ctx: Any, budget_text: str) -> CostSettings:
     return updated
 
 
-async def collected_today(ctx: Any, today: date | None = None) -> bool:
+async def collected_today(ctx: AppContext, today: date | None = None) -> bool:
     when, _ = await source_statuses(ctx)
     today = today or datetime.now(UTC).date()
     return bool(when) and str(when)[:10] == today.isoformat()
 
 
-async def set_external_line(ctx: Any, name: str, monthly_text: str, environment: str = "") -> CostSettings:
+async def set_external_line(ctx: AppContext, name: str, monthly_text: str, environment: str = "") -> CostSettings:
     """Add or change an external service's monthly amount (MLS, email, SMS, phone); "" as the amount
     removes it. Applies from the next collected day on; recorded in the audit log."""
     from dataclasses import replace

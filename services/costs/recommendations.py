@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from services.core.app_context import AppContext
 from services.core.errors import OpsError
 from services.core.workspace import Environment
 from services.costs.model import ZERO, cents
@@ -303,7 +304,7 @@ def storage_price(table: PriceTable, env: Environment, day: Any) -> Decimal:
     return table.price(key, day).price
 
 
-async def recommend(ctx: Any, env: Environment, table: PriceTable, *, now: datetime | None = None,
+async def recommend(ctx: AppContext, env: Environment, table: PriceTable, *, now: datetime | None = None,
                     client_overrides: Mapping[str, Any] | None = None, s3_client: Any = None) -> Recommendations:
     """Every rule for one environment; a rule that cannot run says why in ``checks``."""
     from services.costs.sources.base import CollectContext
@@ -380,14 +381,12 @@ def _is_pg(exc: BaseException) -> bool:
     return isinstance(exc, psycopg.Error)
 
 
-async def _storage_client(ctx: Any, env: Environment) -> Any:
+async def _storage_client(ctx: AppContext, env: Environment) -> Any:
     from services.core.errors import SecretMissingError
     from services.core.object_storage import S3Location, make_client
 
-    names = {"aws": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
-             "r2": ("CLOUDFLARE_R2_ACCESS_KEY_ID", "CLOUDFLARE_R2_SECRET_ACCESS_KEY")}[env.storage.credentials
-                                                                                      if env.storage.credentials
-                                                                                      in ("aws", "r2") else "r2"]
+    names = {"aws": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}.get(
+        env.storage.credentials, ("CLOUDFLARE_R2_ACCESS_KEY_ID", "CLOUDFLARE_R2_SECRET_ACCESS_KEY"))
     key_id = await ctx.credentials.aget(env.name, names[0])
     secret = await ctx.credentials.aget(env.name, names[1])
     if not key_id or not secret:
@@ -396,7 +395,7 @@ async def _storage_client(ctx: Any, env: Environment) -> Any:
                        max_attempts=3)
 
 
-async def _conninfo(ctx: Any, env: Environment) -> str:
+async def _conninfo(ctx: AppContext, env: Environment) -> str:
     import psycopg
 
     db = env.database
@@ -407,7 +406,7 @@ async def _conninfo(ctx: Any, env: Environment) -> str:
                                           connect_timeout=10, application_name="realtor-ops costs", **params)
 
 
-async def _backups_rule(ctx: Any, env: Environment, table: PriceTable,
+async def _backups_rule(ctx: AppContext, env: Environment, table: PriceTable,
                         now: datetime) -> tuple[Recommendation | None, RuleCheck]:
     from services.backup.catalog import list_backups
     from services.backup.retention import plan_retention

@@ -10,13 +10,16 @@ several requests, never more than the bucket holds.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from services.core.errors import ConfigError
 from services.core.guard import Authorization
 from services.deployments import common
 from services.providers.cloudflare_client import CloudflareClient
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 KINDS = ("url", "tag", "prefix", "host", "everything")
 # The seed's cache policy (deployment config: cdn.cache), shown beside the purge form.
@@ -120,7 +123,7 @@ def batches(kind: str, values: tuple[str, ...], limits: PlanLimits) -> list[tupl
     return chunks
 
 
-async def purge(ctx: Any, request: PurgeRequest, auth: Authorization) -> PurgeResult:
+async def purge(ctx: AppContext, request: PurgeRequest, auth: Authorization) -> PurgeResult:
     env = ctx.workspace.environment(request.environment)
     action = "cache purge everything" if request.kind == "everything" else "cache purge"
     common.check_authorization(ctx, auth, env, action)

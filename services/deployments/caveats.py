@@ -6,11 +6,14 @@ migrations applied since the target deployment are named); custom aliases may no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from services.core.errors import OpsError
 from services.core.workspace import Environment
 from services.providers.vercel_client import VercelDeployment
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 
 @dataclass(frozen=True)
@@ -20,7 +23,7 @@ class Caveats:
     migrations_note: str  # empty, or why the database could not be asked
 
 
-async def _migrations_since(ctx: Any, env: Environment, target: VercelDeployment) -> tuple[tuple[str, ...], str]:
+async def _migrations_since(ctx: AppContext, env: Environment, target: VercelDeployment) -> tuple[tuple[str, ...], str]:
     if not env.database.configured:
         return (), "The database is not configured here, so applied migrations could not be listed."
     from services.deployments.migrations import applied_since
@@ -42,7 +45,7 @@ def _database_line(names: tuple[str, ...], note: str) -> str:
             f"was built stay applied ({listed}); the older code will run on the newer schema.")
 
 
-async def rollback_caveats(ctx: Any, env: Environment, target: VercelDeployment) -> Caveats:
+async def rollback_caveats(ctx: AppContext, env: Environment, target: VercelDeployment) -> Caveats:
     names, note = await _migrations_since(ctx, env, target)
     lines = (
         "After a rollback Vercel turns off auto-assignment of production domains: new pushes to the production "
@@ -57,7 +60,7 @@ async def rollback_caveats(ctx: Any, env: Environment, target: VercelDeployment)
     return Caveats(lines, names, note)
 
 
-async def promote_caveats(ctx: Any, env: Environment, candidate: VercelDeployment) -> Caveats:
+async def promote_caveats(ctx: AppContext, env: Environment, candidate: VercelDeployment) -> Caveats:
     lines: list[str] = []
     if candidate.target != "production":
         lines.append(f"This is a {candidate.target or 'preview'} deployment: promoting it builds a new deployment "

@@ -9,7 +9,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from services.core.errors import ConfigError, GuardRefusedError
 from services.core.guard import Authorization
@@ -17,6 +17,9 @@ from services.deployments import common
 from services.providers import github_actions as ga
 from services.providers.github_client import GitHubDispatch, GitHubJob, GitHubRun
 from services.providers.http_client import ActionAccepted
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 ORDERING_RISK = ("database-migration runs after build-and-deploy: for a few minutes the new code runs on the "
                  "old schema (migrate first, or make each migration backward compatible)")
@@ -88,7 +91,7 @@ def _ordering_risk(jobs: tuple[GitHubJob, ...]) -> bool:
     return migrate.conclusion != "skipped" and migrate.started_at >= build.completed_at
 
 
-async def runs(ctx: Any, env_name: str, *, limit: int = 10, since: datetime | None = None,
+async def runs(ctx: AppContext, env_name: str, *, limit: int = 10, since: datetime | None = None,
                failed_jobs_only: bool = False) -> tuple[CiRun, ...]:
     """The deploy workflow's latest runs with their jobs. ``since`` drops older runs before their jobs
     are asked for; ``failed_jobs_only`` asks only failed runs for their jobs (the timeline names the
@@ -111,7 +114,7 @@ async def runs(ctx: Any, env_name: str, *, limit: int = 10, since: datetime | No
     return tuple(CiRun(r, j, _ordering_risk(j)) for r, j in zip(chosen, jobs, strict=True))
 
 
-async def workflow_info(ctx: Any, env_name: str) -> WorkflowInfo:
+async def workflow_info(ctx: AppContext, env_name: str) -> WorkflowInfo:
     env = ctx.workspace.environment(env_name)
     path = workflow_path(env.providers.github_workflow or "deploy.yml")
     async with await common.github(ctx, env) as client:
@@ -119,7 +122,7 @@ async def workflow_info(ctx: Any, env_name: str) -> WorkflowInfo:
     return analyse_workflow(text, path)
 
 
-async def job_log(ctx: Any, env_name: str, job_id: int) -> ga.JobLog:
+async def job_log(ctx: AppContext, env_name: str, job_id: int) -> ga.JobLog:
     env = ctx.workspace.environment(env_name)
     async with await common.github(ctx, env) as client:
         return await ga.job_log(client, env.providers.github_repository, job_id)
@@ -132,7 +135,7 @@ class RunRequest:
     failed_only: bool = False
 
 
-async def rerun(ctx: Any, request: RunRequest, auth: Authorization) -> ActionAccepted:
+async def rerun(ctx: AppContext, request: RunRequest, auth: Authorization) -> ActionAccepted:
     env = ctx.workspace.environment(request.environment)
     common.check_authorization(ctx, auth, env, "ci rerun")
     repo = env.providers.github_repository
@@ -151,7 +154,7 @@ async def rerun(ctx: Any, request: RunRequest, auth: Authorization) -> ActionAcc
                                 details={"failed_only": request.failed_only})
 
 
-async def cancel(ctx: Any, request: RunRequest, auth: Authorization, *, force: bool = False) -> ActionAccepted:
+async def cancel(ctx: AppContext, request: RunRequest, auth: Authorization, *, force: bool = False) -> ActionAccepted:
     env = ctx.workspace.environment(request.environment)
     common.check_authorization(ctx, auth, env, "ci force-cancel" if force else "ci cancel")
     repo = env.providers.github_repository
@@ -165,7 +168,7 @@ async def cancel(ctx: Any, request: RunRequest, auth: Authorization, *, force: b
     return await common.audited(ctx, auth, target=str(request.run_id), change=change, details={"force": force})
 
 
-async def dispatch(ctx: Any, env_name: str, ref: str, auth: Authorization) -> GitHubDispatch:
+async def dispatch(ctx: AppContext, env_name: str, ref: str, auth: Authorization) -> GitHubDispatch:
     env = ctx.workspace.environment(env_name)
     common.check_authorization(ctx, auth, env, "ci dispatch")
     info = await workflow_info(ctx, env_name)

@@ -4,7 +4,7 @@ check that an ``Authorization`` covers the change, and the audit line written fo
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from services.core.errors import ConfigError, GuardRefusedError, OpsError
 from services.core.guard import Authorization
@@ -13,6 +13,9 @@ from services.providers.cloudflare_client import CloudflareClient
 from services.providers.factory import client_for
 from services.providers.github_client import GitHubClient
 from services.providers.vercel_client import VercelClient
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 T = TypeVar("T")
 
@@ -39,7 +42,7 @@ def project_id(env: Environment) -> str:
 C = TypeVar("C")
 
 
-async def _client(ctx: Any, env: Environment, provider: str, cls: type[C], label: str, secret: str) -> C:
+async def _client(ctx: AppContext, env: Environment, provider: str, cls: type[C], label: str, secret: str) -> C:
     """The provider's client for ``env``, or a sentence naming the secret to add."""
     client = await client_for(ctx, env, provider)
     if client is None:
@@ -49,26 +52,26 @@ async def _client(ctx: Any, env: Environment, provider: str, cls: type[C], label
     return client
 
 
-async def vercel(ctx: Any, env: Environment) -> VercelClient:
+async def vercel(ctx: AppContext, env: Environment) -> VercelClient:
     project_id(env)
     return await _client(ctx, env, "vercel", VercelClient, "Vercel", "VERCEL_TOKEN")
 
 
-async def github(ctx: Any, env: Environment) -> GitHubClient:
+async def github(ctx: AppContext, env: Environment) -> GitHubClient:
     if not env.providers.github_repository:
         raise ConfigError(f"GitHub is not configured for {env.name}",
                           hint="Set the repository (owner/name) in the environment's provider settings")
     return await _client(ctx, env, "github", GitHubClient, "GitHub", "GITHUB_TOKEN")
 
 
-async def cloudflare(ctx: Any, env: Environment) -> CloudflareClient:
+async def cloudflare(ctx: AppContext, env: Environment) -> CloudflareClient:
     if not env.providers.cloudflare_zone_id:
         raise ConfigError(f"No Cloudflare zone is configured for {env.name}",
                           hint="Set the zone id in the environment's provider settings")
     return await _client(ctx, env, "cloudflare", CloudflareClient, "Cloudflare", "CLOUDFLARE_API_TOKEN")
 
 
-def check_authorization(ctx: Any, auth: Authorization, env: Environment, action: str) -> None:
+def check_authorization(ctx: AppContext, auth: Authorization, env: Environment, action: str) -> None:
     """The service's own check, whoever called it: a viewer changes nothing; the unlock must be for
     this environment and this action."""
     if ctx.workspace.profile != Profile.ADMIN:
@@ -82,7 +85,7 @@ def check_authorization(ctx: Any, auth: Authorization, env: Environment, action:
         raise GuardRefusedError(f"'{action}' on production needs the environment's name typed and a reason")
 
 
-async def audited(ctx: Any, auth: Authorization, *, target: str, details: dict[str, Any],
+async def audited(ctx: AppContext, auth: Authorization, *, target: str, details: dict[str, Any],
                   change: Callable[[], Awaitable[T]], outcome: Callable[[T], str] = lambda _r: "done") -> T:
     """Run ``change`` and write exactly one audit line with its outcome (also when it fails)."""
     line = {"environment": auth.environment, "action": auth.action, "target": target, "reason": auth.reason}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -17,6 +17,9 @@ from services.core.workspace import Environment
 from services.deployments import common
 from services.health.security_headers import HeaderReport, grade_headers
 from services.providers.vercel_client import VercelDeployment
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,10 @@ class GradeComparison:
         return self.candidate.score < self.production.score
 
 
-def deployment_url(ctx: Any, env: Environment, deployment: VercelDeployment) -> str:
+def deployment_url(ctx: AppContext, env: Environment, deployment: VercelDeployment) -> str:
     """Where a deployment answers. In the sandbox, deployments have no real host: every one of them
     answers at the environment's platform stand-in."""
-    if getattr(ctx.workspace, "sandbox", False) and env.app_url:
+    if ctx.workspace.sandbox and env.app_url:
         return env.app_url.rstrip("/")
     host = deployment.url.strip().removeprefix("https://").removeprefix("http://").rstrip("/")
     return f"https://{host}"
@@ -104,14 +107,14 @@ async def _health(http: httpx.AsyncClient, url: str) -> HealthAnswer:
     return HealthAnswer(response.status_code, f"unexpected answer ({response.status_code})", ms)
 
 
-async def grade_deployment(ctx: Any, env_name: str, deployment_id: str) -> DeploymentGrade:
+async def grade_deployment(ctx: AppContext, env_name: str, deployment_id: str) -> DeploymentGrade:
     env = ctx.workspace.environment(env_name)
     async with await common.vercel(ctx, env) as client:
         deployment = await client.get_deployment(deployment_id)
     return await grade_url(deployment.id, deployment_url(ctx, env, deployment))
 
 
-async def compare_with_production(ctx: Any, env_name: str, deployment_id: str) -> GradeComparison:
+async def compare_with_production(ctx: AppContext, env_name: str, deployment_id: str) -> GradeComparison:
     """The candidate's grade beside the one production's domains serve now."""
     from services.providers.vercel_deployments import production_state
 

@@ -8,7 +8,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -24,6 +24,9 @@ from services.deployments.prisma_status import (
 )
 from services.probes.postgres_failures import classify_database
 
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
+
 _LIBPQ = {"sslrootcert", "sslcert", "sslkey", "application_name", "target_session_attrs", "options"}
 
 
@@ -34,7 +37,7 @@ class MigrationsRequest:
     ref: str | None = None  # the branch or commit to read the folder at (default branch when None)
 
 
-async def conninfo(ctx: Any, env: Environment) -> dict[str, Any]:
+async def conninfo(ctx: AppContext, env: Environment) -> dict[str, Any]:
     db = env.database
     if not db.configured:
         raise ConfigError(f"No database is configured for {env.name}")
@@ -47,7 +50,7 @@ async def conninfo(ctx: Any, env: Environment) -> dict[str, Any]:
     return info
 
 
-async def migration_status(ctx: Any, request: MigrationsRequest) -> MigrationStatus:
+async def migration_status(ctx: AppContext, request: MigrationsRequest) -> MigrationStatus:
     env = ctx.workspace.environment(request.environment)
     if request.migrations_dir:
         path = await asyncio.to_thread(lambda: Path(request.migrations_dir or "").expanduser())
@@ -64,7 +67,7 @@ async def migration_status(ctx: Any, request: MigrationsRequest) -> MigrationSta
     return classify(rows, folder, source=source)
 
 
-async def applied_since(ctx: Any, env: Environment, when: datetime) -> tuple[str, ...]:
+async def applied_since(ctx: AppContext, env: Environment, when: datetime) -> tuple[str, ...]:
     """Migrations whose applied row finished after ``when`` (they stay applied after a rollback)."""
     try:
         rows = await read_rows(await conninfo(ctx, env))
@@ -80,7 +83,7 @@ class LastBackup:
     sentence: str  # the catalog's freshness sentence, or why it could not be read
 
 
-async def last_good_backup(ctx: Any, env_name: str) -> LastBackup:
+async def last_good_backup(ctx: AppContext, env_name: str) -> LastBackup:
     """When the environment's last good backup was taken (the Backups screen's freshness)."""
     env = ctx.workspace.environment(env_name)
     if not env.backup.configured:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from services.deployments.vercel_ops import ListRequest, deployment, list_page
 from services.providers.factory import TOKEN_SECRETS
 from services.providers.vercel_client import VercelDeployment
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,7 @@ class DeploymentSummary:
     rolled_back: bool = False
 
 
-async def deployment_summary(ctx: Any, env_name: str, *, now: datetime | None = None) -> DeploymentSummary:
+async def deployment_summary(ctx: AppContext, env_name: str, *, now: datetime | None = None) -> DeploymentSummary:
     env = ctx.workspace.environment(env_name)
     token = await ctx.credentials.aget(env.name, TOKEN_SECRETS["vercel"]) if env.providers.vercel_project_id else None
     if not token:

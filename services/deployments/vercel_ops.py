@@ -11,15 +11,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.core.errors import ConfigError, GuardRefusedError, OpsError
 from services.core.guard import Authorization
-from services.core.progress import Progress
+from services.core.operation import Progress, operation
+from services.core.workspace import Environment
 from services.deployments import common
 from services.deployments.caveats import Caveats, promote_caveats, rollback_caveats
 from services.providers import vercel_deployments as vd
 from services.providers.vercel_client import VercelDeployment
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 BUILDING_STATES = frozenset({"BUILDING", "QUEUED", "INITIALIZING"})
 FINAL_STATES = frozenset({"READY", "ERROR", "CANCELED", "DELETED"})
@@ -60,7 +64,7 @@ class ListRequest:
     known_production: vd.ProductionState | None = None
 
 
-async def list_page(ctx: Any, request: ListRequest, progress: Progress | None = None) -> DeploymentPage:
+async def list_page(ctx: AppContext, request: ListRequest, progress: Progress | None = None) -> DeploymentPage:
     """One page of the environment's deployments (a request per page: the view's ``fetchMore``)."""
     env = ctx.workspace.environment(request.environment)
     project = common.project_id(env)
@@ -89,7 +93,7 @@ def _row(d: VercelDeployment, production: vd.ProductionState | None) -> Deployme
     return DeploymentRow(replace(d, is_current_production=current), current, rolled)
 
 
-async def list_deployments(ctx: Any, request: ListRequest) -> tuple[DeploymentRow, ...]:
+async def list_deployments(ctx: AppContext, request: ListRequest) -> tuple[DeploymentRow, ...]:
     """Up to ``limit`` deployments (any number: pages of 100 followed with ``until``)."""
     if request.limit < 1:
         raise ConfigError(f"--limit must be at least 1, not {request.limit}")
@@ -104,7 +108,7 @@ async def list_deployments(ctx: Any, request: ListRequest) -> tuple[DeploymentRo
     return tuple(rows)
 
 
-async def production_status(ctx: Any, env_name: str) -> vd.ProductionState:
+async def production_status(ctx: AppContext, env_name: str) -> vd.ProductionState:
     env = ctx.workspace.environment(env_name)
     async with await common.vercel(ctx, env) as client:
         return await vd.production_state(client, common.project_id(env))
@@ -127,7 +131,7 @@ class Inspection:
         return self.deployment.state in BUILDING_STATES
 
 
-async def inspect(ctx: Any, env_name: str, deployment_id: str, *, with_events: bool = True) -> Inspection:
+async def inspect(ctx: AppContext, env_name: str, deployment_id: str, *, with_events: bool = True) -> Inspection:
     env = ctx.workspace.environment(env_name)
     project = common.project_id(env)
     async with await common.vercel(ctx, env) as client:
@@ -148,7 +152,7 @@ class FollowOutcome:
     lines: int
 
 
-async def follow_events(ctx: Any, env_name: str, deployment_id: str, on_lines: Callable[[tuple[vd.EventLine, ...]], None],
+async def follow_events(ctx: AppContext, env_name: str, deployment_id: str, on_lines: Callable[[tuple[vd.EventLine, ...]], None],
                         *, since_ms: int | None = None, poll_s: float = 1.0, timeout_s: float = 3600.0
                         ) -> FollowOutcome:
     """Deliver build events as they come (paged with ``since``) until the deployment is final.
@@ -197,6 +201,11 @@ class AliasJob:
     failed_aliases: tuple[str, ...]
     caveats: Caveats | None
 
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "from": self.from_deployment_id, "to": self.to_deployment_id,
+                "status": self.status, "caveats": list(self.caveats.lines) if self.caveats else [],
+                "migrations_since": list(self.caveats.migrations_since) if self.caveats else []}
+
 
 @dataclass(frozen=True)
 class RollbackRequest:
@@ -217,7 +226,7 @@ class PromoteRequest:
     timeout_s: float = 180.0
 
 
-async def previous_production(ctx: Any, env_name: str) -> VercelDeployment:
+async def previous_production(ctx: AppContext, env_name: str) -> VercelDeployment:
     """The newest ready production deployment older than the current one (``vercel rollback`` with no id)."""
     env = ctx.workspace.environment(env_name)
     project = common.project_id(env)
@@ -240,7 +249,8 @@ async def previous_production(ctx: Any, env_name: str) -> VercelDeployment:
     raise OpsError("There is no earlier production deployment to roll back to")
 
 
-async def rollback(ctx: Any, request: RollbackRequest, auth: Authorization,
+@operation
+async def rollback(ctx: AppContext, request: RollbackRequest, auth: Authorization,
                    progress: Progress | None = None) -> AliasJob:
     env = ctx.workspace.environment(request.environment)
     common.check_authorization(ctx, auth, env, "deploy rollback")
@@ -255,8 +265,7 @@ async def rollback(ctx: Any, request: RollbackRequest, auth: Authorization,
                                 "production")
     notes = await rollback_caveats(ctx, env, target)
     # The reason travels to Vercel: a secret pasted into it is masked first, as in the audit log.
-    masker = getattr(ctx, "masker", None)
-    reason = masker(auth.reason) if masker is not None and auth.reason else auth.reason
+    reason = ctx.masker(auth.reason) if auth.reason else auth.reason
     description = reason or "Instant rollback from the Realtor Ops Console"
 
     async def change() -> AliasJob:
@@ -276,7 +285,8 @@ async def rollback(ctx: Any, request: RollbackRequest, auth: Authorization,
                                 outcome=lambda job: job.status)
 
 
-async def promote(ctx: Any, request: PromoteRequest, auth: Authorization,
+@operation
+async def promote(ctx: AppContext, request: PromoteRequest, auth: Authorization,
                   progress: Progress | None = None) -> AliasJob:
     env = ctx.workspace.environment(request.environment)
     common.check_authorization(ctx, auth, env, "deploy promote")
@@ -342,11 +352,11 @@ async def _follow_alias_job(client: Any, project: str, kind: str, to_id: str, be
         await asyncio.sleep(poll_s)
 
 
-async def deployment(ctx: Any, env_name: str, deployment_id: str) -> VercelDeployment:
+async def deployment(ctx: AppContext, env_name: str, deployment_id: str) -> VercelDeployment:
     return await _deployment(ctx, ctx.workspace.environment(env_name), deployment_id)
 
 
-async def _deployment(ctx: Any, env: Any, deployment_id: str) -> VercelDeployment:
+async def _deployment(ctx: AppContext, env: Environment, deployment_id: str) -> VercelDeployment:
     if not deployment_id or not deployment_id.strip():
         raise ConfigError("No deployment id was given")
     async with await common.vercel(ctx, env) as client:
@@ -359,7 +369,7 @@ class RedeployRequest:
     deployment_id: str
 
 
-async def redeploy(ctx: Any, request: RedeployRequest, auth: Authorization,
+async def redeploy(ctx: AppContext, request: RedeployRequest, auth: Authorization,
                    progress: Progress | None = None) -> VercelDeployment:
     """A new build of the same source and target (``vercel redeploy``)."""
     env = ctx.workspace.environment(request.environment)
@@ -374,7 +384,7 @@ async def redeploy(ctx: Any, request: RedeployRequest, auth: Authorization,
                                 outcome=lambda d: f"done: new deployment {d.id}")
 
 
-async def cancel(ctx: Any, request: RedeployRequest, auth: Authorization,
+async def cancel(ctx: AppContext, request: RedeployRequest, auth: Authorization,
                  progress: Progress | None = None) -> VercelDeployment:
     env = ctx.workspace.environment(request.environment)
     common.check_authorization(ctx, auth, env, "deploy cancel")

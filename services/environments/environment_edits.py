@@ -2,7 +2,8 @@
 
 Every change takes an :class:`~services.core.guard.Authorization` for its environment (from
 ``guard.authorize`` or the console's unlock dialog), saves the workspace atomically and is recorded in
-the audit log with the outcome. ``validate_setting`` is the validation the editor runs as one types.
+the audit log with the outcome. The changes are coroutines (the keyring and the file block, so each runs
+in a worker thread). ``validate_setting`` is the validation the editor runs as one types.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from services.core import workspace as ws_mod
 from services.core.app_context import AppContext
@@ -24,6 +25,7 @@ from services.core.workspace import Environment, EnvironmentKind, Profile
 from services.environments.setting_paths import get_setting, label_of, set_setting
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
@@ -181,7 +183,7 @@ def display(env: Environment, path: str) -> str:
     return str(value)
 
 
-# --- changes -------------------------------------------------------------------------------------
+# --- changes (blocking; the coroutines below run them in a worker thread) -------------------------
 
 
 def _check(ctx: AppContext, auth: Authorization, env_name: str) -> None:
@@ -198,8 +200,8 @@ def _validate_env(env: Environment) -> None:
         raise ConfigError(f"That setting cannot be saved: {exc.message.split(': ', 1)[-1]}") from None
 
 
-def _save(ctx: AppContext, env_name: str, action: str, auth: Authorization, mutate: Callable[[], Any],
-          undo: Callable[[], None], details: dict[str, Any]) -> Any:
+def _save(ctx: AppContext, env_name: str, action: str, auth: Authorization, mutate: Callable[[], T],
+          undo: Callable[[], None], details: dict[str, Any]) -> T:
     try:
         result = mutate()
         ctx.save_workspace()
@@ -216,7 +218,7 @@ def _why(exc: BaseException) -> str:
     return exc.sentence() if isinstance(exc, OpsError) else type(exc).__name__
 
 
-def add_environment(ctx: AppContext, name: str, kind: EnvironmentKind, auth: Authorization) -> Environment:
+def _add_environment(ctx: AppContext, name: str, kind: EnvironmentKind, auth: Authorization) -> Environment:
     _check(ctx, auth, name)
     if not NAME_RE.fullmatch(name):
         raise ConfigError(f"'{name}' cannot be an environment name", hint="Use letters, digits, '.', '_' and '-'")
@@ -234,8 +236,7 @@ def add_environment(ctx: AppContext, name: str, kind: EnvironmentKind, auth: Aut
     return _save(ctx, name, "add environment", auth, mutate, undo, {"kind": kind.value})
 
 
-def update_environment(ctx: AppContext, name: str, changes: dict[str, Any], auth: Authorization) -> Environment:
-    """Apply ``{path: value}`` (settings, ``features.X`` flags, ``kind``) to ``name`` and save."""
+def _update_environment(ctx: AppContext, name: str, changes: dict[str, Any], auth: Authorization) -> Environment:
     _check(ctx, auth, name)
     current = ctx.environment(name)
     updated = copy.deepcopy(current)
@@ -277,9 +278,8 @@ def update_environment(ctx: AppContext, name: str, changes: dict[str, Any], auth
                  {"changed": changed, "labels": labels})
 
 
-def duplicate_environment(ctx: AppContext, source: str, new_name: str, kind: EnvironmentKind,
-                          auth: Authorization, *, copy_secrets: bool = False) -> Environment:
-    """A copy of ``source`` named ``new_name``; its secrets are copied only when asked."""
+def _duplicate_environment(ctx: AppContext, source: str, new_name: str, kind: EnvironmentKind,
+                           auth: Authorization, *, copy_secrets: bool = False) -> Environment:
     _check(ctx, auth, new_name)
     if not NAME_RE.fullmatch(new_name):
         raise ConfigError(f"'{new_name}' cannot be an environment name", hint="Use letters, digits, '.', '_' and '-'")
@@ -310,13 +310,11 @@ def duplicate_environment(ctx: AppContext, source: str, new_name: str, kind: Env
                  {"from": source, "secrets_copied": copied})
 
 
-def keyring_entries(ctx: AppContext, name: str) -> list[str]:
-    """What removing ``name`` takes out of the keyring (names only)."""
+def _keyring_entries(ctx: AppContext, name: str) -> list[str]:
     return [f"{ctx.credentials.service} / {name}/{secret}" for secret in ctx.credentials.names(name)]
 
 
-def remove_environment(ctx: AppContext, name: str, auth: Authorization) -> list[str]:
-    """Remove the environment and every keyring entry of it; returns the secret names removed."""
+def _remove_environment(ctx: AppContext, name: str, auth: Authorization) -> list[str]:
     _check(ctx, auth, name)
     env = ctx.environment(name)
     ctx.workspace.environments.pop(name)
@@ -338,7 +336,7 @@ def remove_environment(ctx: AppContext, name: str, auth: Authorization) -> list[
     return removed
 
 
-def set_secret(ctx: AppContext, env_name: str, secret: str, value: str, auth: Authorization) -> None:
+def _set_secret(ctx: AppContext, env_name: str, secret: str, value: str, auth: Authorization) -> None:
     _check(ctx, auth, env_name)
     ctx.environment(env_name)
     ctx.masker.add(value)
@@ -351,15 +349,14 @@ def set_secret(ctx: AppContext, env_name: str, secret: str, value: str, auth: Au
     ctx.audit.record(environment=env_name, action="set secret", target=secret, reason=auth.reason, outcome="done")
 
 
-def delete_secret(ctx: AppContext, env_name: str, secret: str, auth: Authorization) -> None:
+def _delete_secret(ctx: AppContext, env_name: str, secret: str, auth: Authorization) -> None:
     _check(ctx, auth, env_name)
     ctx.credentials.delete(env_name, secret)
     ctx.audit.record(environment=env_name, action="delete secret", target=secret, reason=auth.reason,
                      outcome="done")
 
 
-def reveal_secret(ctx: AppContext, env_name: str, secret: str) -> str | None:
-    """The secret's value, for showing on request; the reveal itself is audited (never the value)."""
+def _reveal_secret(ctx: AppContext, env_name: str, secret: str) -> str | None:
     if ctx.workspace.profile != Profile.ADMIN:
         ctx.audit.record(environment=env_name, action="reveal secret", target=secret, outcome="refused: viewer")
         raise GuardRefusedError("This workspace's profile is 'viewer', so secrets stay masked")
@@ -369,35 +366,44 @@ def reveal_secret(ctx: AppContext, env_name: str, secret: str) -> str | None:
     return value
 
 
-# --- async wrappers (keyring and file I/O block) ---------------------------------------------------
+# --- the API: coroutines (keyring and file I/O block, so each change runs in a worker thread) -----
 
 
-async def aadd_environment(ctx: AppContext, name: str, kind: EnvironmentKind, auth: Authorization) -> Environment:
-    return await asyncio.to_thread(add_environment, ctx, name, kind, auth)
+async def add_environment(ctx: AppContext, name: str, kind: EnvironmentKind, auth: Authorization) -> Environment:
+    return await asyncio.to_thread(_add_environment, ctx, name, kind, auth)
 
 
-async def aupdate_environment(ctx: AppContext, name: str, changes: dict[str, Any], auth: Authorization
-                              ) -> Environment:
-    return await asyncio.to_thread(update_environment, ctx, name, changes, auth)
+async def update_environment(ctx: AppContext, name: str, changes: dict[str, Any], auth: Authorization
+                             ) -> Environment:
+    """Apply ``{path: value}`` (settings, ``features.X`` flags, ``kind``) to ``name`` and save."""
+    return await asyncio.to_thread(_update_environment, ctx, name, changes, auth)
 
 
-async def aduplicate_environment(ctx: AppContext, source: str, new_name: str, kind: EnvironmentKind,
-                                 auth: Authorization, *, copy_secrets: bool = False) -> Environment:
-    return await asyncio.to_thread(duplicate_environment, ctx, source, new_name, kind, auth,
+async def duplicate_environment(ctx: AppContext, source: str, new_name: str, kind: EnvironmentKind,
+                                auth: Authorization, *, copy_secrets: bool = False) -> Environment:
+    """A copy of ``source`` named ``new_name``; its secrets are copied only when asked."""
+    return await asyncio.to_thread(_duplicate_environment, ctx, source, new_name, kind, auth,
                                    copy_secrets=copy_secrets)
 
 
-async def aremove_environment(ctx: AppContext, name: str, auth: Authorization) -> list[str]:
-    return await asyncio.to_thread(remove_environment, ctx, name, auth)
+async def remove_environment(ctx: AppContext, name: str, auth: Authorization) -> list[str]:
+    """Remove the environment and every keyring entry of it; returns the secret names removed."""
+    return await asyncio.to_thread(_remove_environment, ctx, name, auth)
 
 
-async def akeyring_entries(ctx: AppContext, name: str) -> list[str]:
-    return await asyncio.to_thread(keyring_entries, ctx, name)
+async def keyring_entries(ctx: AppContext, name: str) -> list[str]:
+    """What removing ``name`` takes out of the keyring (names only)."""
+    return await asyncio.to_thread(_keyring_entries, ctx, name)
 
 
-async def aset_secret(ctx: AppContext, env_name: str, secret: str, value: str, auth: Authorization) -> None:
-    await asyncio.to_thread(set_secret, ctx, env_name, secret, value, auth)
+async def set_secret(ctx: AppContext, env_name: str, secret: str, value: str, auth: Authorization) -> None:
+    await asyncio.to_thread(_set_secret, ctx, env_name, secret, value, auth)
 
 
-async def areveal_secret(ctx: AppContext, env_name: str, secret: str) -> str | None:
-    return await asyncio.to_thread(reveal_secret, ctx, env_name, secret)
+async def delete_secret(ctx: AppContext, env_name: str, secret: str, auth: Authorization) -> None:
+    await asyncio.to_thread(_delete_secret, ctx, env_name, secret, auth)
+
+
+async def reveal_secret(ctx: AppContext, env_name: str, secret: str) -> str | None:
+    """The secret's value, for showing on request; the reveal itself is audited (never the value)."""
+    return await asyncio.to_thread(_reveal_secret, ctx, env_name, secret)

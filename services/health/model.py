@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from services.health.names import CHECK_LABELS, CHECK_NAMES  # noqa: F401 (re-exported)
+from services.health.names import CHECK_LABELS as CHECK_LABELS  # re-exported
+from services.health.names import CHECK_NAMES as CHECK_NAMES  # re-exported
 
 
 class Status(enum.StrEnum):

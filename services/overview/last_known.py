@@ -13,9 +13,12 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.core.atomic_file import write_atomically
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
 
 log = logging.getLogger(__name__)
 STORE_NAME = "last-known.json"
@@ -120,11 +123,11 @@ class DeploymentDigest:
                    tuple(DeploymentLine.from_json(d) for d in doc.get("failed") or ()))
 
 
-async def remember_deployments(ctx: Any, env: str, digest: DeploymentDigest) -> None:
+async def remember_deployments(ctx: AppContext, env: str, digest: DeploymentDigest) -> None:
     await asyncio.to_thread(LastKnownStore(ctx.paths.data).save, "deployments", env, digest.to_json())
 
 
-async def last_known_deployments(ctx: Any, env: str) -> tuple[DeploymentDigest, datetime] | None:
+async def last_known_deployments(ctx: AppContext, env: str) -> tuple[DeploymentDigest, datetime] | None:
     found = await asyncio.to_thread(LastKnownStore(ctx.paths.data).load, "deployments", env)
     if found is None:
         return None
@@ -143,7 +146,7 @@ class KnownAttention:
     sources_missing: int  # sources never read for these environments
 
 
-async def last_known_attention(ctx: Any, envs: list[str], span: timedelta = timedelta(days=1), *,
+async def last_known_attention(ctx: AppContext, envs: list[str], span: timedelta = timedelta(days=1), *,
                                now: datetime | None = None) -> KnownAttention:
     """What the timeline's cache holds of ``envs`` for the last ``span`` that needs attention."""
     from services.timeline.cache import TimelineCache

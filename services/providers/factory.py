@@ -3,11 +3,15 @@ base URL from the workspace's ``api_base`` (the sandbox's stand-ins, or a proxy)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.core.workspace import Environment, ProviderSettings
 from services.providers import CLIENTS
 from services.providers.http_client import ProviderClient
+
+if TYPE_CHECKING:
+    from services.core.app_context import AppContext
+    from services.core.credentials import CredentialStore
 
 TOKEN_SECRETS: dict[str, str] = {
     "vercel": "VERCEL_TOKEN",
@@ -33,9 +37,15 @@ def build_client(providers: ProviderSettings, provider: str, token: str, **overr
     return CLIENTS[provider](token, **kwargs)
 
 
-async def client_for(ctx: Any, env: Environment, provider: str, **overrides: Any) -> ProviderClient | None:
+async def client_for(ctx: AppContext, env: Environment, provider: str, **overrides: Any) -> ProviderClient | None:
     """The environment's client for ``provider``, or None when no token is configured for it."""
-    token = await ctx.credentials.aget(env.name, TOKEN_SECRETS[provider])
+    return await client_from(ctx.credentials, env, provider, **overrides)
+
+
+async def client_from(credentials: CredentialStore, env: Environment, provider: str,
+                      **overrides: Any) -> ProviderClient | None:
+    """``client_for`` for a caller that holds the credential store rather than the context (a cost source)."""
+    token = await credentials.aget(env.name, TOKEN_SECRETS[provider])
     if not token:
         return None
     return build_client(env.providers, provider, token, **overrides)

@@ -156,22 +156,22 @@ def message_from_body(body: Any) -> str:
     if not isinstance(body, dict):
         return ""
     error = body.get("error")
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return error["message"]  # Vercel
+    if isinstance(error, dict) and isinstance(message := error.get("message"), str):
+        return message  # Vercel
     if isinstance(error, str):
         return error
     errors = body.get("errors")
     if isinstance(errors, list) and errors:
         first = errors[0]
-        if isinstance(first, dict) and isinstance(first.get("message"), str):
-            return first["message"]  # Cloudflare
+        if isinstance(first, dict) and isinstance(message := first.get("message"), str):
+            return message  # Cloudflare
         if isinstance(first, str):
             return first
     if isinstance(errors, str):
         return errors  # Better Stack
     for key in ("message", "detail", "msg"):
-        if isinstance(body.get(key), str):
-            return body[key]  # GitHub, Sentry, Supabase
+        if isinstance(text := body.get(key), str):
+            return text  # GitHub, Sentry, Supabase
     return ""
 
 

@@ -45,7 +45,7 @@ class RetryPolicy:
     read_timeout_retries: int = 1
 
     def backoff(self, attempt: int) -> float:
-        delay = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
+        delay = min(self.backoff_max, self.backoff_base * (2.0 ** (attempt - 1)))
         return delay + random.uniform(0, delay * self.jitter)
 
     def retries_transport(self, method: str, exc: httpx.HTTPError, read_timeouts: int = 0) -> bool:

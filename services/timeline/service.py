@@ -11,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 from services.core.app_context import AppContext
 from services.core.errors import ConfigError, OpsError
-from services.core.progress import Progress
+from services.core.guard import Authorization
+from services.core.operation import Progress, operation
+from services.core.workspace import Environment
 from services.timeline.cache import TimelineCache
 from services.timeline.correlate import correlate
 from services.timeline.model import Event, Gap, Kind, Timeline
@@ -41,8 +43,11 @@ def parse_since(text: str) -> timedelta:
     raise ConfigError(f"'{text[:20]}' is not a time span", hint="Use a number and m, h, d or w, e.g. 7d (at most 400 d)")
 
 
-async def build_timeline(ctx: AppContext, request: TimelineRequest, progress: Progress | None = None, *,
-                         sources: dict[str, Source] | None = None, now: datetime | None = None) -> Timeline:
+@operation
+async def build_timeline(ctx: AppContext, request: TimelineRequest, authorization: Authorization | None = None,
+                         progress: Progress | None = None, *, sources: dict[str, Source] | None = None,
+                         now: datetime | None = None) -> Timeline:
+    """``authorization`` is not needed: the timeline only reads."""
     if not 0 < request.window_min <= 24 * 60:
         raise ConfigError(f"The correlation window must be 1 to 1440 minutes, not {request.window_min}")
     if request.since <= timedelta(0) or request.since > MAX_SPAN:
@@ -57,9 +62,9 @@ async def build_timeline(ctx: AppContext, request: TimelineRequest, progress: Pr
     if progress is not None:
         progress.set_total(len(jobs))
 
-    async def one(name: str, env_name: str, fn: Source, env: object) -> tuple[list[Event], Gap | None]:
+    async def one(name: str, env_name: str, fn: Source, env: Environment) -> tuple[list[Event], Gap | None]:
         try:
-            events = await asyncio.wait_for(fn(ctx, env, since), SOURCE_TIMEOUT_S)  # type: ignore[arg-type]
+            events = await asyncio.wait_for(fn(ctx, env, since), SOURCE_TIMEOUT_S)
         except (OpsError, TimeoutError, OSError) as exc:
             reason = exc.sentence() if isinstance(exc, OpsError) else (
                 f"no answer within {SOURCE_TIMEOUT_S:.0f} s" if isinstance(exc, TimeoutError) else type(exc).__name__)

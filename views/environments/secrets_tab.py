@@ -59,7 +59,7 @@ class SecretsTab(QWidget):
         secret = secret or self._selected_secret()
         if secret is None:
             return None
-        value = await environment_edits.areveal_secret(self.view.session.ctx, self.view.env_name, secret)
+        value = await environment_edits.reveal_secret(self.view.session.ctx, self.view.env_name, secret)
         if value is not None:
             self._revealed[(self.view.env_name, secret)] = value
         self.show_environment()
@@ -84,7 +84,7 @@ class SecretsTab(QWidget):
         auth = await view.authorize("set secret", [f"store a new value of {secret} in the OS keyring"])
         if auth is None:
             return False
-        await environment_edits.aset_secret(view.session.ctx, view.env_name, secret, value, auth)
+        await environment_edits.set_secret(view.session.ctx, view.env_name, secret, value, auth)
         self._revealed.pop((view.env_name, secret), None)
         await view.load()
         return True

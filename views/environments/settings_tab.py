@@ -93,7 +93,7 @@ class SettingsTab(QWidget):
         auth = await self.view.authorize("edit environment", lines)
         if auth is None:
             return False
-        await environment_edits.aupdate_environment(self.view.session.ctx, env.name, changes, auth)
+        await environment_edits.update_environment(self.view.session.ctx, env.name, changes, auth)
         self.view.status.setText(f"Saved {len(changes)} change(s) to {env.name}.")
         await self.view.load()
         return True

@@ -220,7 +220,7 @@ class EnvironmentsView(OpsView):
                                                          "seed's defaults"], env_name=name, new_kind=kind)
         if auth is None:
             return False
-        await environment_edits.aadd_environment(ctx, name, kind, auth)
+        await environment_edits.add_environment(ctx, name, kind, auth)
         self.session.set_context(ctx)
         self.session.select_environment(name)
         await self.load()
@@ -244,7 +244,7 @@ class EnvironmentsView(OpsView):
         auth = await self.authorize("duplicate environment", what, env_name=new_name, new_kind=kind)
         if auth is None:
             return False
-        await environment_edits.aduplicate_environment(ctx, source, new_name, kind, auth, copy_secrets=copy_secrets)
+        await environment_edits.duplicate_environment(ctx, source, new_name, kind, auth, copy_secrets=copy_secrets)
         self.session.set_context(ctx)
         self.session.select_environment(new_name)
         await self.load()
@@ -253,14 +253,14 @@ class EnvironmentsView(OpsView):
     async def remove_environment(self) -> bool:
         ctx = self.session.ctx
         name = self.env_name
-        entries = await environment_edits.akeyring_entries(ctx, name)
+        entries = await environment_edits.keyring_entries(ctx, name)
         what = [f"remove environment '{name}' from the workspace"]
         what.append("delete these keyring entries: " + ", ".join(entries) if entries else
                     "delete no keyring entries (none are stored)")
         auth = await self.authorize("remove environment", what, ask=True)
         if auth is None:
             return False
-        await environment_edits.aremove_environment(ctx, name, auth)
+        await environment_edits.remove_environment(ctx, name, auth)
         self.last_checks.pop(name, None)
         self.session.set_context(ctx)
         await self.load()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.core.errors import ConnectionFailure, FailureKind, OpsError
 from services.core.workspace import Environment
@@ -17,6 +17,9 @@ from services.costs.model import ZERO, CostRow
 from services.costs.prices import PriceTable
 from services.costs.settings import CostSettings
 from services.costs.store import CostStore
+
+if TYPE_CHECKING:
+    from services.core.credentials import CredentialStore
 
 
 class SourceStatus(enum.StrEnum):
@@ -45,7 +48,7 @@ class SourceResult:
 class CollectContext:
     """Everything a source needs: secrets, the price table, the settings, the store, today."""
 
-    credentials: Any  # CredentialStore (``aget(env, name)``)
+    credentials: CredentialStore
     table: PriceTable
     settings: CostSettings
     store: CostStore

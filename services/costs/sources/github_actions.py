@@ -20,7 +20,7 @@ from services.costs.sources.base import (
     failure_result,
     not_configured,
 )
-from services.providers.factory import client_for
+from services.providers.factory import client_from
 
 
 def _amount(value: Any) -> Decimal:
@@ -73,7 +73,7 @@ async def collect_github_actions(cc: CollectContext) -> SourceResult:
         return not_configured("github-actions", SHARED_ENV, "No environment names a GitHub repository")
     env = envs[0]
     org = env.providers.github_repository.split("/", 1)[0]
-    client = await client_for(cc, env, "github", **cc.client_overrides)
+    client = await client_from(cc.credentials, env, "github", **cc.client_overrides)
     if client is None:
         return not_configured("github-actions", SHARED_ENV, f"No GitHub token is stored for '{env.name}'")
     try:

@@ -29,7 +29,7 @@ from services.costs.sources.base import (
     not_configured,
     split_cents,
 )
-from services.providers.factory import client_for
+from services.providers.factory import client_from
 
 RETENTION_DAYS = 31
 GB = Decimal(10) ** 9  # R2 GB-month figures taken as decimal gigabytes
@@ -135,7 +135,7 @@ async def collect_r2(cc: CollectContext) -> list[SourceResult]:
         return [not_configured("r2", SHARED_ENV, "No environment has a Cloudflare account id")]
     env = envs[0]
     account = env.providers.cloudflare_account_id
-    client = await client_for(cc, env, "cloudflare", **cc.client_overrides)
+    client = await client_from(cc.credentials, env, "cloudflare", **cc.client_overrides)
     if client is None:
         return [not_configured("r2", SHARED_ENV, f"No Cloudflare API token is stored for '{env.name}'")]
     month_start = cc.today.replace(day=1)

@@ -44,11 +44,11 @@ async def collect_s3_backups(cc: CollectContext, env: Environment) -> SourceResu
         return not_configured("s3-backups", env.name, "No backup bucket is configured")
     if settings.is_r2:
         return not_configured("s3-backups", env.name, "The backup bucket is on R2: counted with Cloudflare R2")
-    from services.backup.store import store_for
+    from services.backup.store import store_from
     from services.core.object_storage import classify
 
     try:
-        store = await store_for(cc, env)
+        store = await store_from(cc.credentials, env)
     except OpsError as exc:
         return failure_result("s3-backups", env.name, exc, "The backup bucket")
     try:

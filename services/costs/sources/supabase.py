@@ -21,7 +21,7 @@ from services.costs.sources.base import (
     failure_result,
     not_configured,
 )
-from services.providers.factory import client_for
+from services.providers.factory import client_from
 
 HOURS_PER_MONTH = Decimal(730)  # Supabase bills hourly compute at 730 hours a month
 
@@ -56,7 +56,7 @@ async def collect_supabase(cc: CollectContext, env: Environment) -> list[SourceR
     ref = env.providers.supabase_project_ref
     if not ref:
         return [not_configured("supabase", env.name, "No Supabase project ref is set")]
-    client = await client_for(cc, env, "supabase", **cc.client_overrides)
+    client = await client_from(cc.credentials, env, "supabase", **cc.client_overrides)
     if client is None:
         return [not_configured("supabase", env.name, "No Supabase access token is stored")]
     qref = quote(ref, safe="")
@@ -126,7 +126,7 @@ async def compute_offer(cc: CollectContext, env: Environment) -> tuple[tuple[str
                                                                      list[tuple[str, str, Decimal]]]:
     """(current compute, offered computes) for the recommendations; empty when unavailable."""
     ref = env.providers.supabase_project_ref
-    client = await client_for(cc, env, "supabase", **cc.client_overrides) if ref else None
+    client = await client_from(cc.credentials, env, "supabase", **cc.client_overrides) if ref else None
     if client is None:
         return None, []
     try:

@@ -22,7 +22,7 @@ from services.costs.sources.base import (
     failure_result,
     not_configured,
 )
-from services.providers.factory import client_for
+from services.providers.factory import client_from
 
 GB = Decimal(1024) ** 3
 
@@ -58,7 +58,7 @@ async def collect_upstash(cc: CollectContext, env: Environment) -> list[SourceRe
         return [not_configured("upstash", env.name, "No Upstash database id is set")]
     if not env.providers.upstash_email:
         return [not_configured("upstash", env.name, "No Upstash account e-mail is set")]
-    client = await client_for(cc, env, "upstash", **cc.client_overrides)
+    client = await client_from(cc.credentials, env, "upstash", **cc.client_overrides)
     if client is None:
         return [not_configured("upstash", env.name, "No Upstash API key is stored")]
     try:

@@ -21,7 +21,7 @@ from services.costs.sources.base import (
     failure_result,
     not_configured,
 )
-from services.providers.factory import client_for
+from services.providers.factory import client_from
 
 
 def _pick(cc: CollectContext) -> list[Environment]:
@@ -96,7 +96,7 @@ async def collect_vercel(cc: CollectContext) -> SourceResult:
     if not envs:
         return not_configured("vercel", SHARED_ENV, "No environment has a Vercel team id")
     env = envs[0]
-    client = await client_for(cc, env, "vercel", **cc.client_overrides)
+    client = await client_from(cc.credentials, env, "vercel", **cc.client_overrides)
     if client is None:
         return not_configured("vercel", SHARED_ENV, f"No Vercel token is stored for '{env.name}'")
     start = cc.today.replace(day=1)

@@ -7,6 +7,7 @@ import asyncio
 
 import httpx
 
+from services.core.workspace import Environment
 from services.health.checks.base import Check, CheckContext, Stopwatch, http_failure
 from services.health.model import CheckResult, Part, Status, result
 
@@ -16,10 +17,10 @@ NAMES = {"mls": "MLS", "email": "Email (Resend)", "sms": "SMS (Twilio)", "phone"
 class ExternalApisCheck(Check):
     name = "external"
 
-    def configured(self, env) -> bool:  # type: ignore[no-untyped-def]
+    def configured(self, env: Environment) -> bool:
         return bool(env.external_apis.items())
 
-    def not_configured_reason(self, env) -> str:  # type: ignore[no-untyped-def]
+    def not_configured_reason(self, env: Environment) -> str:
         return "no external API status URLs are set"
 
     async def _one(self, client: httpx.AsyncClient, slow_ms: float, limit: float, key: str,
@@ -42,7 +43,7 @@ class ExternalApisCheck(Check):
             return Part(name, Status.DOWN, f"{code}", detail=f"{url} answered with a server error"), ms
         return Part(name, Status.DEGRADED, f"{code}", detail=f"{url} answered {code}"), ms
 
-    async def run(self, env, ctx: CheckContext) -> CheckResult:  # type: ignore[no-untyped-def]
+    async def run(self, env: Environment, ctx: CheckContext) -> CheckResult:
         items = env.external_apis.items()
         answers = await asyncio.gather(*(self._one(ctx.http(env), ctx.slow_ms, ctx.timeout(env), key, url) for key, url in items))
         parts = tuple(p for p, _ in answers)

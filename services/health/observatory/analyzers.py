@@ -10,10 +10,14 @@ import ipaddress
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from services.health.observatory.model import Hop, SeenResponse
 from services.health.observatory.preload import is_preloaded
+
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
 
 # --- Strict-Transport-Security (strict-transport-security.js) ---------------------------------------
 
@@ -189,7 +193,7 @@ def only_if_worse(new: str, old: str | None, order: tuple[str, ...]) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _psl(icann_only: bool):  # type: ignore[no-untyped-def]
+def _psl(icann_only: bool) -> PublicSuffixList:
     from publicsuffixlist import PublicSuffixList
 
     return PublicSuffixList(only_icann=icann_only)
