@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.jobs import JobManager, JobsModel
+from console.jobs import JobManager
+from console.jobs_model import JobsModel
 from services.core.errors import ErrorReport
 
 STATE_COLOURS = {
