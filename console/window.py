@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence
@@ -36,8 +35,7 @@ if TYPE_CHECKING:
     from views.base import OpsView
 
 
-@dataclass(frozen=True)
-class ViewSpec:
+class ViewSpec(NamedTuple):
     key: str
     title: str
     module: str  # imported when the view is first shown, so start-up pays only for the one on screen
