@@ -1,7 +1,7 @@
 """Jobs: long operations with progress, speed, ETA and cancel, that outlive view switches.
 
 A job is a coroutine started with a ``Progress``; the manager owns its task (through the task
-registry, so shutdown cancels it); ``console.jobs_model`` shows them all in the jobs panel.
+registry, so shutdown cancels it) and exposes all jobs as a table model for the jobs panel.
 """
 
 from __future__ import annotations
@@ -10,18 +10,18 @@ import enum
 import itertools
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QFont
 
 from console.async_bridge import TaskRegistry
+from services.core.errors import ErrorReport, OperationCancelled, OpsError
+from services.core.progress import Progress, ProgressSnapshot, human_bytes, human_duration
 
-if TYPE_CHECKING:  # the manager is made before the first paint; these come with the first job
+if TYPE_CHECKING:
     import asyncio
-    from datetime import datetime
-
-    from services.core.errors import ErrorReport
-    from services.core.progress import Progress, ProgressSnapshot
 
 
 class JobState(enum.StrEnum):
@@ -46,8 +46,6 @@ class Job:
     cancelling: bool = False  # cancel asked; the job says so at once, until its task has stopped
 
     def progress_text(self) -> str:
-        from services.core.progress import human_bytes
-
         s = self.snapshot
         if s is None:
             return ""
@@ -58,23 +56,19 @@ class Job:
         return text
 
     def speed_text(self) -> str:
-        from services.core.progress import human_bytes
-
         s = self.snapshot
         if s is None or s.speed is None or self.state != JobState.RUNNING:
             return ""
         return f"{human_bytes(s.speed)}/s" if s.unit == "bytes" else f"{s.speed:.1f}/s"
 
     def eta_text(self) -> str:
-        from services.core.progress import human_duration
-
         s = self.snapshot
         if s is None or s.eta_s is None or self.state != JobState.RUNNING:
             return ""
         return human_duration(s.eta_s)
 
 
-JobFactory = Callable[["Progress"], Coroutine[Any, Any, Any]]
+JobFactory = Callable[[Progress], Coroutine[Any, Any, Any]]
 
 
 class JobManager(QObject):
@@ -89,10 +83,6 @@ class JobManager(QObject):
 
     def start(self, title: str, factory: JobFactory, *, environment: str = "", unit: str = "bytes",
               kind: str = "") -> Job:
-        from datetime import datetime
-
-        from services.core.progress import Progress
-
         job = Job(next(self._ids), title, environment, datetime.now(), kind=kind)
 
         def on_update(snapshot: ProgressSnapshot) -> None:
@@ -107,8 +97,6 @@ class JobManager(QObject):
 
     async def _run(self, job: Job, coro: Coroutine[Any, Any, Any]) -> Any:
         import asyncio
-
-        from services.core.errors import ErrorReport, OperationCancelled, OpsError
 
         try:
             job.result = await coro
@@ -141,3 +129,85 @@ class JobManager(QObject):
 
     def running(self) -> list[Job]:
         return [j for j in self.jobs if j.state == JobState.RUNNING]
+
+
+class JobsModel(QAbstractTableModel):
+    COLUMNS = ("Job", "Environment", "State", "Progress", "Speed", "ETA")
+
+    def __init__(self, manager: JobManager, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._manager = manager
+        self._rows: list[Job] = []
+        manager.changed.connect(self._on_changed)
+
+    def _on_changed(self, job_id: int) -> None:
+        jobs = list(reversed(self._manager.jobs))
+        if [j.id for j in jobs] != [j.id for j in self._rows]:
+            self.beginResetModel()
+            self._rows = jobs
+            self.endResetModel()
+            return
+        for row, job in enumerate(self._rows):
+            if job.id == job_id:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section]
+        return None
+
+    @staticmethod
+    def _stalled(job: Job) -> bool:
+        return bool(job.snapshot and job.snapshot.message.startswith("stalled"))
+
+    def job_at(self, row: int) -> Job | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        job = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return job.title
+            if col == 1:
+                return job.environment
+            if col == 2:
+                if job.state == JobState.FAILED and job.error:
+                    return f"failed: {job.error.sentence}"
+                if job.state == JobState.RUNNING and job.cancelling:
+                    return "cancelling…"
+                if job.state == JobState.RUNNING and job.snapshot and job.snapshot.message:
+                    return job.snapshot.message
+                return job.state.value
+            if col == 3:
+                frac = job.snapshot.fraction if job.snapshot else None
+                pct = f"{frac * 100:.0f}% — " if frac is not None else ""
+                return pct + job.progress_text()
+            if col == 4:
+                return job.speed_text()
+            if col == 5:
+                return job.eta_text()
+        if role == Qt.ItemDataRole.ForegroundRole and col == 2:
+            if job.state == JobState.FAILED:
+                return QColor("#d93025")
+            if job.state == JobState.RUNNING and (job.cancelling or self._stalled(job)):
+                return QColor("#b06000")
+            if job.state == JobState.DONE:
+                return QColor("#1e8e3e")
+        if role == Qt.ItemDataRole.FontRole and col == 2 and job.state == JobState.FAILED:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.ToolTipRole and job.error:
+            return job.error.sentence
+        if role == Qt.ItemDataRole.UserRole:
+            return job
+        return None

@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.jobs import JobManager
-from console.jobs_model import JobsModel
+from console.jobs import JobManager, JobsModel
 from services.core.errors import ErrorReport
 
 STATE_COLOURS = {

@@ -310,8 +310,7 @@ def test_tab_reaches_every_control_in_reading_order_and_shortcuts(qtbot, qloop, 
 
 
 def test_jobs_model_contract(qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
-    from console.jobs import JobManager
-    from console.jobs_model import JobsModel
+    from console.jobs import JobManager, JobsModel
     from services.core.errors import ConnectionFailure, FailureKind
     from services.core.progress import Progress
 
