@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -381,6 +380,8 @@ def _run_console(args: argparse.Namespace) -> int:
         app.quit()
 
     # Ctrl-C and SIGTERM quit cleanly; the timer lets Python run its signal handlers under Qt.
+    import signal
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: app.quit())
     ticker = QTimer()
