@@ -13,11 +13,14 @@ import sys
 import threading
 import time
 import traceback
+from collections import deque
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 
-from services.core.errors import ErrorReport, OpsError
+if TYPE_CHECKING:  # imported when the first error comes: the window paints without them
+    from services.core.errors import ErrorReport
 
 log = logging.getLogger("realtor_ops.errors")
 
@@ -47,7 +50,6 @@ class ErrorPresenter(QObject):
     """Emits ``shown`` on the Qt thread for each distinct error; safe to call from any thread."""
 
     shown = Signal(object)  # ErrorReport
-    _incoming = Signal(object, str)
 
     def __init__(self, parent: QObject | None = None, *, dedupe_s: float = 5.0) -> None:
         super().__init__(parent)
@@ -55,9 +57,11 @@ class ErrorPresenter(QObject):
         self._recent: dict[str, float] = {}
         self.history: list[ErrorReport] = []
         self.crash_reports_enabled = False
-        self._incoming.connect(self._present, Qt.ConnectionType.QueuedConnection)
+        self._incoming: deque[tuple[BaseException, str]] = deque()
 
     def report(self, exc: BaseException, context: str = "") -> None:
+        from services.core.errors import OpsError
+
         if isinstance(exc, OpsError):
             log.warning("%s: %s%s", context or "error", exc.sentence(), f" ({exc.detail})" if exc.detail else "")
         else:
@@ -69,10 +73,18 @@ class ErrorPresenter(QObject):
                     sentry_sdk.capture_exception(exc)
                 except Exception:
                     log.debug("crash report not sent", exc_info=True)
-        self._incoming.emit(exc, context)
+        # Shown on the Qt thread, later, as a queued signal would; a posted event needs no
+        # ``Qt.ConnectionType``, whose namespace costs the first paint ~15 ms.
+        self._incoming.append((exc, context))
+        QCoreApplication.postEvent(self, QEvent(QEvent.Type.User))
 
-    @Slot(object, str)
+    def customEvent(self, event: QEvent) -> None:
+        while self._incoming:
+            self._present(*self._incoming.popleft())
+
     def _present(self, exc: BaseException, context: str) -> None:
+        from services.core.errors import ErrorReport
+
         report = ErrorReport.from_exception(exc)
         key = f"{report.title}|{report.sentence}"
         now = time.monotonic()

@@ -13,11 +13,11 @@ from PySide6.QtCore import QObject, Signal
 
 from console.async_bridge import TaskRegistry
 from console.error_presenter import ErrorPresenter
-from console.jobs import JobManager
 
 if TYPE_CHECKING:  # imported lazily: keyring and friends cost start-up time before the first paint
     import asyncio
 
+    from console.jobs import JobManager
     from services.core.app_context import AppContext
 
 
@@ -39,11 +39,21 @@ class Session(QObject):
         super().__init__(parent)
         self.errors = errors
         self.tasks = TaskRegistry(on_error=errors.report)
-        self.jobs = JobManager(self.tasks, self)
+        self._jobs: JobManager | None = None
         self._ctx: AppContext | None = None
         self.current_env = ""
         self.lights: dict[str, EnvironmentLight] = {}
         self.sandbox: Any = None
+
+    @property
+    def jobs(self) -> JobManager:
+        """Made when first used (the jobs panel, right after the first paint): the window's shell paints
+        without the jobs module."""
+        if self._jobs is None:
+            from console.jobs import JobManager
+
+            self._jobs = JobManager(self.tasks, self)
+        return self._jobs
 
     @property
     def ctx(self) -> AppContext:

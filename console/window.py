@@ -1,37 +1,41 @@
-"""The main window: sidebar, environment switcher, banners, the views, jobs panel, status bar."""
+"""The main window: sidebar, environment switcher, banners, the views, jobs panel, status bar.
+
+Start-up shows the shell first (title, menus, the sidebar, the environment switcher) and builds the
+rest (banners, the jobs panel, the screen on show) right after its first paint: ``shell_first``.
+"""
 
 from __future__ import annotations
 
 import functools
 import importlib
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
-    QDockWidget,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
-    QListWidgetItem,
     QMainWindow,
-    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from console.session import Session
-from console.widgets import Banner, ErrorBar, JobsPanel, Light
-from services.core.errors import ErrorReport
-from views.base import OpsView
+
+# The shell names no ``Qt`` enum and imports neither the widgets below nor any screen: building
+# the ``Qt`` namespace alone takes ~15 ms, which the first paint does not wait for.
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDockWidget
+
+    from console.widgets import Banner, ErrorBar, JobsPanel, Light
+    from services.core.errors import ErrorReport
+    from views.base import OpsView
 
 
-@dataclass(frozen=True)
-class ViewSpec:
+class ViewSpec(NamedTuple):
     key: str
     title: str
     module: str  # imported when the view is first shown, so start-up pays only for the one on screen
@@ -56,10 +60,19 @@ VIEW_KEYS = tuple(spec.key for spec in VIEW_SPECS)
 class MainWindow(QMainWindow):
     # Emitted once, at the first paint: slow start-up work waits for it so the window appears at once.
     first_painted = Signal()
+    # Built with the rest of the window (ensure_complete).
+    sandbox_banner: Banner
+    workspace_banner: Banner
+    error_bar: ErrorBar
+    jobs_panel: JobsPanel
+    jobs_dock: QDockWidget
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, shell_first: bool = False) -> None:
+        """``shell_first``: build only the shell now and the rest right after the first paint (or
+        when something needs it first); otherwise the whole window at once."""
         super().__init__()
         self.painted = False
+        self.complete = False
         self.session = session
         self.setWindowTitle("Realtor Ops Console")
         self.resize(1280, 800)
@@ -68,31 +81,22 @@ class MainWindow(QMainWindow):
         self.sidebar.setFixedWidth(170)
         self.sidebar.setStyleSheet("QListWidget { font-size: 11pt; } QListWidget::item { padding: 8px 10px; }")
         self.stack = QStackedWidget()
-        # Views are built when first shown: start-up pays only for the one on screen.
+        # Views are built when first shown: start-up pays only for the one on screen. Each gets a
+        # page in the stack now; its scroll area and the view come with it.
         self.views: dict[str, OpsView] = {}
-        self._slots: dict[str, QWidget] = {}
+        self._pages: dict[str, QWidget] = {}
         for spec in VIEW_SPECS:
-            slot = QWidget()
-            QVBoxLayout(slot).setContentsMargins(0, 0, 0, 0)
-            self._slots[spec.key] = slot
-            # A screen taller or wider than a small laptop's scrolls instead of forcing the window bigger.
-            scroller = QScrollArea()
-            scroller.setWidgetResizable(True)
-            scroller.setFrameShape(QFrame.Shape.NoFrame)
-            scroller.setWidget(slot)
-            self.stack.addWidget(scroller)
-            item = QListWidgetItem(spec.title)
-            item.setData(Qt.ItemDataRole.UserRole, spec.key)
-            self.sidebar.addItem(item)
+            page = QWidget()
+            QVBoxLayout(page).setContentsMargins(0, 0, 0, 0)
+            self._pages[spec.key] = page
+            self.stack.addWidget(page)
+            self.sidebar.addItem(spec.title)
         self.sidebar.currentRowChanged.connect(self._on_row)
 
         self.env_switcher = QComboBox()
         self.env_switcher.setMinimumWidth(180)
         self.env_switcher.currentTextChanged.connect(session.select_environment)
         self.profile_label = QLabel()
-        self.sandbox_banner = Banner("#e8f0fe")
-        self.workspace_banner = Banner("#fef7e0")
-        self.error_bar = ErrorBar()
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Environment:"))
@@ -101,27 +105,15 @@ class MainWindow(QMainWindow):
         top.addWidget(self.profile_label)
 
         centre = QWidget()
-        column = QVBoxLayout(centre)
-        column.addLayout(top)
-        column.addWidget(self.sandbox_banner)
-        column.addWidget(self.workspace_banner)
-        column.addWidget(self.error_bar)
-        column.addWidget(self.stack, 1)
+        self._column = QVBoxLayout(centre)
+        self._column.addLayout(top)  # the banners go below, once built
+        self._column.addWidget(self.stack, 1)
         body = QWidget()
         row = QHBoxLayout(body)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.sidebar)
         row.addWidget(centre, 1)
         self.setCentralWidget(body)
-
-        self.jobs_panel = JobsPanel(session.jobs)
-        dock = QDockWidget("Jobs", self)
-        dock.setObjectName("jobs")
-        dock.setWidget(self.jobs_panel)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-        self.resizeDocks([dock], [150], Qt.Orientation.Vertical)
-        self.jobs_dock = dock
 
         self.lights: dict[str, Light] = {}
         self._build_menus()
@@ -131,27 +123,60 @@ class MainWindow(QMainWindow):
         session.environment_changed.connect(self._on_environment)
         session.sandbox_status.connect(self._on_sandbox_status)
         self.sidebar.setCurrentRow(0)
+        if not shell_first:
+            self.ensure_complete()
+
+    def ensure_complete(self) -> None:
+        """Build what the shell leaves out: banners, the error bar, the jobs panel, the screen on show."""
+        if self.complete:
+            return
+        self.complete = True
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QDockWidget
+
+        from console.widgets import Banner, ErrorBar, JobsPanel
+
+        self._quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.sandbox_banner = Banner("#e8f0fe")
+        self.workspace_banner = Banner("#fef7e0")
+        self.error_bar = ErrorBar()
+        for index, banner in enumerate((self.sandbox_banner, self.workspace_banner, self.error_bar)):
+            self._column.insertWidget(1 + index, banner)
+
+        self.jobs_panel = JobsPanel(self.session.jobs)
+        dock = QDockWidget("Jobs", self)
+        dock.setObjectName("jobs")
+        dock.setWidget(self.jobs_panel)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self.resizeDocks([dock], [150], Qt.Orientation.Vertical)
+        self.jobs_dock = dock
+        self._on_row(self.sidebar.currentRow())
 
     def _build_menus(self) -> None:
+        # setShortcuts([key]), which is setShortcut(key): PySide's setShortcut builds the ``Qt`` namespace.
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction("&Preferences…", self.open_preferences)
         file_menu.addSeparator()
-        quit_action = file_menu.addAction("&Quit", self.close)
-        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
-        quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self._quit_action = file_menu.addAction("&Quit", self.close)
+        self._quit_action.setShortcuts([QKeySequence("Ctrl+Q")])  # application-wide once the window is complete
         view_menu = self.menuBar().addMenu("&View")
         refresh = view_menu.addAction("&Refresh", self.refresh_current)
-        refresh.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        refresh.setShortcuts([QKeySequence("F5")])
         find = view_menu.addAction("&Filter…", self.focus_filter)
-        find.setShortcut(QKeySequence("Ctrl+F"))
+        find.setShortcuts([QKeySequence("Ctrl+F")])
         view_menu.addSeparator()
         for index, spec in enumerate(VIEW_SPECS):
             action = view_menu.addAction(spec.title, functools.partial(self.show_view, spec.key))
-            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            action.setShortcuts([QKeySequence(f"Ctrl+{index + 1}")])
         view_menu.addSeparator()
-        view_menu.addAction("Jobs panel", lambda: self.jobs_dock.setVisible(not self.jobs_dock.isVisible()))
+        view_menu.addAction("Jobs panel", self.toggle_jobs_panel)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("&About", self.show_about)
+
+    def toggle_jobs_panel(self) -> None:
+        self.ensure_complete()
+        self.jobs_dock.setVisible(not self.jobs_dock.isVisible())
 
     def open_preferences(self) -> None:
         from console.settings_dialog import SettingsDialog
@@ -169,11 +194,22 @@ class MainWindow(QMainWindow):
 
     # --- navigation -------------------------------------------------------------------------
     def view(self, key: str) -> OpsView:
+        self.ensure_complete()
         if key not in self.views:
+            from PySide6.QtWidgets import QAbstractItemView, QFrame, QScrollArea
+
             spec = next(s for s in VIEW_SPECS if s.key == key)
             view = spec.load()(self.session)
             self.views[key] = view
-            self._slots[key].layout().addWidget(view)  # type: ignore[union-attr]
+            # A screen taller or wider than a small laptop's scrolls instead of forcing the window bigger.
+            slot = QWidget()
+            QVBoxLayout(slot).setContentsMargins(0, 0, 0, 0)
+            slot.layout().addWidget(view)  # type: ignore[union-attr]
+            scroller = QScrollArea()
+            scroller.setWidgetResizable(True)
+            scroller.setFrameShape(QFrame.Shape.NoFrame)
+            scroller.setWidget(slot)
+            self._pages[key].layout().addWidget(scroller)  # type: ignore[union-attr]
             for table in view.findChildren(QAbstractItemView):
                 table.setTabKeyNavigation(False)  # Tab moves on to the next control, never trapped in cells
         return self.views[key]
@@ -187,6 +223,8 @@ class MainWindow(QMainWindow):
         return chain
 
     def focusNextPrevChild(self, next: bool) -> bool:
+        from PySide6.QtCore import Qt
+
         chain = self.focus_order()
         widget: QWidget | None = self.focusWidget()
         while widget is not None and widget not in chain:
@@ -201,6 +239,8 @@ class MainWindow(QMainWindow):
         self.current_view().reload()
 
     def focus_filter(self) -> None:
+        from PySide6.QtCore import Qt
+
         target = self.current_view().filter_widget()
         if target is not None:
             target.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -208,9 +248,13 @@ class MainWindow(QMainWindow):
                 target.selectAll()
 
     def _on_row(self, row: int) -> None:
-        key = VIEW_KEYS[row]
-        self.view(key)
+        if self.complete:  # the shell shows the row's empty page; the screen comes with the rest
+            self.view(VIEW_KEYS[row])
         self.stack.setCurrentIndex(row)
+
+    def select_view(self, key: str) -> None:
+        """Open on ``key``: its row now, the screen itself once the window is complete."""
+        self.sidebar.setCurrentRow(VIEW_KEYS.index(key))
 
     def show_view(self, key: str) -> OpsView:
         view = self.view(key)
@@ -222,6 +266,7 @@ class MainWindow(QMainWindow):
 
     # --- session events ---------------------------------------------------------------------
     def _on_context(self) -> None:
+        self.ensure_complete()
         ctx = self.session.ctx
         self.env_switcher.blockSignals(True)
         self.env_switcher.clear()
@@ -241,6 +286,7 @@ class MainWindow(QMainWindow):
             current.reload()
 
     def _on_sandbox_status(self, parts: list) -> None:  # type: ignore[type-arg]
+        self.ensure_complete()
         lines = []
         for part in parts:
             mark = "running" if part.available else f"<b>unavailable</b> — {part.error.sentence() if part.error else ''}"
@@ -254,6 +300,8 @@ class MainWindow(QMainWindow):
             self.env_switcher.setCurrentText(name)
 
     def _refresh_lights(self) -> None:
+        from console.widgets import Light
+
         bar = self.statusBar()
         for name, light in self.session.lights.items():
             widget = self.lights.get(name)
@@ -267,12 +315,14 @@ class MainWindow(QMainWindow):
                 bar.removeWidget(self.lights.pop(name))
 
     def show_error(self, report: ErrorReport) -> None:
+        self.ensure_complete()
         self.error_bar.show_report(report)
 
     def event(self, event: QEvent) -> bool:
         if not self.painted and event.type() == QEvent.Type.Paint:
             self.painted = True
             self.first_painted.emit()
+            QTimer.singleShot(0, self.ensure_complete)  # the rest of a shell-first window, after this paint
         return super().event(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -29,14 +29,17 @@ PG_DIRS = {
 # moto: the server and what its S3 backend imports (measured by serving S3 requests with the rest blocked).
 MOTO_KEPT = {"backend_index", "backends", "cloudwatch", "core", "events", "iam", "moto_api", "moto_server", "s3",
              "s3bucket_path", "server", "settings", "sts", "utilities"}
-# Packages that only the parts of moto left out, or the development tools, import.
+# Packages that only the parts of moto left out, or the development tools, import. pkg_resources: only
+# sentry-sdk's fallback for Pythons before 3.8 imports it, and bundled it brings PyInstaller's runtime hook,
+# which imports it at every launch (~90 ms before the window can paint).
 EXCLUDED_PACKAGES = ["tkinter", "pytest", "_pytest", "hypothesis", "IPython", "matplotlib", "numpy", "PIL",
-                     "docker", "pydoc_data", "lib2to3", "setuptools", "pip", "cfnlint", "sympy", "mpmath",
-                     "networkx", "graphql", "pydantic", "pydantic_core", "pygments", "antlr4", "openapi_core",
-                     "openapi_spec_validator", "openapi_schema_validator", "jsonschema", "jsonschema_path",
-                     "jsonschema_specifications", "aws_xray_sdk", "ast_serialize", "mypy", "ruff", "joserfc",
-                     "jsonpath_ng", "PySide6.QtWebEngineCore", "PySide6.Qt3DCore", "PySide6.QtQuick",
-                     "PySide6.QtQml", "PySide6.QtNetwork", "PySide6.QtSvg"]
+                     "docker", "pydoc_data", "lib2to3", "setuptools", "pkg_resources", "pip", "cfnlint",
+                     "sympy", "mpmath", "networkx", "graphql", "pydantic", "pydantic_core", "pygments",
+                     "antlr4", "openapi_core", "openapi_spec_validator", "openapi_schema_validator",
+                     "jsonschema", "jsonschema_path", "jsonschema_specifications", "aws_xray_sdk",
+                     "ast_serialize", "mypy", "ruff", "joserfc", "jsonpath_ng", "PySide6.QtWebEngineCore",
+                     "PySide6.Qt3DCore", "PySide6.QtQuick", "PySide6.QtQml", "PySide6.QtNetwork",
+                     "PySide6.QtSvg"]
 
 # botocore: only the models the app (S3) and moto's S3 backend load.
 BOTOCORE_SERVICES = {"s3", "sts"}
