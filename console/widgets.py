@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.jobs import JobManager, JobsModel
+from console.jobs import Job, JobManager, JobsModel
 from services.core.errors import ErrorReport
 
 STATE_COLOURS = {
@@ -214,11 +214,25 @@ class JobsPanel(QWidget):
         row.addStretch(1)
         row.addWidget(self.cancel_button)
         layout.addLayout(row)
+        # Enabled only when there is something to cancel: the selected job, or else the latest running one.
+        for signal in (self.model.dataChanged, self.model.rowsInserted, self.model.rowsRemoved,
+                       self.model.modelReset, self.table.selectionModel().selectionChanged):
+            signal.connect(self._update_cancel)
+        self._update_cancel()
 
-    def cancel_selected(self) -> None:
+    def _target(self) -> Job | None:
         rows = self.table.selectionModel().selectedRows()
         job = self.model.job_at(rows[0].row()) if rows else None
         if job is None and self.manager.running():
             job = self.manager.running()[-1]
+        return job if job is not None and job in self.manager.running() else None
+
+    def _update_cancel(self, *_: object) -> None:
+        job = self._target()
+        self.cancel_button.setEnabled(job is not None)
+        self.cancel_button.setToolTip(f"Cancel “{job.title}”" if job is not None else "No running job to cancel")
+
+    def cancel_selected(self) -> None:
+        job = self._target()
         if job is not None:
             self.manager.cancel(job.id)

@@ -81,10 +81,13 @@ def test_shell_views_environments_jobs_and_errors(qtbot, qloop, tmp_path: Path) 
         assert job.snapshot is not None
         done_before = job.snapshot.done
         window.jobs_panel.table.selectRow(0)
+        assert window.jobs_panel.cancel_button.isEnabled()
         qtbot.mouseClick(window.jobs_panel.cancel_button, Qt.MouseButton.LeftButton)
         await wait_for(lambda: job.state == JobState.CANCELLED)
         assert 0 < done_before < 10_000_000
         assert model.index(0, 2).data() == "cancelled"
+        # Nothing left to cancel: the button says so instead of doing nothing.
+        await wait_for(lambda: not window.jobs_panel.cancel_button.isEnabled(), timeout=5)
 
         # An error from a service task is shown once, as a sentence.
         async def failing() -> None:
