@@ -322,19 +322,19 @@ def _run_console(args: argparse.Namespace) -> int:
     async def boot() -> None:
         import asyncio
 
-        from console.warm_up import FIRST_READS, LATER, warm_up
+        from console import warm_up
         from services.core.log_setup import configure_logging
         from services.core.workspace import log_dir
 
         await asyncio.to_thread(configure_logging, log_dir())
-        await asyncio.to_thread(warm_up, FIRST_READS)
+        await asyncio.to_thread(warm_up.first_reads)
         from console.health_monitor import HealthMonitor
 
         # Polls every environment from start-up: the status-bar lights, the tray and the overview need it.
         HealthMonitor(session, session)
         await open_context(session, args, window)
         # The rest while the first reads are on the network (the health monitor's start waits for its part).
-        warming = asyncio.ensure_future(asyncio.to_thread(warm_up, LATER))
+        warming = asyncio.ensure_future(asyncio.to_thread(warm_up.later))
         await enable_crash_reports_if_opted_in(session)
         await warming
 

@@ -4,29 +4,31 @@ views and services later find them loaded instead of stalling the Qt thread (an 
 
 from __future__ import annotations
 
-# Two parts: what the workspace and the first screen's reads need (~0.3 s), awaited before the workspace is
-# opened; then the rest (the health checks' psycopg, redis and cryptography first), which runs while those
-# reads are on the network. Importing everything first held every request back by 0.5-1 s; importing it
-# all alongside the reads slowed them as much (two threads that want the GIL take turns in 5 ms slices).
+# Two parts. ``first_reads``: what the workspace and the first screen's reads need on the Qt thread (~0.3 s),
+# awaited before the workspace is opened. ``later``: boto3 and the S3 client's model (the backup and cost
+# reads build their clients in worker threads, which wait for it), the health checks (psycopg, redis,
+# cryptography), then what other screens need; it runs while the first reads are on the network.
+# Importing everything first held every request back by 0.5-1 s; importing it all alongside the first
+# reads slowed them about as much (a thread that wants the GIL back waits up to 5 ms each time).
 FIRST_READS = (
-    "services.core.app_context", "httpx", "services.providers", "services.providers.factory",
+    "services.core.app_context", "httpx", "httpcore", "httpcore._async.connection_pool", "httpcore._async.http11",
+    "httpcore._backends.anyio", "anyio._backends._asyncio", "services.providers", "services.providers.factory",
     "services.costs.collect", "services.costs.sources.vercel", "services.costs.sources.r2",
     "services.costs.sources.github_actions", "services.costs.sources.supabase", "services.costs.sources.upstash",
     "services.costs.sources.s3_backups", "services.costs.sources.cost_explorer", "services.costs.dashboard",
-    "services.timeline", "services.overview.last_known", "services.deployments.summary", "boto3",
-    "botocore.session", "services.core.object_storage", "services.backup.catalog",
+    "services.timeline", "services.deployments.ci", "services.overview.last_known", "services.deployments.summary",
+    "services.core.object_storage", "services.backup.catalog", "services.backup.attempts", "services.health.history",
+    "services.health.names", "services.costs.sources.plans",
 )
 LATER = (
     "services.health.poller", "keyring", "keyring.backends.SecretService", "psycopg", "psycopg_pool",
     "redis.asyncio", "sentry_sdk", "zstandard", "sandbox.runtime", "services.environments.connection_checks",
-    "services.environments.drift", "services.environments.env_import", "anyio._backends._asyncio",
-    "services.deployments.ci", "services.deployments.migrations", "services.deployments.grade",
-    "services.deployments.cache_purge", "views.deployments.view",
+    "services.environments.drift", "services.environments.env_import", "services.deployments.migrations",
+    "services.deployments.grade", "services.deployments.cache_purge", "views.deployments.view",
 )
-WARM_MODULES = FIRST_READS + LATER
 
 
-def warm_up(names: tuple[str, ...] = WARM_MODULES) -> None:
+def _import_all(names: tuple[str, ...]) -> None:
     import importlib
 
     for name in names:
@@ -34,10 +36,26 @@ def warm_up(names: tuple[str, ...] = WARM_MODULES) -> None:
             importlib.import_module(name)
         except Exception:  # noqa: S112 - warming is best effort; the real import reports problems
             continue
-    if "services.core.object_storage" in names:
+
+
+def first_reads() -> None:
+    _import_all(FIRST_READS)
+    from services.providers.http_client import default_ssl_context
+
+    default_ssl_context()  # reading the CA bundle takes ~60 ms; every provider client is built with it
+
+
+def later() -> None:
+    try:
         from services.core.object_storage import S3Location, make_client
 
         make_client(S3Location("http://127.0.0.1:9", "us-east-1", "warm", "warm"))  # loads botocore's S3 model
-        from services.providers.http_client import default_ssl_context
+    except Exception:  # noqa: S110 - best effort, as above
+        pass
+    _import_all(LATER)
 
-        default_ssl_context()  # reading the CA bundle takes ~60 ms
+
+def warm_up() -> None:
+    """Everything, in one go (benchmarks that time a part of the console as it runs after its start)."""
+    first_reads()
+    later()
