@@ -121,7 +121,12 @@ async def collect(ctx: Any, env_names: Sequence[str] | None = None, *, today: da
                 else:
                     jobs.append((name, env.name, job(cc, env)))
             jobs.append(("s3-backups", env.name, s3_backups(env)))
-        gathered = await asyncio.gather(explorer_read, *(job for _, _, job in jobs), return_exceptions=True)
+        # Supabase's reads are the only ones that wait on another (project → organization): they start
+        # first. The results keep the order above.
+        first = {i: asyncio.ensure_future(job) for i, (name, _, job) in enumerate(jobs) if name == "supabase"}
+        started.extend(first.values())
+        gathered = await asyncio.gather(explorer_read, *(first.get(i, job) for i, (_, _, job) in enumerate(jobs)),
+                                        return_exceptions=True)
         explorer_item, gathered = gathered[0], gathered[1:]
         if await explorer_answered():
             for index, env in enumerate(ordered):
