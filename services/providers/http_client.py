@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import email.utils
+import hashlib
 import math
 import random
 import re
@@ -315,6 +316,11 @@ class ProviderClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    def answer_key(self) -> tuple[str, str]:
+        """(base URL, a one-way digest of the credentials): equal for two clients that get the same answer
+        to the same read, so that identical reads in flight at once can share one. Never the token."""
+        return self.base_url, hashlib.sha256(self._auth_header().encode()).hexdigest()
 
     # -- requests -------------------------------------------------------------------------------
 

@@ -1,0 +1,38 @@
+"""Identical reads in flight at the same time share one: the first caller starts it, the callers that come
+while it runs wait for the same answer (the timelines of two environments on one repository ask GitHub
+once, not twice). Nothing is kept once the read has ended: a caller after that reads anew. The read is
+cancelled when every caller waiting for it has been cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class InFlight(Generic[T]):
+    def __init__(self) -> None:
+        self._reads: dict[tuple[Hashable, ...], tuple[asyncio.Future[T], list[int]]] = {}
+
+    async def read(self, key: tuple[Hashable, ...], start: Callable[[], Awaitable[T]]) -> T:
+        full = (id(asyncio.get_running_loop()), *key)
+        entry = self._reads.get(full)
+        if entry is None:
+            future: asyncio.Future[T] = asyncio.ensure_future(start())
+            entry = self._reads[full] = (future, [0])
+
+            def forget(done: asyncio.Future[Any], full: tuple[Hashable, ...] = full) -> None:
+                if self._reads.get(full, (None,))[0] is done:
+                    del self._reads[full]
+
+            future.add_done_callback(forget)
+        future, waiting = entry
+        waiting[0] += 1
+        try:
+            return await asyncio.shield(future)  # one caller cancelled does not cancel the others' read
+        finally:
+            waiting[0] -= 1
+            if not waiting[0] and not future.done():
+                future.cancel()
