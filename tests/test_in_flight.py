@@ -59,3 +59,19 @@ async def test_a_cancelled_caller_leaves_the_read_to_the_others_and_the_last_one
     with pytest.raises(asyncio.CancelledError):
         await lonely
     await asyncio.wait_for(cancelled.wait(), 1)
+
+
+async def test_a_caller_after_the_join_window_reads_anew_even_while_the_first_read_runs() -> None:
+    shared: InFlight[str] = InFlight(join_s=0.05)
+    release = asyncio.Event()
+
+    async def read(what: str) -> str:
+        await release.wait()
+        return what
+
+    first = asyncio.ensure_future(shared.read(("k",), lambda: read("asked first")))
+    await asyncio.sleep(0.1)
+    second = asyncio.ensure_future(shared.read(("k",), lambda: read("asked later")))
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(first, second) == ["asked first", "asked later"]
