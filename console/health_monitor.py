@@ -25,8 +25,8 @@ from console.session import Session
 from console.widgets import STATE_COLOURS
 
 if TYPE_CHECKING:
-    # The checks import psycopg, redis, boto3 and cryptography (~0.4 s): ``start`` imports them in a
-    # worker thread, so that neither the Qt thread nor the workspace's first reads wait for them.
+    # The checks import botocore, cryptography and the observatory's rules (0.1-0.2 s): ``start`` imports
+    # them in a worker thread, so that neither the Qt thread nor the workspace's first reads wait for them.
     from services.health import CheckState, HealthHistory, HealthPoller, Transition
 
 log = logging.getLogger(__name__)

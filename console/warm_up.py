@@ -6,8 +6,9 @@ from __future__ import annotations
 
 # Two parts. ``first_reads``: what the workspace and the first screen's reads need on the Qt thread (~0.3 s),
 # awaited before the workspace is opened. ``later``: boto3 and the S3 client's model (the backup and cost
-# reads build their clients in worker threads, which wait for it), the health checks (psycopg, redis,
-# cryptography), then what other screens need; it runs while the first reads are on the network.
+# reads build their clients in worker threads, which wait for it), the health poller, the database drivers
+# (whose checks also import them in a worker thread), then what other screens need; it runs while the
+# first reads are on the network.
 # Importing everything first held every request back by 0.5-1 s; importing it all alongside the first
 # reads slowed them about as much (a thread that wants the GIL back waits up to 5 ms each time).
 FIRST_READS = (
