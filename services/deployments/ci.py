@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -103,15 +104,18 @@ async def runs(ctx: Any, env_name: str, *, limit: int = 10, since: datetime | No
     env = ctx.workspace.environment(env_name)
     repo = env.providers.github_repository
     workflow = env.providers.github_workflow or "deploy.yml"
-    # From the start of ``since``'s minute: reads asked for within one minute are the same read; each caller
-    # keeps its own window below.
+    # From the start of ``since``'s minute, so that callers whose windows start milliseconds apart ask the
+    # same read; each caller keeps its own window below.
     start = since.replace(second=0, microsecond=0) if since is not None else None
     client = await common.github(ctx, env)
     used = False
 
-    async def read() -> tuple[CiRun, ...]:
+    def begin() -> Awaitable[tuple[CiRun, ...]]:
         nonlocal used
-        used = True
+        used = True  # the read owns the client from here on, and closes it
+        return read()
+
+    async def read() -> tuple[CiRun, ...]:
         async with client:
             listing = await client.list_workflow_runs(repo, workflow, per_page=limit, max_pages=1)
             chosen = [r for r in listing.runs[:limit] if start is None or r.created_at >= start]
@@ -125,7 +129,7 @@ async def runs(ctx: Any, env_name: str, *, limit: int = 10, since: datetime | No
         return tuple(CiRun(r, j, _ordering_risk(j)) for r, j in zip(chosen, jobs, strict=True))
 
     try:
-        found = await _RUNS.read((*client.answer_key(), repo, workflow, limit, failed_jobs_only, start), read)
+        found = await _RUNS.read((*client.answer_key(), repo, workflow, limit, failed_jobs_only, start), begin)
     finally:
         if not used:  # another caller's read answered: this client sent nothing
             await client.aclose()
