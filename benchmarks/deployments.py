@@ -166,7 +166,7 @@ async def scenario(args: argparse.Namespace, base_url: str) -> int:
     ctx = AppContext(workspace, tmp / "ws.toml", CredentialStore(workspace.id, from_env={
         "VERCEL_TOKEN": vercel.TOKEN}), AuditLog(paths.data / "audit.sqlite3", workspace="bench"), paths)
 
-    from console.app import warm_up
+    from console.warm_up import warm_up
 
     session = Session(ErrorPresenter())
     window = MainWindow(session)

@@ -26,7 +26,8 @@ from benchmarks.qt_heartbeat import Heartbeat, report  # noqa: E402
 
 
 async def scenario(window, session, beat: Heartbeat) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    from console.app import start_sandbox, warm_up
+    from console.app import start_sandbox
+    from console.warm_up import warm_up
     from services.core.object_storage import S3Location, make_client
     from services.core.progress import Progress
 

@@ -323,9 +323,14 @@ def main() -> int:
             print(f"{kind:6} {(m['painted'] - m['start']) * 1000:6.0f}ms {(m['filled'] - m['start']) * 1000:7.0f}ms "
                   f"{(m['fresh'] - m['start']) * 1000:7.0f}ms {(last - m['start']) * 1000:11.0f}ms "
                   f"{(m['fresh'] - last) * 1000:14.0f}ms {len(answers):8d}   {(m['filled'] - m['start']) / base:5.1f}x            {last_card(m)}")
-            if os.environ.get("BENCH_VERBOSE"):
-                print("        " + ", ".join(f"{k[5:]} {(t - m['start']) * 1000:.0f}" for k, t in sorted(
+            if kind == "cold" or os.environ.get("BENCH_VERBOSE"):
+                # Each card's fill time, and which stand-ins answered last before the last one filled: the
+                # end of the chain of requests the slowest card waited on.
+                print("        cards: " + ", ".join(f"{k[5:]} {(t - m['start']) * 1000:.0f}" for k, t in sorted(
                     m.items(), key=lambda kv: kv[1]) if k.startswith("card:")))
+                tail = [(t, what) for t, what in answers if t <= m["filled"]][-4:]
+                print("        last answers before every card was filled: "
+                      + ", ".join(f"{what} {(t - m['start']) * 1000:.0f}" for t, what in tail))
         warm = [m for kind, m, _ in runs if kind == "warm"]
         filled = statistics.median(m["filled"] - m["start"] for m in warm)
         lags = [m["fresh"] - (a[-1][0] if a else m["start"]) for _, m, a in runs]

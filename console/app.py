@@ -92,36 +92,6 @@ def self_test() -> int:
     return 0 if passed else 1
 
 
-# Imported in a worker thread right after the first paint, so that the lazy imports inside views and
-# services later find them loaded instead of stalling the Qt thread (an import holds it 50-500 ms).
-WARM_MODULES = (
-    "boto3", "botocore.session", "httpx", "keyring", "keyring.backends.SecretService", "psycopg",
-    "psycopg_pool", "redis.asyncio", "sentry_sdk", "zstandard", "services.core.app_context", "services.providers",
-    "services.providers.factory", "services.core.object_storage", "sandbox.runtime",
-    "services.backup.catalog", "services.deployments.summary", "services.health.poller",
-    "services.environments.connection_checks", "services.environments.drift", "services.environments.env_import",
-    "services.environments.import_apply", "anyio._backends._asyncio",
-    "services.deployments.ci", "services.deployments.migrations", "services.deployments.grade",
-    "services.deployments.cache_purge", "views.deployments.view",
-)
-
-
-def warm_up() -> None:
-    import importlib
-
-    for name in WARM_MODULES:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: S112 - warming is best effort; the real import reports problems
-            continue
-    from services.core.object_storage import S3Location, make_client
-
-    make_client(S3Location("http://127.0.0.1:9", "us-east-1", "warm", "warm"))  # loads botocore's S3 model
-    from services.providers.http_client import default_ssl_context
-
-    default_ssl_context()  # reading the CA bundle takes ~60 ms
-
-
 async def open_context(session, args: argparse.Namespace, window) -> None:  # type: ignore[no-untyped-def]
     """Load the workspace, or start the sandbox when there is none."""
     import asyncio
@@ -357,17 +327,21 @@ def _run_console(args: argparse.Namespace) -> int:
         import asyncio
 
         window.ensure_complete()  # the banners show what the start-up does
+        from console import warm_up
         from services.core.log_setup import configure_logging
         from services.core.workspace import log_dir
 
         await asyncio.to_thread(configure_logging, log_dir())
-        await asyncio.to_thread(warm_up)
+        await asyncio.to_thread(warm_up.first_reads)
         from console.health_monitor import HealthMonitor
 
         # Polls every environment from start-up: the status-bar lights, the tray and the overview need it.
         HealthMonitor(session, session)
         await open_context(session, args, window)
+        # The rest while the first reads are on the network (the health monitor's start waits for its part).
+        warming = asyncio.ensure_future(asyncio.to_thread(warm_up.later))
         await enable_crash_reports_if_opted_in(session)
+        await warming
 
     exit_code = 0
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
 import logging
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
@@ -21,14 +23,11 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from console.session import Session
 from console.widgets import STATE_COLOURS
-from services.health import (
-    CheckContext,
-    CheckState,
-    HealthHistory,
-    HealthPoller,
-    Status,
-    Transition,
-)
+
+if TYPE_CHECKING:
+    # The checks import botocore, cryptography and the observatory's rules (0.1-0.2 s): ``start`` imports
+    # them in a worker thread, so that neither the Qt thread nor the workspace's first reads wait for them.
+    from services.health import CheckState, HealthHistory, HealthPoller, Transition
 
 log = logging.getLogger(__name__)
 LIGHTS_PER_TICK = 8
@@ -48,12 +47,13 @@ class Notification:
     down: bool
 
 
-def state_icon(status: Status) -> QIcon:
+def state_icon(status: str) -> QIcon:
+    """The tray's dot for a state ("up", "down"…; a ``Status`` is one)."""
     pixmap = QPixmap(32, 32)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setBrush(QColor(STATE_COLOURS.get(status.value, STATE_COLOURS["unknown"])))
+    painter.setBrush(QColor(STATE_COLOURS.get(str(status), STATE_COLOURS["unknown"])))
     painter.setPen(QColor("#ffffff"))
     painter.drawEllipse(3, 3, 26, 26)
     painter.end()
@@ -107,6 +107,9 @@ class HealthMonitor(QObject):
     async def start(self) -> None:
         """(Re)start polling the workspace's environments; returns once the first states are restored."""
         await self.stop()
+        await asyncio.to_thread(importlib.import_module, "services.health.poller")
+        from services.health import CheckContext, HealthHistory, HealthPoller
+
         ctx = self.session.ctx
         path = ctx.paths.data / "health.sqlite3"
         self.history = await asyncio.to_thread(HealthHistory, path)
@@ -167,7 +170,7 @@ class HealthMonitor(QObject):
         if prod is None or tr.env != prod.name or self.poller is None:
             return
         status, text = self.poller.site_status(prod.name)  # the site, never Sentry or a provider's API
-        down = status is Status.DOWN
+        down = status == "down"
         if self._production_down is None:
             # The first confirmed state after start: announce only an outage (a healthy start is quiet).
             self._production_down = down
@@ -197,7 +200,7 @@ class HealthMonitor(QObject):
             return
         if not QSystemTrayIcon.isSystemTrayAvailable():
             return
-        tray = QSystemTrayIcon(state_icon(Status.UNKNOWN), self)
+        tray = QSystemTrayIcon(state_icon("unknown"), self)
         tray.setToolTip("Realtor Ops — production: not checked yet")
         tray.show()
         self.tray = tray

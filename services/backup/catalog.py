@@ -153,22 +153,22 @@ def read_catalog(store: BackupStore, cache_dir: Path) -> Catalog:
     cache = CatalogCache(cache_dir, store.bucket, store.environment)
     archives: dict[str, tuple[str, int, datetime]] = {}
     docs: dict[str, dict[str, tuple[str, str]]] = {}
-    for obj in store.list_objects():
-        parsed = mf.split_key(obj.key)
-        if parsed is None:
-            continue
-        bid, name = parsed
-        if name == mf.ARCHIVE_NAME:
-            archives[bid] = (obj.key, obj.size, obj.last_modified)
-        elif name in (mf.MANIFEST_NAME, mf.VERIFICATION_NAME):
-            docs.setdefault(bid, {})[name] = (obj.key, obj.etag)
-    uploads = store.list_uploads()
-
-    wanted = [(k, e) for d in docs.values() for k, e in d.values() if cache.get(k, e) is None]
-    if wanted:
-        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="catalog") as pool:
-            for (key, etag), text in zip(wanted, pool.map(lambda ke: store.get_bytes(ke[0]), wanted), strict=True):
-                cache.put(key, etag, text.decode("utf-8"))
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="catalog") as pool:
+        # The unfinished uploads do not depend on the listing: asked at the same time (one round trip).
+        uploads_read = pool.submit(store.list_uploads)
+        for obj in store.list_objects():
+            parsed = mf.split_key(obj.key)
+            if parsed is None:
+                continue
+            bid, name = parsed
+            if name == mf.ARCHIVE_NAME:
+                archives[bid] = (obj.key, obj.size, obj.last_modified)
+            elif name in (mf.MANIFEST_NAME, mf.VERIFICATION_NAME):
+                docs.setdefault(bid, {})[name] = (obj.key, obj.etag)
+        wanted = [(k, e) for d in docs.values() for k, e in d.values() if cache.get(k, e) is None]
+        for (key, etag), text in zip(wanted, pool.map(lambda ke: store.get_bytes(ke[0]), wanted), strict=True):
+            cache.put(key, etag, text.decode("utf-8"))
+        uploads = uploads_read.result()
 
     entries: list[CatalogEntry] = []
     for bid, found in docs.items():

@@ -6,6 +6,7 @@ as ``ConnectionFailure`` with a kind the user can act on (``object_storage.class
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -176,13 +177,15 @@ async def store_from(credentials: CredentialStore, env: Environment, *, client: 
     if names is None:
         raise ConfigError(f"backup.credentials of '{env.name}' is '{settings.credentials}'",
                           hint="Use 'aws' (AWS_ACCESS_KEY_ID/…) or 'r2' (CLOUDFLARE_R2_ACCESS_KEY_ID/…)")
-    key_id = await credentials.aget(env.name, names[0])
-    secret = await credentials.aget(env.name, names[1])
+    key_id, secret = await asyncio.gather(credentials.aget(env.name, names[0]),
+                                          credentials.aget(env.name, names[1]))
     if not key_id or not secret:
         raise SecretMissingError(f"The storage keys for the backups of '{env.name}' are not set",
                                  hint=f"Store {names[0]} and {names[1]} for this environment")
     location = S3Location(settings.endpoint_url, settings.region, key_id, secret)
-    # A short read timeout with retries: a stuck request is retried rather than waited on for minutes
-    # (S3 answers a part upload as soon as its body has arrived).
-    return BackupStore(client or make_client(location, read_timeout=20.0, max_attempts=3), location, settings,
-                       env.name)
+    if client is None:
+        # A short read timeout with retries: a stuck request is retried rather than waited on for minutes
+        # (S3 answers a part upload as soon as its body has arrived). Built off the caller's loop: a client
+        # takes 10-100 ms of CPU (the first one in a process loads botocore's S3 model).
+        client = await asyncio.to_thread(make_client, location, read_timeout=20.0, max_attempts=3)
+    return BackupStore(client, location, settings, env.name)

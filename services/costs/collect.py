@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from services.core.workspace import Environment
 from services.costs.prices import PriceTable, load_table
 from services.costs.settings import CostSettings, load_settings
 from services.costs.sources.base import CollectContext, SourceResult, SourceStatus
@@ -70,40 +71,74 @@ async def collect(ctx: AppContext, env_names: Sequence[str] | None = None, *, to
     envs = [ctx.environment(n) for n in names]
     data_dir = Path(ctx.paths.data)
     today = today or datetime.now(UTC).date()
-    store = open_store(data_dir)
+    sandbox = bool(ctx.workspace.sandbox)
+
+    def prepare() -> tuple[CostStore, PriceTable, CostSettings]:
+        # SQLite and two files: a worker thread's work, never the caller's loop's (the console's Qt thread).
+        store = open_store(data_dir)
+        try:
+            return store, table or load_table(data_dir), settings or load_settings(data_dir, sandbox=sandbox)
+        except BaseException:
+            store.close()
+            raise
+
+    store, prices, cost_settings = await asyncio.to_thread(prepare)
+    started: list[asyncio.Future[Any]] = []
     try:
-        cc = CollectContext(ctx.credentials, table or load_table(data_dir),
-                            settings or load_settings(data_dir, sandbox=bool(ctx.workspace.sandbox)), store, today,
-                            envs, data_dir, dict(client_overrides or {}))
-        explorer = await collect_cost_explorer(cc)
-        # AWS's own figures, when it answered (today), replace the priced estimate of the backup buckets
+        cc = CollectContext(ctx.credentials, prices, cost_settings, store, today, envs, data_dir,
+                            dict(client_overrides or {}))
+        # AWS Cost Explorer (when on) is asked alongside every other source; only the backup buckets wait
+        # for its answer, since AWS's own figures, when it answered (today), replace their priced estimate
         # for the month so far.
-        use_explorer = explorer is not None and explorer.status is SourceStatus.OK
+        explorer_read = asyncio.ensure_future(collect_cost_explorer(cc))
+        started.append(explorer_read)
+
+        async def explorer_answered() -> bool:
+            try:
+                explorer = await explorer_read
+            except Exception:
+                return False  # reported with the explorer's own result; the bucket is priced instead
+            return explorer is not None and explorer.status is SourceStatus.OK
+
+        async def s3_backups(env: Environment) -> SourceResult | None:
+            if await explorer_answered():
+                return None  # said in ``skipped``, in its place
+            return await collect_s3_backups(cc, env)
+
         jobs: list[tuple[str, str, Awaitable[Any]]] = [
             ("vercel", "shared", collect_vercel(cc)), ("r2", "shared", collect_r2(cc)),
             ("github-actions", "shared", collect_github_actions(cc))]
         # Two environments on the same Supabase project or Upstash database count it once (the first).
         seen_ref: dict[str, str] = {}
-        skipped: list[SourceResult] = []
+        skipped: list[tuple[int, SourceResult]] = []  # (the environment's rank, why it is not read)
         rank = {"production": 0, "staging": 1, "development": 2}
-        for env in sorted(envs, key=lambda e: rank.get(e.kind.value, 3)):
+        ordered = sorted(envs, key=lambda e: rank.get(e.kind.value, 3))
+        for index, env in enumerate(ordered):
             for name, ref, job in (("supabase", env.providers.supabase_project_ref, collect_supabase),
                                    ("upstash", env.providers.upstash_database_id, collect_upstash)):
                 owner = seen_ref.setdefault(f"{name}:{ref}", env.name) if ref else env.name
                 if owner != env.name:
-                    skipped.append(SourceResult(name, env.name, SourceStatus.NOT_CONFIGURED,
-                                                f"the same {name} resource as '{owner}': counted there",
-                                                tuple(cc.days_to_fill(env.name, name)), ()))
+                    skipped.append((index, SourceResult(name, env.name, SourceStatus.NOT_CONFIGURED,
+                                                        f"the same {name} resource as '{owner}': counted there",
+                                                        tuple(cc.days_to_fill(env.name, name)), ())))
                 else:
                     jobs.append((name, env.name, job(cc, env)))
-            if use_explorer:
-                skipped.append(SourceResult("s3-backups", env.name, SourceStatus.NOT_CONFIGURED,
-                                            "AWS Cost Explorer reports S3 instead",
-                                            tuple(cc.month_days_to_date()), ()))
-            else:
-                jobs.append(("s3-backups", env.name, collect_s3_backups(cc, env)))
-        gathered = await asyncio.gather(*(job for _, _, job in jobs), return_exceptions=True)
-        results: list[SourceResult] = list(skipped) + ([explorer] if explorer is not None else [])
+            jobs.append(("s3-backups", env.name, s3_backups(env)))
+        # Supabase's reads are the only ones that wait on another (project → organization): they start
+        # first. The results keep the order above.
+        first = {i: asyncio.ensure_future(job) for i, (name, _, job) in enumerate(jobs) if name == "supabase"}
+        started.extend(first.values())
+        gathered = await asyncio.gather(explorer_read, *(first.get(i, job) for i, (_, _, job) in enumerate(jobs)),
+                                        return_exceptions=True)
+        explorer_item, gathered = gathered[0], gathered[1:]
+        if await explorer_answered():
+            for index, env in enumerate(ordered):
+                skipped.append((index, SourceResult("s3-backups", env.name, SourceStatus.NOT_CONFIGURED,
+                                                    "AWS Cost Explorer reports S3 instead",
+                                                    tuple(cc.month_days_to_date()), ())))
+        skipped.sort(key=lambda item: item[0])  # stable: an environment's own lines stay in their order
+        results: list[SourceResult] = [r for _, r in skipped] + (
+            _flatten(explorer_item, "cost-explorer", "shared") if explorer_item is not None else [])
         for (name, env_name, _), item in zip(jobs, gathered, strict=True):
             results += _flatten(item, name, env_name)
         results += collect_plans(cc) + collect_external(cc)
@@ -112,14 +147,19 @@ async def collect(ctx: AppContext, env_names: Sequence[str] | None = None, *, to
         for r in results:
             unique.setdefault((r.collector, r.environment), r)
         results = list(unique.values())
-        written = 0
-        for r in results:
-            if r.days:
-                written += await asyncio.to_thread(store.replace_days, r.environment, r.collector, r.days, r.rows)
-        outcome = CollectOutcome(today, tuple(results), written)
-        store.set_meta(LAST_COLLECT, json.dumps({"at": datetime.now(UTC).isoformat(), **outcome.to_json()}))
-        return outcome
+        day = today
+
+        def write() -> CollectOutcome:
+            # Every source's rows and the outcome in one worker-thread hop.
+            written = sum(store.replace_days(r.environment, r.collector, r.days, r.rows) for r in results if r.days)
+            outcome = CollectOutcome(day, tuple(results), written)
+            store.set_meta(LAST_COLLECT, json.dumps({"at": datetime.now(UTC).isoformat(), **outcome.to_json()}))
+            return outcome
+
+        return await asyncio.to_thread(write)
     finally:
+        for future in started:  # left running only when something above failed
+            future.cancel()
         store.close()
 
 

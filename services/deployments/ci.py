@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from services.core.errors import ConfigError, GuardRefusedError
 from services.core.guard import Authorization
+from services.core.in_flight import InFlight
 from services.deployments import common
 from services.providers import github_actions as ga
 from services.providers.github_client import GitHubDispatch, GitHubJob, GitHubRun
@@ -91,27 +93,50 @@ def _ordering_risk(jobs: tuple[GitHubJob, ...]) -> bool:
     return migrate.conclusion != "skipped" and migrate.started_at >= build.completed_at
 
 
+_RUNS: InFlight[tuple[CiRun, ...]] = InFlight()
+
+
 async def runs(ctx: AppContext, env_name: str, *, limit: int = 10, since: datetime | None = None,
                failed_jobs_only: bool = False) -> tuple[CiRun, ...]:
     """The deploy workflow's latest runs with their jobs. ``since`` drops older runs before their jobs
     are asked for; ``failed_jobs_only`` asks only failed runs for their jobs (the timeline names the
-    failing ones), which keeps a cold read to a few requests."""
+    failing ones), which keeps a cold read to a few requests. Environments that read the same workflow
+    with the same token at the same time (the Overview's production and staging timelines) share one read."""
     if not 1 <= limit <= 100:
         raise ConfigError(f"--limit must be between 1 and 100, not {limit}")
     env = ctx.workspace.environment(env_name)
     repo = env.providers.github_repository
-    async with await common.github(ctx, env) as client:
-        listing = await client.list_workflow_runs(repo, env.providers.github_workflow or "deploy.yml",
-                                                  per_page=limit, max_pages=1)
-        chosen = [r for r in listing.runs[:limit] if since is None or r.created_at >= since]
+    workflow = env.providers.github_workflow or "deploy.yml"
+    # From the start of ``since``'s minute, so that callers whose windows start milliseconds apart ask the
+    # same read; each caller keeps its own window below.
+    start = since.replace(second=0, microsecond=0) if since is not None else None
+    client = await common.github(ctx, env)
+    used = False
 
-        async def jobs_of(run: GitHubRun) -> tuple[GitHubJob, ...]:
-            if failed_jobs_only and run.conclusion != "failure":
-                return ()
-            return tuple(await client.list_run_jobs(repo, run.id))
+    def begin() -> Awaitable[tuple[CiRun, ...]]:
+        nonlocal used
+        used = True  # the read owns the client from here on, and closes it
+        return read()
 
-        jobs = await asyncio.gather(*(jobs_of(r) for r in chosen))
-    return tuple(CiRun(r, j, _ordering_risk(j)) for r, j in zip(chosen, jobs, strict=True))
+    async def read() -> tuple[CiRun, ...]:
+        async with client:
+            listing = await client.list_workflow_runs(repo, workflow, per_page=limit, max_pages=1)
+            chosen = [r for r in listing.runs[:limit] if start is None or r.created_at >= start]
+
+            async def jobs_of(run: GitHubRun) -> tuple[GitHubJob, ...]:
+                if failed_jobs_only and run.conclusion != "failure":
+                    return ()
+                return tuple(await client.list_run_jobs(repo, run.id))
+
+            jobs = await asyncio.gather(*(jobs_of(r) for r in chosen))
+        return tuple(CiRun(r, j, _ordering_risk(j)) for r, j in zip(chosen, jobs, strict=True))
+
+    try:
+        found = await _RUNS.read((*client.answer_key(), repo, workflow, limit, failed_jobs_only, start), begin)
+    finally:
+        if not used:  # another caller's read answered: this client sent nothing
+            await client.aclose()
+    return tuple(c for c in found if since is None or c.run.created_at >= since)
 
 
 async def workflow_info(ctx: AppContext, env_name: str) -> WorkflowInfo:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import ssl
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
@@ -156,6 +157,11 @@ class ProviderClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    def answer_key(self) -> tuple[str, str]:
+        """(base URL, a one-way digest of the credentials): equal for two clients that get the same answer
+        to the same read, so that identical reads in flight at once can share one. Never the token."""
+        return self.base_url, hashlib.sha256(self._auth_header().encode()).hexdigest()
 
     # -- requests -------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ service shows its last-known events and names the gap)."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -167,13 +168,16 @@ async def ci_events(ctx: AppContext, env: Environment, since: datetime) -> list[
 
 async def migration_events(ctx: AppContext, env: Environment, since: datetime) -> list[Event]:
     """Prisma migrations applied (or failed) in the environment's database."""
+    if not env.database.configured:
+        return []
+    # psycopg takes 0.1-0.2 s to import: in a worker thread, so that the caller's loop (the console's Qt
+    # thread) goes on with the other sources' reads meanwhile.
+    await asyncio.to_thread(importlib.import_module, "services.deployments.migrations")
     import psycopg
 
     from services.deployments.migrations import conninfo
     from services.deployments.prisma_status import read_rows
 
-    if not env.database.configured:
-        return []
     try:
         rows = await read_rows(await conninfo(ctx, env))
     except psycopg.Error as exc:

@@ -123,3 +123,25 @@ async def test_grade_compares_candidate_with_production(world: DeployWorld) -> N
     finally:
         good.stop()
         weak.stop()
+
+
+async def test_two_environments_reading_one_workflow_at_once_share_one_read(world: DeployWorld) -> None:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    def asked(suffix: str) -> list[str]:
+        return [path for _, path, _ in world.github.log if path.endswith(suffix)]
+
+    since = datetime.now(UTC) - timedelta(days=30)
+    listings, jobs = len(asked("/runs")), len(asked("/jobs"))
+    # As the Overview's production and staging timelines do: the same repository, workflow and token.
+    prod, staging = await asyncio.gather(
+        ci.runs(world.ctx, "production", limit=30, since=since, failed_jobs_only=True),
+        ci.runs(world.ctx, "staging", limit=30, since=since, failed_jobs_only=True))
+    assert prod and prod == staging
+    failed = [r for r in prod if r.run.conclusion == "failure"]
+    assert failed and all(r.jobs for r in failed)
+    assert len(asked("/runs")) == listings + 1
+    assert len(asked("/jobs")) == jobs + len(failed)  # each failed run's jobs once
+    await ci.runs(world.ctx, "staging", limit=30, since=since, failed_jobs_only=True)  # once ended, read anew
+    assert len(asked("/runs")) == listings + 2

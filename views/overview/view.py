@@ -190,20 +190,26 @@ class OverviewView(OpsView):
     async def _load_attention(self) -> None:
         """What the timeline of production and staging marks for attention in the last day: the timeline's
         cache at once, then every source read live."""
+        import asyncio
+
         from services.core.errors import OpsError
         from services.overview.last_known import last_known_attention
         from services.timeline import TimelineRequest, build_timeline
 
         card = self.cards["attention"]
         names = [n for n in (self._env_named("production"), self._env_named("staging")) if n]
-        known = await last_known_attention(self.session.ctx, names)
+        # The live read goes out first; the timeline's cache is read (and shown) while it is on the network.
+        live = asyncio.gather(*(build_timeline(self.session.ctx, TimelineRequest(
+            environment=n, since=timedelta(days=1))) for n in names))
+        try:
+            known = await last_known_attention(self.session.ctx, names)
+        except BaseException:
+            live.cancel()
+            raise
         if known.read_at is not None and not card.fresh:
             self._show_attention(card, list(known.events), [], known_age=_age(known.read_at))
-        import asyncio
-
         try:
-            timelines = await asyncio.gather(*(build_timeline(self.session.ctx, TimelineRequest(
-                environment=n, since=timedelta(days=1))) for n in names))
+            timelines = await live
         except OpsError as exc:
             card.refresh_failed(exc.sentence())
             return
@@ -236,17 +242,25 @@ class OverviewView(OpsView):
              "<br>".join(lines) + html.escape(more + tail), rich=True)
 
     async def _load_backup(self, env: str, card: Card) -> None:
+        import asyncio
+
         from services.backup.attempts import last_failed_attempt
         from services.backup.catalog import last_known_catalog, list_backups
         from services.core.errors import OpsError
 
-        failed = await last_failed_attempt(self.session.ctx, env)
-        known = await last_known_catalog(self.session.ctx, env)
+        # The bucket is read first; the last failed attempt and the last listing are read meanwhile.
+        live = asyncio.ensure_future(list_backups(self.session.ctx, env, offline_ok=True))
+        try:
+            failed, known = await asyncio.gather(last_failed_attempt(self.session.ctx, env),
+                                                 last_known_catalog(self.session.ctx, env))
+        except BaseException:
+            live.cancel()
+            raise
         if known is not None and not card.fresh:
             # The last-known state at once, with its age, while the bucket is read.
             card.show_known(*self._backup_answer(known, failed, env), _age(known.listed_at))
         try:
-            catalog = await list_backups(self.session.ctx, env, offline_ok=True)
+            catalog = await live
         except OpsError as exc:
             if failed is not None and not card.filled:
                 card.show_state("down", "Last attempt failed", f"{_capital(failed.sentence())}. "
@@ -336,9 +350,14 @@ class OverviewView(OpsView):
             card.refresh_failed(exc.sentence())
 
     async def _show_costs(self, card: Card, known_age: str = "") -> None:
+        import asyncio
+
         from services.costs.dashboard import load_report
 
-        report = await load_report(self.session.ctx)
+        names = [n for n in (self._env_named(kind) for kind in ENVS) if n is not None]
+        # The workspace's report and production's and staging's, read at once (three local reads).
+        report, *env_reports = await asyncio.gather(load_report(self.session.ctx),
+                                                    *(load_report(self.session.ctx, env=n) for n in names))
 
         def show(state: str, headline: str, detail: str) -> None:
             if known_age:
@@ -352,12 +371,7 @@ class OverviewView(OpsView):
             return
         cur = report.currency
         text = f"Forecast {report.total_forecast:,.2f} {cur} for {report.month}."
-        per_env = []
-        for kind in ENVS:
-            name = self._env_named(kind)
-            if name is not None:
-                env_report = await load_report(self.session.ctx, env=name)
-                per_env.append(f"{name} {env_report.total_mtd:,.2f}")
+        per_env = [f"{name} {env_report.total_mtd:,.2f}" for name, env_report in zip(names, env_reports, strict=True)]
         if per_env:
             text += f" So far: {', '.join(per_env)} {cur} (the rest is shared or other environments)."
         budget = report.budget

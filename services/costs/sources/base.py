@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from services.core.errors import ConnectionFailure, FailureKind, OpsError
 from services.core.workspace import Environment
@@ -20,6 +20,8 @@ from services.costs.store import CostStore
 
 if TYPE_CHECKING:
     from services.core.credentials import CredentialStore
+
+T = TypeVar("T")
 
 
 class SourceStatus(enum.StrEnum):
@@ -56,6 +58,15 @@ class CollectContext:
     environments: Sequence[Environment] = ()
     data_dir: Path | None = None
     client_overrides: dict[str, Any] = field(default_factory=dict)  # retry/timeouts for tests
+    _reads: dict[str, asyncio.Future[Any]] = field(default_factory=dict, repr=False)
+
+    async def read_once(self, key: str, read: Callable[[], Awaitable[T]]) -> T:
+        """One read per ``key`` in a collect, however many sources ask for it (the organization two
+        environments' projects share): the first asker starts it, the others wait for the same answer."""
+        future = self._reads.get(key)
+        if future is None:
+            future = self._reads[key] = asyncio.ensure_future(read())
+        return await future  # type: ignore[no-any-return]
 
     def month_days_to_date(self) -> list[date]:
         start = self.today.replace(day=1)

@@ -59,8 +59,8 @@ async def collect_cost_explorer(cc: CollectContext, *, client_factory: Callable[
     env = _aws_env(cc)
     if env is None:
         return not_configured("cost-explorer", SHARED_ENV, "No environment has an AWS backup bucket and keys")
-    key_id = await cc.credentials.aget(env.name, "AWS_ACCESS_KEY_ID")
-    secret = await cc.credentials.aget(env.name, "AWS_SECRET_ACCESS_KEY")
+    key_id, secret = await asyncio.gather(cc.credentials.aget(env.name, "AWS_ACCESS_KEY_ID"),
+                                          cc.credentials.aget(env.name, "AWS_SECRET_ACCESS_KEY"))
     if not key_id or not secret:
         return not_configured("cost-explorer", SHARED_ENV, f"The AWS keys of '{env.name}' are not set")
     start = cc.today.replace(day=1)

@@ -60,13 +60,21 @@ async def collect_supabase(cc: CollectContext, env: Environment) -> list[SourceR
     if client is None:
         return [not_configured("supabase", env.name, "No Supabase access token is stored")]
     qref = quote(ref, safe="")
+
+    async def organization() -> tuple[str, Any]:
+        # The plan is the organization's, and only the project says which one: the one read that has to
+        # wait for another. Environments whose projects share an organization read it once.
+        project = await client.get_json(f"/v1/projects/{qref}", resource=f"project '{ref}'")
+        slug = str(project.get("organization_id") or "")
+        org = await cc.read_once(f"supabase-org:{slug}", lambda: client.get_json(
+            f"/v1/organizations/{quote(slug, safe='')}", resource=f"organization '{slug}'"))
+        return slug, org
+
     try:
         async with client:
-            project = await client.get_json(f"/v1/projects/{qref}", resource=f"project '{ref}'")
-            slug = str(project.get("organization_id") or "")
-            # The three reads do not depend on each other: one round trip instead of three.
-            org, addons, disk = await all_of(
-                client.get_json(f"/v1/organizations/{quote(slug, safe='')}", resource=f"organization '{slug}'"),
+            # The add-ons and the disk do not wait for the project: two round trips in a row at most.
+            (slug, org), addons, disk = await all_of(
+                organization(),
                 client.get_json(f"/v1/projects/{qref}/billing/addons", resource=f"add-ons of '{ref}'"),
                 client.get_json(f"/v1/projects/{qref}/config/disk", resource=f"disk of '{ref}'"))
     except ConnectionFailure as exc:
