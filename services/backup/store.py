@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from services.backup import manifest as mf
+from services.core.concurrency import settle
 from services.core.errors import ConfigError, ConnectionFailure, SecretMissingError
 from services.core.object_storage import S3Location, classify, make_client
 from services.core.workspace import BackupSettings, Environment
@@ -177,7 +178,7 @@ async def store_from(credentials: CredentialStore, env: Environment, *, client: 
     if names is None:
         raise ConfigError(f"backup.credentials of '{env.name}' is '{settings.credentials}'",
                           hint="Use 'aws' (AWS_ACCESS_KEY_ID/…) or 'r2' (CLOUDFLARE_R2_ACCESS_KEY_ID/…)")
-    key_id, secret = await asyncio.gather(credentials.aget(env.name, names[0]),
+    key_id, secret = await settle(credentials.aget(env.name, names[0]),
                                           credentials.aget(env.name, names[1]))
     if not key_id or not secret:
         raise SecretMissingError(f"The storage keys for the backups of '{env.name}' are not set",

@@ -6,11 +6,11 @@ is named in its rows and in ``failures`` while the others are shown."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from services.config_drift import compare, sources
 from services.config_drift.model import ConfigDiffRequest, ConfigReport, SourceFailure
+from services.core.concurrency import settle
 from services.core.guard import Authorization
 from services.core.operation import Progress, operation
 from services.core.workspace import Environment
@@ -67,7 +67,7 @@ async def config_diff(ctx: AppContext, request: ConfigDiffRequest, authorization
             progress.advance(1)
         return result
 
-    results = await asyncio.gather(*(one(k) for k in keys))
+    results = await settle(*(one(k) for k in keys))
     read = dict(zip(keys, results, strict=True))
     items = [
         *compare.functions_items(read["vercel_json"], read["project"]),

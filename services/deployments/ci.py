@@ -5,13 +5,13 @@ re-run failed jobs, cancel and force-cancel; dispatch only when the workflow dec
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from services.core.concurrency import settle
 from services.core.errors import ConfigError, GuardRefusedError
 from services.core.guard import Authorization
 from services.core.in_flight import InFlight
@@ -128,7 +128,7 @@ async def runs(ctx: AppContext, env_name: str, *, limit: int = 10, since: dateti
                     return ()
                 return tuple(await client.list_run_jobs(repo, run.id))
 
-            jobs = await asyncio.gather(*(jobs_of(r) for r in chosen))
+            jobs = await settle(*(jobs_of(r) for r in chosen))
         return tuple(CiRun(r, j, _ordering_risk(j)) for r, j in zip(chosen, jobs, strict=True))
 
     try:

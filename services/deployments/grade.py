@@ -6,13 +6,13 @@ No token is sent anywhere here: a deployment URL is fetched like a browser would
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
 
+from services.core.concurrency import settle
 from services.core.workspace import Environment
 from services.deployments import common
 from services.health.security_headers import HeaderReport, grade_headers
@@ -72,7 +72,7 @@ async def grade_url(deployment_id: str, base_url: str, *, timeout: float = 10.0,
                     transport: httpx.AsyncBaseTransport | None = None) -> DeploymentGrade:
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=True, transport=transport,
                                  headers={"User-Agent": "realtor-ops-console"}) as http:
-        page, health = await asyncio.gather(_page(http, base_url), _health(http, base_url + "/api/health"))
+        page, health = await settle(_page(http, base_url), _health(http, base_url + "/api/health"))
     report, error = page
     if report is None:
         return DeploymentGrade(deployment_id, base_url, None, None, (), health, error)
@@ -126,5 +126,5 @@ async def compare_with_production(ctx: AppContext, env_name: str, deployment_id:
     jobs = [grade_url(candidate.id, deployment_url(ctx, env, candidate))]
     if current is not None:
         jobs.append(grade_url(current.id, deployment_url(ctx, env, current)))
-    grades = await asyncio.gather(*jobs)
+    grades = await settle(*jobs)
     return GradeComparison(grades[0], grades[1] if len(grades) > 1 else None)

@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from services.core.concurrency import settle
 from services.core.errors import ConfigError
 
 CHECKSUM_LEN = 64
@@ -262,4 +263,4 @@ async def read_github_folder(client: Any, repository: str, path: str = "prisma/m
             return FolderMigration(name, await file_bytes(client, repository, f"{path}/{name}/migration.sql",
                                                           ref=ref))
 
-    return tuple(await asyncio.gather(*(one(e.name) for e in dirs)))
+    return tuple(await settle(*(one(e.name) for e in dirs)))

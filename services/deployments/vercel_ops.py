@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from services.core.concurrency import settle
 from services.core.errors import ConfigError, GuardRefusedError, OpsError
 from services.core.guard import Authorization
 from services.core.operation import Progress, operation
@@ -81,7 +82,7 @@ async def list_page(ctx: AppContext, request: ListRequest, progress: Progress | 
         if request.known_production is not None:
             page, production = await listing, request.known_production
         else:
-            page, production = await asyncio.gather(listing, vd.production_state(client, project))
+            page, production = await settle(listing, vd.production_state(client, project))
     return DeploymentPage(env.name, target, tuple(_row(d, production) for d in page.deployments),
                           page.next_until, production)
 
@@ -136,7 +137,7 @@ async def inspect(ctx: AppContext, env_name: str, deployment_id: str, *, with_ev
     project = common.project_id(env)
     async with await common.vercel(ctx, env) as client:
         deployment = await client.get_deployment(deployment_id)
-        aliases, checks, production = await asyncio.gather(
+        aliases, checks, production = await settle(
             vd.deployment_aliases(client, deployment.id),
             vd.deployment_checks(client, deployment.id),
             vd.production_state(client, project),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from services.core.app_context import AppContext
+from services.core.concurrency import settle
 from services.core.errors import ConnectionFailure, FailureKind, OpsError
 from services.core.object_storage import S3Location, classify, make_client
 from services.core.workspace import DatabaseSettings, Environment, ProviderSettings, RedisSettings
@@ -295,7 +296,7 @@ async def run_checks(ctx: AppContext, env_name: str, *, services: Iterable[str] 
                     "AWS_SECRET_ACCESS_KEY", "CLOUDFLARE_R2_ACCESS_KEY_ID", "CLOUDFLARE_R2_SECRET_ACCESS_KEY",
                     *(p.secret for p in PROVIDERS)}
     needed = sorted(n for n in secret_names if n in names)
-    values = await asyncio.gather(*(creds.aget(env_name, n) for n in needed))
+    values = await settle(*(creds.aget(env_name, n) for n in needed))
     secrets: dict[str, str | None] = dict(zip(needed, values, strict=True))
 
     jobs: list[Awaitable[CheckResult]] = []
@@ -306,7 +307,7 @@ async def run_checks(ctx: AppContext, env_name: str, *, services: Iterable[str] 
                                                f"Not tested: {item.why_not}")))
             continue
         jobs.append(_one(item, env, secrets, timeout, verify))
-    return list(await asyncio.gather(*jobs))
+    return list(await settle(*jobs))
 
 
 async def _const(result: CheckResult) -> CheckResult:

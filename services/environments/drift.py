@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from services.core.app_context import AppContext
+from services.core.concurrency import settle
 from services.core.credentials import CredentialStore
 from services.core.errors import KeyringUnavailableError, OpsError
 from services.core.workspace import Environment, EnvironmentKind, Features
@@ -139,7 +140,7 @@ async def snapshot(ctx: AppContext, env_name: str, fp: Fingerprinter) -> EnvSnap
     # Every secret of the environment: the known ones and those the import kept for variables the
     # console does not know.
     wanted = await ctx.credentials.anames(env_name)
-    values = await asyncio.gather(*(ctx.credentials.aget(env_name, n) for n in wanted))
+    values = await settle(*(ctx.credentials.aget(env_name, n) for n in wanted))
     secrets = {n: v for n, v in zip(wanted, values, strict=True) if v}
     settings = setting_variables(env)
     prints = {k: fp(v) for k, v in settings.items()}
@@ -209,7 +210,7 @@ async def against_vercel(ctx: AppContext, env_name: str, *, target: str | None =
         section.error = exc.sentence()
         return section
     names = await ctx.credentials.anames(env_name)
-    values = await asyncio.gather(*(ctx.credentials.aget(env_name, n) for n in names))
+    values = await settle(*(ctx.credentials.aget(env_name, n) for n in names))
     local = full_variables(env, {n: v for n, v in zip(names, values, strict=True) if v})
     theirs: dict[str, str | None] = {}
     for var in remote:
@@ -234,13 +235,13 @@ async def against_vercel(ctx: AppContext, env_name: str, *, target: str | None =
 async def diff_environments(ctx: AppContext, a: str, b: str, *, with_template: bool = True,
                             with_vercel: bool = True) -> DriftReport:
     fp = await asyncio.to_thread(Fingerprinter.for_store, ctx.credentials)
-    snap_a, snap_b = await asyncio.gather(snapshot(ctx, a, fp), snapshot(ctx, b, fp))
+    snap_a, snap_b = await settle(snapshot(ctx, a, fp), snapshot(ctx, b, fp))
     report = DriftReport(a, b, [compare(snap_a, snap_b)])
     if with_template:
         report.sections.append(against_template(snap_a, ctx.environment(a)))
         report.sections.append(against_template(snap_b, ctx.environment(b)))
     if with_vercel:
-        for section in await asyncio.gather(against_vercel(ctx, a), against_vercel(ctx, b)):
+        for section in await settle(against_vercel(ctx, a), against_vercel(ctx, b)):
             if section is not None:
                 report.sections.append(section)
     return report

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from services.core.concurrency import settle
 from services.core.workspace import Environment
 from services.health.checks import Check, CheckContext, all_checks
 from services.health.history import HealthHistory
@@ -168,7 +169,7 @@ class HealthPoller:
         pairs = [p for (e, _), p in self._pairs.items() if env is None or e == env]
         if not pairs:
             pairs = [_Pair(e, c) for e, c in planned(self._envs, self.checks) if env is None or e.name == env]
-        results = await asyncio.gather(*(run_check(p.check, p.env, self.ctx, p.env.health.timeout_s) for p in pairs))
+        results = await settle(*(run_check(p.check, p.env, self.ctx, p.env.health.timeout_s) for p in pairs))
         for res in results:
             await self.observe(res, retries=self._retries_of(res.env))
         self.rounds += 1

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
+from services.core.concurrency import settle
 from services.core.workspace import Environment
 from services.health.checks import Check, CheckContext, all_checks
 from services.health.checks.base import Stopwatch, failure_result
@@ -45,4 +46,4 @@ async def run_once(envs: Iterable[Environment], ctx: CheckContext, *, checks: di
     """Every configured check of ``envs`` concurrently, each with its environment's timeout."""
     pairs = planned(envs, checks, only)
     await ctx.aprepare({id(e): e for e, _ in pairs}.values())
-    return list(await asyncio.gather(*(run_check(check, env, ctx, env.health.timeout_s) for env, check in pairs)))
+    return list(await settle(*(run_check(check, env, ctx, env.health.timeout_s) for env, check in pairs)))

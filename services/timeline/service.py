@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from services.core.app_context import AppContext
+from services.core.concurrency import settle
 from services.core.errors import ConfigError, OpsError
 from services.core.guard import Authorization
 from services.core.operation import Progress, operation
@@ -80,7 +81,7 @@ async def build_timeline(ctx: AppContext, request: TimelineRequest, authorizatio
         await asyncio.to_thread(cache.store, name, env_name, events, since)
         return events, None
 
-    results = await asyncio.gather(*(one(name, env.name, fn, env) for name, env, fn in jobs))
+    results = await settle(*(one(name, env.name, fn, env) for name, env, fn in jobs))
     merged: dict[str, Event] = {}
     gaps = []
     for events, gap in results:

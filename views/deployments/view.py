@@ -4,11 +4,10 @@ rollback, redeploy, cancel), GitHub Actions runs, Prisma migrations, Cloudflare 
 
 from __future__ import annotations
 
-import asyncio
-
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from console.session import Session
+from services.core.concurrency import settle
 from views.base import OpsView, heading
 from views.deployments.cache_tab import CacheTab
 from views.deployments.deployments_tab import DeploymentsTab
@@ -42,4 +41,4 @@ class DeploymentsView(OpsView):
         # The deployments list first (what the screen opens on); the other tabs fill in beside it.
         await self.deployments.load(env)
         self.loaded.set()
-        await asyncio.gather(self.runs.load(env), self.migrations.load(env), self.cache.load(env))
+        await settle(self.runs.load(env), self.migrations.load(env), self.cache.load(env))

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from console.health_monitor import HealthMonitor, monitor_for
 from console.session import Session
+from services.core.concurrency import settle
 from services.health import CHECK_LABELS, CheckState, Status, Transition, all_checks
 from services.health.checks.headers import report_from_result
 from services.health.history import WINDOWS, HealthHistory, LatencyPoint
@@ -204,7 +205,7 @@ class HealthView(OpsView):
         await self._first_results(env)
         if self.selected is None or self.selected[0] != env:
             self.selected = (env, "platform") if env else None
-        await asyncio.gather(self.load_incidents(), self.load_detail(), self.load_headers())
+        await settle(self.load_incidents(), self.load_detail(), self.load_headers())
 
     async def _first_results(self, env: str) -> None:
         """Wait (at most the environment's timeout) until every configured check of ``env`` has a
@@ -296,7 +297,7 @@ class HealthView(OpsView):
         if self.monitor.poller is not None:
             await self.monitor.poller.flush()  # results are written in batches: include the newest
         now = datetime.now(UTC)
-        recent, uptimes, points = await asyncio.gather(
+        recent, uptimes, points = await settle(
             asyncio.to_thread(history.recent, env, check, 200),
             asyncio.to_thread(history.uptimes, env, check, now),
             asyncio.to_thread(history.latency, env, check, now - CHART_SPAN, now))

@@ -18,6 +18,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from console.session import Session
+from services.core.concurrency import settle
 from views.base import OpsView, heading
 from views.overview.card import Card
 
@@ -154,7 +155,6 @@ class OverviewView(OpsView):
 
     # --- loading ------------------------------------------------------------------------------------------
     async def load(self) -> None:
-        import asyncio
 
         ctx = self.session.ctx
         self.subtitle.setText(f"Workspace <b>{html.escape(ctx.workspace.name)}</b> — read-only summary; "
@@ -170,7 +170,7 @@ class OverviewView(OpsView):
                 continue
             jobs += [self._load_backup(name, self.card_for("backup", kind)),
                      self._load_deployments(name, self.card_for("deployments", kind))]
-        await asyncio.gather(*jobs)
+        await settle(*jobs)
         self._schedule_retry()
 
     def _schedule_retry(self) -> None:
@@ -199,8 +199,8 @@ class OverviewView(OpsView):
         card = self.cards["attention"]
         names = [n for n in (self._env_named("production"), self._env_named("staging")) if n]
         # The live read goes out first; the timeline's cache is read (and shown) while it is on the network.
-        live = asyncio.gather(*(build_timeline(self.session.ctx, TimelineRequest(
-            environment=n, since=timedelta(days=1))) for n in names))
+        live = asyncio.ensure_future(settle(*(build_timeline(self.session.ctx, TimelineRequest(
+            environment=n, since=timedelta(days=1))) for n in names)))
         try:
             known = await last_known_attention(self.session.ctx, names)
         except BaseException:
@@ -251,7 +251,7 @@ class OverviewView(OpsView):
         # The bucket is read first; the last failed attempt and the last listing are read meanwhile.
         live = asyncio.ensure_future(list_backups(self.session.ctx, env, offline_ok=True))
         try:
-            failed, known = await asyncio.gather(last_failed_attempt(self.session.ctx, env),
+            failed, known = await settle(last_failed_attempt(self.session.ctx, env),
                                                  last_known_catalog(self.session.ctx, env))
         except BaseException:
             live.cancel()
@@ -350,13 +350,12 @@ class OverviewView(OpsView):
             card.refresh_failed(exc.sentence())
 
     async def _show_costs(self, card: Card, known_age: str = "") -> None:
-        import asyncio
 
         from services.costs.dashboard import load_report
 
         names = [n for n in (self._env_named(kind) for kind in ENVS) if n is not None]
         # The workspace's report and production's and staging's, read at once (three local reads).
-        report, *env_reports = await asyncio.gather(load_report(self.session.ctx),
+        report, *env_reports = await settle(load_report(self.session.ctx),
                                                     *(load_report(self.session.ctx, env=n) for n in names))
 
         def show(state: str, headline: str, detail: str) -> None:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from services.core.concurrency import settle
 from services.core.workspace import Environment
 from services.costs.model import SHARED_ENV, ZERO, Category, CostRow, RowSource, cents
 from services.costs.sources.base import CollectContext, SourceResult, SourceStatus, not_configured
@@ -59,7 +60,7 @@ async def collect_cost_explorer(cc: CollectContext, *, client_factory: Callable[
     env = _aws_env(cc)
     if env is None:
         return not_configured("cost-explorer", SHARED_ENV, "No environment has an AWS backup bucket and keys")
-    key_id, secret = await asyncio.gather(cc.credentials.aget(env.name, "AWS_ACCESS_KEY_ID"),
+    key_id, secret = await settle(cc.credentials.aget(env.name, "AWS_ACCESS_KEY_ID"),
                                           cc.credentials.aget(env.name, "AWS_SECRET_ACCESS_KEY"))
     if not key_id or not secret:
         return not_configured("cost-explorer", SHARED_ENV, f"The AWS keys of '{env.name}' are not set")

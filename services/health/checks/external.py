@@ -3,10 +3,9 @@ each configured status URL answered, and how."""
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 
+from services.core.concurrency import settle
 from services.core.workspace import Environment
 from services.health.checks.base import Check, CheckContext, Stopwatch, http_failure
 from services.health.model import CheckResult, Part, Status, result
@@ -45,7 +44,7 @@ class ExternalApisCheck(Check):
 
     async def run(self, env: Environment, ctx: CheckContext) -> CheckResult:
         items = env.external_apis.items()
-        answers = await asyncio.gather(*(self._one(ctx.http(env), ctx.slow_ms, ctx.timeout(env), key, url) for key, url in items))
+        answers = await settle(*(self._one(ctx.http(env), ctx.slow_ms, ctx.timeout(env), key, url) for key, url in items))
         parts = tuple(p for p, _ in answers)
         latency = max(ms for _, ms in answers)
         down = [p for p in parts if p.status is Status.DOWN]

@@ -7,9 +7,9 @@ could not wait out makes it "degraded".
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
+from services.core.concurrency import settle
 from services.core.errors import ConnectionFailure
 from services.core.workspace import Environment, EnvironmentKind
 from services.health.checks.base import Check, CheckContext, Stopwatch, status_for_failure
@@ -106,9 +106,9 @@ class BetterStackCheck(Check):
         try:
             monitors = await client.list_monitors()
             found = {m.id: m for m in monitors if m.id in wanted}
-            slas, incidents = await asyncio.gather(
-                asyncio.gather(*(client.monitor_sla(mid) for mid in found)),
-                asyncio.gather(*(client.list_incidents(open_only=True, monitor_id=mid) for mid in found)))
+            slas, incidents = await settle(
+                settle(*(client.monitor_sla(mid) for mid in found)),
+                settle(*(client.list_incidents(open_only=True, monitor_id=mid) for mid in found)))
         except ConnectionFailure as exc:
             return result(env.name, self.name, status_for_failure(exc), exc.sentence(), latency_ms=clock.ms)
         finally:

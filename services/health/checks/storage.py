@@ -9,6 +9,7 @@ from typing import Any
 
 import botocore.exceptions
 
+from services.core.concurrency import settle
 from services.core.errors import ConnectionFailure, FailureKind
 from services.core.object_storage import S3Location, classify, make_client
 from services.core.workspace import Environment
@@ -84,7 +85,7 @@ class StorageCheck(Check):
             raise ConnectionFailure("The storage client could not be set up", kind=FailureKind.PROTOCOL,
                                     detail=str(exc)) from None
         buckets = env.storage.buckets()
-        parts = await asyncio.gather(*(
+        parts = await settle(*(
             asyncio.to_thread(_probe_bucket, client, bucket, target, ctx.storage_write_probe)
             for bucket in buckets.values()))
         named = tuple(Part(f"{role}: {p.name}", p.status, p.value, p.detail) for role, p in zip(buckets, parts,

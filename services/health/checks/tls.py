@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from services.core.concurrency import settle
 from services.core.workspace import Environment
 from services.health.checks.base import Check, CheckContext, Stopwatch
 from services.health.model import CheckResult, Part, Status, result, worst
@@ -123,7 +124,7 @@ class TlsCheck(Check):
 
     async def run(self, env: Environment, ctx: CheckContext) -> CheckResult:
         now = datetime.now(UTC)
-        answers = await asyncio.gather(*(self._domain(h, p, ctx, ctx.timeout(env), now) for h, p in domains_of(env)))
+        answers = await settle(*(self._domain(h, p, ctx, ctx.timeout(env), now) for h, p in domains_of(env)))
         parts = tuple(a[0] for a in answers)
         latency = max(a[1] for a in answers)
         known = [a[2] for a in answers if a[2] != -1]
