@@ -321,6 +321,9 @@ def _run_console(args: argparse.Namespace) -> int:
     if window.painted:
         window.ensure_complete()
     loop = make_loop(app)  # type: ignore[arg-type]
+    from console.gui_gc import collect_on_gui_thread
+
+    collect_on_gui_thread(app)  # worker threads must never finalize a Qt object
     install_loop_exception_handler(loop, errors.report)
 
     async def boot() -> None:

@@ -52,6 +52,24 @@ def _new_threads(before: set[int], grace_s: float = 3.0) -> list[str]:
         time.sleep(0.05)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _collect_on_the_qt_thread_only() -> Iterator[None]:
+    # As the app does (console/gui_gc.py): a worker thread must never finalize a Qt object that an
+    # earlier test left as garbage (a timer of a dead window fired later and crashed the process).
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_between_tests() -> Iterator[None]:
+    gc.collect()
+    yield
+    gc.collect()
+
+
 @pytest.fixture
 def qloop(qapp: QApplication, request: pytest.FixtureRequest) -> Iterator[asyncio.AbstractEventLoop]:
     from console.async_bridge import TaskRegistry
