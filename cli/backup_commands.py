@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
-from typing import Any
 
 from cli.common import open_context
 from cli.output import print_json, print_table
@@ -109,15 +108,6 @@ def _progress(args: argparse.Namespace) -> tuple[Progress, _Ticker]:
     return Progress(ticker, min_interval_s=0.25), ticker
 
 
-def backup_json(m: Any) -> dict[str, Any]:
-    return {"id": m.id, "environment": m.environment, "key": m.key, "bytes": m.bytes, "sha256": m.sha256,
-            "created_at": m.created_at.isoformat(), "finished_at": m.finished_at.isoformat(),
-            "duration_s": m.duration_s, "dump_bytes": m.dump_bytes, "database_bytes": m.database_bytes,
-            "server_version": m.server_version, "client_version": m.client_version, "trigger": m.trigger,
-            "compression": m.compression, "storage_class": m.storage_class, "parts": m.parts,
-            "tables": len(m.tables), "notes": list(m.notes)}
-
-
 async def backup_create(args: argparse.Namespace) -> int:
     from services.backup.dump_stream import create_backup
 
@@ -128,7 +118,7 @@ async def backup_create(args: argparse.Namespace) -> int:
     finally:
         ticker.end()
     if args.json:
-        print_json(backup_json(m))
+        print_json(m.summary_json())
     else:
         print(f"backup {m.id} of {m.environment}: {human_bytes(m.bytes)} stored "
               f"({human_bytes(m.dump_bytes)} dumped) in {human_duration(m.duration_s)}")
@@ -159,11 +149,7 @@ async def backup_list(args: argparse.Namespace) -> int:
                 print(f"note: {result.limited}")
     catalog = await list_backups(ctx, args.env, store=store)
     if args.json:
-        print_json([{
-            "id": e.id, "environment": e.environment, "key": e.key, "state": e.state, "bytes": e.bytes,
-            "sha256": e.sha256, "created_at": e.created_at.isoformat(), "verification": e.verification,
-            "verified_at": e.verified_at.isoformat() if e.verified_at else None, "trigger": e.trigger,
-        } for e in catalog.entries])
+        print_json([e.to_json() for e in catalog.entries])
         return 0
     print_table([[e.id, e.state, _age(e.created_at), human_bytes(e.bytes) if e.bytes else "-",
                   e.sha256[:12] or "-", e.verification, e.trigger or "-"] for e in catalog.entries],
@@ -183,9 +169,7 @@ async def backup_verify(args: argparse.Namespace) -> int:
     finally:
         ticker.end()
     if args.json:
-        print_json({"id": v.backup_id, "ok": v.ok, "checksum_ok": v.checksum_ok, "archive_ok": v.archive_ok,
-                    "toc_entries": v.toc_entries, "restore_tested": v.restore_tested, "restore_ok": v.restore_ok,
-                    "problems": list(v.problems), "checked_at": v.checked_at.isoformat()})
+        print_json(v.summary_json())
     else:
         print(f"backup {v.backup_id}: {'OK' if v.ok else 'FAILED'} (checksum {'ok' if v.checksum_ok else 'BAD'}, "
               f"archive {'ok' if v.archive_ok else 'BAD'}, {v.toc_entries} TOC entries"
@@ -209,9 +193,7 @@ async def backup_restore(args: argparse.Namespace) -> int:
     finally:
         ticker.end()
     if args.json:
-        print_json({"id": r.backup_id, "target": r.target, "database": r.database, "strategy": r.strategy,
-                    "safety_backup": r.safety_backup_id, "tables_checked": r.tables_checked,
-                    "duration_s": r.duration_s, "notes": list(r.notes)})
+        print_json(r.to_json())
     else:
         print(f"restored {r.backup_id} into {r.target} ({r.database}) in {human_duration(r.duration_s)}")
         print(f"strategy: {r.strategy}")
@@ -229,10 +211,7 @@ async def backup_prune(args: argparse.Namespace) -> int:
     ctx = open_context(args)
     plan = await prune(ctx, args.env, dry_run=args.dry_run, confirm=args.confirm, reason=args.reason)
     if args.json:
-        print_json({"dry_run": args.dry_run,
-                    "keep": [{"id": d.entry.id, "reasons": list(d.reasons)} for d in plan.keep],
-                    "delete": [{"id": d.entry.id, "state": d.entry.state, "reasons": list(d.reasons)}
-                               for d in plan.delete]})
+        print_json(plan.to_json())
         return 0
     rows = [[d.entry.id, "keep", "; ".join(d.reasons)] for d in plan.keep]
     rows += [[d.entry.id, "would delete" if args.dry_run else "deleted", "; ".join(d.reasons)] for d in plan.delete]
@@ -248,8 +227,7 @@ async def backup_lifecycle(args: argparse.Namespace) -> int:
     ctx = open_context(args)
     status = await lifecycle_status(ctx, args.env, apply=args.apply, confirm=args.confirm, reason=args.reason)
     if args.json:
-        print_json({"in_place": status.in_place, "desired": status.desired, "current": status.current,
-                    "applied": status.applied, "summary": status.summary})
+        print_json(status.to_json())
     else:
         print(status.summary)
         if not status.in_place:
@@ -268,10 +246,7 @@ async def backup_schedule(args: argparse.Namespace) -> int:
     if args.output:
         await asyncio.to_thread(Path(args.output).write_text, sched.workflow_yaml, encoding="utf-8")
     if args.json:
-        print_json({"cron": sched.cron, "cron_line": sched.cron_line, "workflow_path": sched.workflow_path,
-                    "workflow": sched.workflow_yaml, "secrets": list(sched.secrets),
-                    "last_scheduled_run": sched.last_run.isoformat() if sched.last_run else None,
-                    "last_scheduled_backup": sched.last_backup_id})
+        print_json(sched.to_json())
     else:
         if not args.output:
             print(f"# {sched.workflow_path}\n{sched.workflow_yaml}")

@@ -49,16 +49,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=costs_recommendations)
 
 
-def report_json(report: Any, recs: Any) -> dict[str, Any]:
-    data = report.to_json()
-    data["recommendations"] = [r.to_json() for r in recs.items]
-    data["recommendation_checks"] = [{"rule": c.rule, "environment": c.environment, "outcome": c.outcome,
-                                      "reason": c.reason} for c in recs.checks]
-    return data
-
-
 async def costs_report(args: argparse.Namespace) -> int:
-    from services.costs.dashboard import load_recommendations, load_report, month_arg
+    from services.costs.dashboard import (
+        ReportWithRecommendations,
+        load_recommendations,
+        load_report,
+        month_arg,
+    )
 
     ctx = open_context(args)
     today = datetime.now(UTC).date()
@@ -72,7 +69,7 @@ async def costs_report(args: argparse.Namespace) -> int:
             raise OpsError(f"The CSV file {path} cannot be written ({exc.strerror})") from None
     recs = await load_recommendations(ctx, [args.env] if args.env else None)
     if args.json:
-        print_json(report_json(report, recs))
+        print_json(ReportWithRecommendations(report, recs).to_json())
         return int(ExitCode.OK)
     scope = f"environment {args.env}" if args.env else "the whole workspace"
     print(f"Costs for {report.month} ({scope}), in {report.currency}, as of {report.as_of.isoformat()}\n")
@@ -130,10 +127,7 @@ async def costs_recommendations(args: argparse.Namespace) -> int:
     ctx = open_context(args)
     recs = await load_recommendations(ctx, args.env)
     if args.json:
-        print_json({"recommendations": [r.to_json() for r in recs.items],
-                    "monthly_saving": str(recs.monthly_saving),
-                    "checks": [{"rule": c.rule, "environment": c.environment, "outcome": c.outcome,
-                                "reason": c.reason} for c in recs.checks]})
+        print_json(recs.to_json())
         return int(ExitCode.OK)
     if not recs.items:
         print("No recommendation: nothing to save found.")

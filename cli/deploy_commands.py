@@ -139,23 +139,13 @@ def _auth(ctx: AppContext, args: argparse.Namespace, action: str) -> Authorizati
                      reason=args.reason)
 
 
-def deployment_json(d: Any, *, current: bool, rolled_back_from: bool = False) -> dict[str, Any]:
-    commit = None
-    if d.commit_sha:
-        commit = {"sha": d.commit_sha, "message": d.commit_message, "branch": d.branch, "author": d.commit_author}
-    return {"id": d.id, "url": d.url, "state": d.state, "target": d.target, "created_at": d.created_at.isoformat(),
-            "current": current, "rolled_back_from": rolled_back_from, "build_seconds": d.duration_s,
-            "creator": d.creator, "commit": commit, "error": d.error_message}
-
-
 async def deploy_list(args: argparse.Namespace) -> int:
     from services.deployments.vercel_ops import ListRequest, age_text, list_deployments
 
     ctx = open_context(args)
     rows = await list_deployments(ctx, ListRequest(args.env, limit=args.limit, state=args.state, branch=args.branch))
     if args.json:
-        print_json([deployment_json(r.deployment, current=r.current, rolled_back_from=r.rolled_back_from)
-                    for r in rows])
+        print_json([r.to_json() for r in rows])
         return 0
     table = [["*" if r.current else ("rolled back" if r.rolled_back_from else ""), r.deployment.state,
               r.deployment.commit_sha[:7], r.deployment.branch, r.deployment.commit_author,
@@ -173,12 +163,7 @@ async def deploy_inspect(args: argparse.Namespace) -> int:
     seen = await inspect(ctx, args.env, args.id, with_events=args.logs)
     d = seen.deployment
     if args.json:
-        print_json({"deployment": deployment_json(d, current=seen.current),
-                    "build_seconds": seen.build_seconds,
-                    "aliases": [a.alias for a in seen.aliases],
-                    "checks": [{"name": c.name, "status": c.status, "conclusion": c.conclusion,
-                                "blocking": c.blocking} for c in seen.checks],
-                    "events": [{"created_ms": e.created_ms, "type": e.type, "text": e.text} for e in seen.events]})
+        print_json(seen.to_json())
         return 0 if d.state == "READY" or seen.building else 1
     build = f"{seen.build_seconds:.0f} s" if seen.build_seconds is not None else "-"
     print(f"{d.id}  {d.state}{'  (current production)' if seen.current else ''}\n  url      https://{d.url}\n"
@@ -251,7 +236,7 @@ async def deploy_redeploy(args: argparse.Namespace) -> int:
 
     ctx = open_context(args)
     d = await redeploy(ctx, RedeployRequest(args.env, args.id), _auth(ctx, args, "deploy redeploy"))
-    print_json({"id": d.id, "url": d.url, "state": d.state}) if args.json else print(f"new deployment {d.id} "
+    print_json(d.brief_json()) if args.json else print(f"new deployment {d.id} "
                                                                                       f"({d.state.lower()})")
     return 0
 
@@ -261,7 +246,7 @@ async def deploy_cancel(args: argparse.Namespace) -> int:
 
     ctx = open_context(args)
     d = await cancel(ctx, RedeployRequest(args.env, args.id), _auth(ctx, args, "deploy cancel"))
-    print_json({"id": d.id, "state": d.state}) if args.json else print(f"{d.id} {d.state.lower()}")
+    print_json(d.brief_json(url=False)) if args.json else print(f"{d.id} {d.state.lower()}")
     return 0
 
 
@@ -271,9 +256,7 @@ async def deploy_grade(args: argparse.Namespace) -> int:
     ctx = open_context(args)
     g = await grade_deployment(ctx, args.env, args.id)
     if args.json:
-        print_json({"id": g.deployment_id, "url": g.url, "grade": g.grade, "score": g.score,
-                    "problems": list(g.problems), "health": {"status": g.health.status, "state": g.health.state},
-                    "error": g.error})
+        print_json(g.to_json())
     else:
         print(f"{g.deployment_id}  {g.url}\n  headers  {g.grade or '-'} ({g.score if g.score is not None else '-'})"
               f"{'  ' + g.error if g.error else ''}\n  health   {g.health.state}")
@@ -288,13 +271,7 @@ async def ci_runs(args: argparse.Namespace) -> int:
     ctx = open_context(args)
     found = await runs(ctx, args.env, limit=args.limit)
     if args.json:
-        print_json([{"id": r.run.id, "number": r.run.run_number, "attempt": r.run.run_attempt,
-                     "status": r.run.status, "conclusion": r.run.conclusion, "branch": r.run.branch,
-                     "sha": r.run.commit_sha, "title": r.run.title, "event": r.run.event, "actor": r.run.actor,
-                     "created_at": r.run.created_at.isoformat(), "duration_s": r.duration_s,
-                     "ordering_risk": r.ordering_risk, "url": r.run.html_url,
-                     "jobs": [{"id": j.id, "name": j.name, "status": j.status, "conclusion": j.conclusion,
-                               "duration_s": j.duration_s} for j in r.jobs]} for r in found])
+        print_json([r.to_json() for r in found])
         return 0
     rows = [[r.run.run_number, r.run.outcome, r.run.branch, r.run.commit_sha[:7], r.run.title[:50],
              " ".join(f"{j.name}:{(j.conclusion or j.status)}" for j in r.jobs)] for r in found]
@@ -310,7 +287,7 @@ async def ci_log(args: argparse.Namespace) -> int:
     ctx = open_context(args)
     log = await job_log(ctx, args.env, args.job_id)
     if args.json:
-        print_json({"job_id": log.job_id, "truncated": log.truncated, "text": log.text})
+        print_json(log.to_json())
     else:
         sys.stdout.write(log.text)
     return 0
@@ -343,10 +320,7 @@ async def migrations_status(args: argparse.Namespace) -> int:
     ctx = open_context(args)
     s = await migration_status(ctx, MigrationsRequest(args.env, args.migrations_dir, args.ref))
     if args.json:
-        print_json({"source": s.source, "applied": list(s.applied), "pending": list(s.pending),
-                    "failed": list(s.failed), "rolled_back": list(s.rolled_back), "modified": list(s.modified),
-                    "not_in_folder": list(s.not_in_folder), "up_to_date": s.up_to_date, "history": s.history,
-                    "verdict": s.verdict, "deploy_would_apply": list(s.deploy_would_apply)})
+        print_json(s.to_json())
     else:
         print(f"{len(s.folder)} migrations in {s.source}; {len(s.applied)} applied")
         for label, names in (("pending", s.pending), ("failed", s.failed), ("rolled back", s.rolled_back),
@@ -369,8 +343,7 @@ async def cache_purge(args: argparse.Namespace) -> int:
     action = "cache purge everything" if kind == "everything" else "cache purge"
     result = await purge(ctx, PurgeRequest(args.env, kind, values), _auth(ctx, args, action))
     if args.json:
-        print_json({"zone": result.zone, "kind": result.kind, "count": result.count, "requests": result.requests,
-                    "plan": result.plan})
+        print_json(result.to_json())
     else:
         what = "everything" if kind == "everything" else f"{result.count} {kind}(s)"
         print(f"purged {what} from {result.zone} in {result.requests} request(s) ({result.plan})")

@@ -78,24 +78,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 async def env_list(args: argparse.Namespace) -> int:
+    from services.environments.summaries import list_environments
+
     ctx = open_context(args)
-    rows = []
-    for env in ctx.workspace.environments.values():
-        secrets = await ctx.credentials.anames(env.name)
-        rows.append({
-            "name": env.name,
-            "kind": env.kind.value,
-            "app_url": env.app_url,
-            "database": f"{env.database.host}:{env.database.port}/{env.database.name}" if env.database.configured else "",
-            "redis": f"{env.redis.host}:{env.redis.port}" if env.redis.configured else "",
-            "backup_bucket": env.backup.bucket,
-            "secrets": secrets,
-        })
+    rows = await list_environments(ctx)
     if args.json:
-        print_json(rows)
+        print_json([r.to_json() for r in rows])
     else:
-        print_table([[r["name"], r["kind"], r["app_url"], r["database"] or "-", r["redis"] or "-",
-                      r["backup_bucket"] or "-", len(r["secrets"])] for r in rows],
+        print_table([[r.name, r.kind, r.app_url, r.database or "-", r.redis or "-",
+                      r.backup_bucket or "-", len(r.secrets)] for r in rows],
                     ["NAME", "KIND", "URL", "DATABASE", "REDIS", "BACKUPS", "SECRETS"])
     return 0
 
@@ -111,6 +102,7 @@ def _read_text(path: str) -> tuple[str, str]:
 async def env_import_dotenv(args: argparse.Namespace) -> int:
     from services.core import guard
     from services.environments import env_import, env_variables, import_apply
+    from services.environments.import_plan import ImportOutcome
 
     ctx = open_context(args)
     text, source = _read_text(args.file)
@@ -127,7 +119,7 @@ async def env_import_dotenv(args: argparse.Namespace) -> int:
         print("\n".join(plan.lines()))
     if args.dry_run or plan.is_noop:
         if args.json:
-            print_json({"plan": plan.as_dict(), "applied": False})
+            print_json(ImportOutcome(plan).to_json())
         return 0
     assert auth is not None
     if not args.yes and sys.stdin.isatty() and args.file != "-":
@@ -137,7 +129,7 @@ async def env_import_dotenv(args: argparse.Namespace) -> int:
             return int(ExitCode.REFUSED)
     result = await import_apply.aapply_import(ctx, plan, auth)
     if args.json:
-        print_json({"plan": plan.as_dict(), "applied": True, "result": result})
+        print_json(ImportOutcome(plan, result).to_json())
     else:
         print(f"Applied: {result.settings_changed} setting(s), {len(result.secrets_written)} secret(s) "
               "written to the OS keyring.")
@@ -176,8 +168,7 @@ async def env_check(args: argparse.Namespace) -> int:
     ctx.environment(args.name)
     results = await run_checks(ctx, args.name, services=args.only, timeout=args.timeout)
     if args.json:
-        print_json([{**r.__dict__, "kind": r.kind.value if r.kind else None, "sentence": r.sentence()}
-                    for r in results])
+        print_json([r.to_json() for r in results])
     else:
         print_table([[r.label, r.state.upper(), r.kind.value if r.kind else "",
                       f"{r.latency_ms:.0f} ms" if r.latency_ms is not None else "", r.sentence()] for r in results],
@@ -193,9 +184,7 @@ async def env_diff(args: argparse.Namespace) -> int:
     ctx.environment(args.b)
     report = await diff_environments(ctx, args.a, args.b, with_vercel=not args.no_vercel)
     if args.json:
-        print_json({"a": report.a, "b": report.b, "drift_count": report.drift_count,
-                    "sections": [{"title": s.title, "left": s.left, "right": s.right, "error": s.error,
-                                  "items": s.items} for s in report.sections]})
+        print_json(report.to_json())
     else:
         for section in report.sections:
             print(f"== {section.title}: {len(section.drift)} difference(s)")
@@ -224,7 +213,7 @@ async def env_remove(args: argparse.Namespace) -> int:
             return int(ExitCode.REFUSED)
     from services.environments.environment_edits import remove_environment
 
-    removed = await remove_environment(ctx, env.name, auth)
+    removal = await remove_environment(ctx, env.name, auth)
     if args.json:
-        print_json({"removed": env.name, "secrets_removed": removed})
+        print_json(removal.to_json())
     return 0

@@ -44,10 +44,7 @@ async def health_check(args: argparse.Namespace) -> int:
         raise ConfigError("Nothing is configured to check in " + ", ".join(names),
                           hint="Set an app URL, database, Redis or storage for the environment")
     if args.json:
-        print_json([{"env": r.env, "check": r.check, "status": r.status.value,
-                     "latency_ms": None if r.latency_ms is None else round(r.latency_ms, 1),
-                     "detail": r.detail, "checked_at": r.checked_at.isoformat(),
-                     "parts": [p.to_json() for p in r.parts]} for r in results])
+        print_json([r.to_json() for r in results])
     else:
         print_table([[r.env, r.check, r.status.value.upper(),
                       "-" if r.latency_ms is None else f"{r.latency_ms:.0f} ms", r.detail] for r in results],

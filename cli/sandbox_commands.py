@@ -38,11 +38,7 @@ async def sandbox_up(args: argparse.Namespace) -> int:
     try:
         await asyncio.to_thread(runtime.start)
         if args.json:
-            print_json({"workspace": str(runtime.workspace_path),
-                        "parts": [{"name": p.name, "available": p.available, "endpoint": p.endpoint,
-                                   "error": p.error.sentence() if p.error else None} for p in runtime.parts],
-                        "environments": {n: {"app_url": e.app_url, "health_url": e.health_url}
-                                         for n, e in runtime.workspace.environments.items()}})
+            print_json(runtime.to_json())
         else:
             print_table([[p.name, "running" if p.available else "UNAVAILABLE",
                           p.endpoint if p.available else (p.error.sentence() if p.error else "")]

@@ -30,7 +30,7 @@ async def workspace_init(args: argparse.Namespace) -> int:
     path = ws_mod.resolve_workspace_path(args.workspace)
     created = await asyncio.to_thread(ws_mod.create, path, name=args.name, profile=ws_mod.Profile(args.profile))
     if args.json:
-        print_json({"workspace": str(path), "name": created.name, "id": created.id, "profile": created.profile.value})
+        print_json(ws_mod.WorkspaceInfo(str(path), created, created=True).to_json())
         return 0
     print(f"Created workspace '{created.name}' at {path}.")
     print(f"It has the {ws_mod.profile_note(created.profile)}.")
@@ -42,14 +42,12 @@ async def workspace_init(args: argparse.Namespace) -> int:
 async def workspace_show(args: argparse.Namespace) -> int:
     path = ws_mod.resolve_workspace_path(args.workspace)
     space = await asyncio.to_thread(ws_mod.load, path)
-    envs = [{"name": e.name, "kind": e.kind.value} for e in space.environments.values()]
     if args.json:
-        print_json({"workspace": str(path), "name": space.name, "id": space.id, "profile": space.profile.value,
-                    "sandbox": space.sandbox, "environments": envs})
+        print_json(ws_mod.WorkspaceInfo(str(path), space).to_json())
         return 0
     print(f"workspace:    {space.name}{' (sandbox)' if space.sandbox else ''}")
     print(f"file:         {path}")
     print(f"profile:      {space.profile.value}: {ws_mod.profile_note(space.profile).split(': ', 1)[1]}")
-    listed = ", ".join(f"{e['name']} ({e['kind']})" for e in envs) or "none yet"
+    listed = ", ".join(f"{e.name} ({e.kind.value})" for e in space.environments.values()) or "none yet"
     print(f"environments: {listed}")
     return 0

@@ -66,6 +66,10 @@ class SandboxPart:
             return f"running at {self.endpoint}" if self.endpoint else "running"
         return f"unavailable: {self.error.sentence() if self.error else 'not started'}"
 
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "available": self.available, "endpoint": self.endpoint,
+                "error": self.error.sentence() if self.error else None}
+
 
 def _answers(host: str, port: int, timeout: float = 0.3) -> bool:
     try:
@@ -333,3 +337,9 @@ class SandboxRuntime:
 
     def endpoints(self) -> dict[str, str]:
         return {p.name: p.status for p in self.parts}
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``sandbox up --json`` prints: the workspace file, the parts, each environment's URLs."""
+        return {"workspace": str(self.workspace_path), "parts": [p.to_json() for p in self.parts],
+                "environments": {n: {"app_url": e.app_url, "health_url": e.health_url}
+                                 for n, e in self.workspace.environments.items()}}

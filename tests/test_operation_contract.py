@@ -146,3 +146,69 @@ def test_an_alias_job_prints_the_json_the_cli_always_printed() -> None:
     assert job.to_json() == {"type": "rollback", "from": "dpl_a", "to": "dpl_b", "status": "succeeded",
                              "caveats": ["one"], "migrations_since": ["m1"]}
     assert AliasJob("promote", "a", "b", "accepted", (), None).to_json()["caveats"] == []
+
+
+# -- --json comes from the results (issue 13 §3: "the CLI stops building JSON by hand per command") --------
+
+# (file, function) where print_json may still take JSON the CLI builds itself, and why.
+HAND_BUILT_JSON_ALLOWED = {
+    # The error envelope: an ErrorReport is rendered here, the one place every command's failure goes through.
+    ("cli/output.py", "print_error"),
+    # ci rerun/cancel: the operations return the provider's acknowledgement (ActionAccepted, which the console's
+    # jobs also get); the CLI echoes the run id and the choice it asked for. Left for a result type of their own.
+    ("cli/deploy_commands.py", "ci_rerun"),
+    ("cli/deploy_commands.py", "ci_cancel"),
+}
+
+
+def _renders_itself(node: ast.expr, assigned: dict[str, ast.expr]) -> bool:
+    """``x.to_json()`` (or another ``…_json()`` method of a result), a list comprehension of those, or a
+    variable assigned one of them in the same function."""
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Attribute) and (node.func.attr == "to_json" or node.func.attr.endswith("_json"))
+    if isinstance(node, ast.ListComp):
+        return _renders_itself(node.elt, assigned)
+    if isinstance(node, ast.Name) and node.id in assigned:
+        return _renders_itself(assigned[node.id], {})
+    return False
+
+
+def _hand_built_json(source: str, where: str) -> list[tuple[str, str, int]]:
+    """(file, function, line) of every ``print_json(...)`` whose argument the CLI builds itself."""
+    found = []
+    for fn in ast.walk(ast.parse(source)):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        assigned = {t.id: n.value for n in ast.walk(fn) if isinstance(n, ast.Assign)
+                    for t in n.targets if isinstance(t, ast.Name)}
+        for call in ast.walk(fn):
+            if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "print_json"
+                    and not (call.args and _renders_itself(call.args[0], assigned))):
+                found.append((where, fn.name, call.lineno))
+    return found
+
+
+def test_the_cli_prints_the_json_the_results_render() -> None:
+    found = []
+    for path in sorted((REPO / "cli").glob("*.py")):
+        found += _hand_built_json(path.read_text(encoding="utf-8"), str(path.relative_to(REPO)))
+    bad = [f"{where}:{line} {fn}" for where, fn, line in found if (where, fn) not in HAND_BUILT_JSON_ALLOWED]
+    assert bad == [], "print_json takes a result's to_json(), not JSON built in the CLI"
+    stale = HAND_BUILT_JSON_ALLOWED - {(where, fn) for where, fn, _ in found}
+    assert stale == set(), "no longer hand-built: remove from HAND_BUILT_JSON_ALLOWED"
+
+
+def test_the_json_check_catches_hand_built_json() -> None:
+    source = (
+        "def a(r): print_json({'id': r.id})\n"
+        "def b(rs): print_json([{'id': r.id} for r in rs])\n"
+        "def c(rs): print_json([r.id for r in rs])\n"
+        "def d(r): print_json(backup_json(r))\n"
+        "def e(r):\n    data = {'id': r.id}\n    print_json(data)\n"
+        "def f(r): print_json(r.to_json())\n"
+        "def g(rs): print_json([r.to_json() for r in rs])\n"
+        "def h(m): print_json(m.summary_json())\n"
+        "def i(r):\n    data = r.to_json()\n    print_json(data)\n"
+        "def j(p, r): print_json(Outcome(p, r).to_json())\n"
+    )
+    assert [fn for _, fn, _ in _hand_built_json(source, "x.py")] == ["a", "b", "c", "d", "e"]

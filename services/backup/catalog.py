@@ -58,6 +58,13 @@ class CatalogEntry:
     def good(self) -> bool:
         return self.state == "good"
 
+    def to_json(self) -> dict[str, Any]:
+        """One row of ``backup list --json``."""
+        return {"id": self.id, "environment": self.environment, "key": self.key, "state": self.state,
+                "bytes": self.bytes, "sha256": self.sha256, "created_at": self.created_at.isoformat(),
+                "verification": self.verification,
+                "verified_at": self.verified_at.isoformat() if self.verified_at else None, "trigger": self.trigger}
+
 
 @dataclass(frozen=True)
 class Freshness:

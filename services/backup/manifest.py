@@ -145,6 +145,16 @@ class Manifest:
     def table_rows(self) -> dict[str, int]:
         return {f"{t.schema}.{t.name}": t.rows for t in self.tables if t.rows >= 0}
 
+    def summary_json(self) -> dict[str, Any]:
+        """What ``backup create --json`` prints (``to_json`` is the manifest file's text)."""
+        return {"id": self.id, "environment": self.environment, "key": self.key, "bytes": self.bytes,
+                "sha256": self.sha256, "created_at": self.created_at.isoformat(),
+                "finished_at": self.finished_at.isoformat(), "duration_s": self.duration_s,
+                "dump_bytes": self.dump_bytes, "database_bytes": self.database_bytes,
+                "server_version": self.server_version, "client_version": self.client_version,
+                "trigger": self.trigger, "compression": self.compression, "storage_class": self.storage_class,
+                "parts": self.parts, "tables": len(self.tables), "notes": list(self.notes)}
+
 
 @dataclass(frozen=True)
 class Verification:
@@ -172,3 +182,9 @@ class Verification:
         data["problems"] = tuple(data.get("problems", ()))
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    def summary_json(self) -> dict[str, Any]:
+        """What ``backup verify --json`` prints (``to_json`` is verification.json's text)."""
+        return {"id": self.backup_id, "ok": self.ok, "checksum_ok": self.checksum_ok, "archive_ok": self.archive_ok,
+                "toc_entries": self.toc_entries, "restore_tested": self.restore_tested, "restore_ok": self.restore_ok,
+                "problems": list(self.problems), "checked_at": self.checked_at.isoformat()}

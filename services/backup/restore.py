@@ -54,7 +54,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
@@ -99,6 +99,11 @@ class RestoreResult:
     tables_checked: int
     duration_s: float
     notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.backup_id, "target": self.target, "database": self.database, "strategy": self.strategy,
+                "safety_backup": self.safety_backup_id, "tables_checked": self.tables_checked,
+                "duration_s": self.duration_s, "notes": list(self.notes)}
 
 
 # --- target ----------------------------------------------------------------------------------------

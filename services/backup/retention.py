@@ -16,7 +16,7 @@ multipart uploads left for a day.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,13 @@ class Decision:
 class RetentionPlan:
     keep: tuple[Decision, ...]
     delete: tuple[Decision, ...]
+    dry_run: bool = True  # False once prune has deleted ``delete``
+
+    def to_json(self) -> dict[str, Any]:
+        return {"dry_run": self.dry_run,
+                "keep": [{"id": d.entry.id, "reasons": list(d.reasons)} for d in self.keep],
+                "delete": [{"id": d.entry.id, "state": d.entry.state, "reasons": list(d.reasons)}
+                           for d in self.delete]}
 
 
 def plan_retention(entries: list[CatalogEntry] | tuple[CatalogEntry, ...], policy: RetentionPolicy,
@@ -133,7 +140,7 @@ async def prune(ctx: AppContext, env_name: str, *, dry_run: bool, confirm: str |
     await asyncio.to_thread(apply)
     await ctx.audit.arecord(environment=env.name, action="backup prune", outcome="done", reason=auth.reason,
                             details={"deleted": [d.entry.id for d in plan.delete], "kept": len(plan.keep)})
-    return plan
+    return replace(plan, dry_run=False)
 
 
 # --- lifecycle ---------------------------------------------------------------------------------------
@@ -164,6 +171,10 @@ class LifecycleStatus:
     in_place: bool
     applied: bool
     summary: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"in_place": self.in_place, "desired": self.desired, "current": self.current,
+                "applied": self.applied, "summary": self.summary}
 
 
 def _describe(rule: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from services.backup.catalog import Catalog
 from services.core import workspace as ws_mod
@@ -31,6 +31,12 @@ class Schedule:
     secrets: tuple[str, ...]
     last_run: datetime | None
     last_backup_id: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cron": self.cron, "cron_line": self.cron_line, "workflow_path": self.workflow_path,
+                "workflow": self.workflow_yaml, "secrets": list(self.secrets),
+                "last_scheduled_run": self.last_run.isoformat() if self.last_run else None,
+                "last_scheduled_backup": self.last_backup_id}
 
 
 def secret_names(env: Environment) -> tuple[str, ...]:

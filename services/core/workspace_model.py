@@ -12,6 +12,7 @@ import enum
 import re
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.core.errors import ConfigError
 from services.core.workspace_checks import FieldProblem, check_workspace
@@ -239,6 +240,24 @@ class Workspace:
             if env.is_production:
                 return env
         return None
+
+
+@dataclass(frozen=True)
+class WorkspaceInfo:
+    """A workspace and its file: what ``workspace init`` made (``created``) or ``workspace show`` found."""
+
+    path: str
+    workspace: Workspace
+    created: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        space = self.workspace
+        data: dict[str, Any] = {"workspace": self.path, "name": space.name, "id": space.id,
+                                "profile": space.profile.value}
+        if not self.created:
+            data["sandbox"] = space.sandbox
+            data["environments"] = [{"name": e.name, "kind": e.kind.value} for e in space.environments.values()]
+        return data
 
 
 # --- seed defaults ---------------------------------------------------------------------------

@@ -63,6 +63,20 @@ async def load_report(ctx: AppContext, *, month: tuple[int, int] | None = None, 
     return await asyncio.to_thread(build)
 
 
+@dataclass(frozen=True)
+class ReportWithRecommendations:
+    """A month's report and the recommendations shown under it: what ``costs report --json`` prints."""
+
+    report: CostReport
+    recommendations: Recommendations
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.report.to_json()
+        data["recommendations"] = [r.to_json() for r in self.recommendations.items]
+        data["recommendation_checks"] = [c.to_json() for c in self.recommendations.checks]
+        return data
+
+
 async def load_recommendations(ctx: AppContext, env_names: Sequence[str] | None = None, *,
                                now: datetime | None = None) -> Recommendations:
     names = list(env_names) if env_names else list(ctx.workspace.environments)

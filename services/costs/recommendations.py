@@ -17,7 +17,7 @@ import asyncio
 import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,8 +27,11 @@ from urllib.parse import unquote, urlsplit
 from services.core.app_context import AppContext
 from services.core.errors import OpsError
 from services.core.workspace import Environment
-from services.costs.model import ZERO, cents
+from services.costs.model import cents
 from services.costs.prices import ComputeTier, PriceTable
+from services.costs.recommendation_model import Recommendation as Recommendation
+from services.costs.recommendation_model import Recommendations as Recommendations
+from services.costs.recommendation_model import RuleCheck as RuleCheck
 
 CONNECTIONS_THRESHOLD = 20
 UNUSED_THRESHOLD = 0.30
@@ -45,39 +48,6 @@ TOKEN = re.compile(r"[A-Za-z0-9._~!$&()*+;=:@%/\-]+")  # no comma, quote or brac
 LOG_PREFIX = re.compile(r"(^|/)logs?/", re.I)
 TEMP_PREFIX = re.compile(r"(^|/)(te?mp|tmp)/", re.I)
 RASTER = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff")
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    rule: str
-    environment: str
-    text: str
-    figures: dict[str, Any]
-    monthly_saving: Decimal
-    details: tuple[str, ...] = ()
-    action: str = ""  # what to run to see or do more (never run by the console itself)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"rule": self.rule, "environment": self.environment, "text": self.text, "figures": self.figures,
-                "monthly_saving": str(self.monthly_saving), "details": list(self.details), "action": self.action}
-
-
-@dataclass(frozen=True)
-class RuleCheck:
-    rule: str
-    environment: str
-    outcome: str  # "recommended", "fine", "skipped"
-    reason: str
-
-
-@dataclass(frozen=True)
-class Recommendations:
-    items: tuple[Recommendation, ...]
-    checks: tuple[RuleCheck, ...] = field(default=())
-
-    @property
-    def monthly_saving(self) -> Decimal:
-        return sum((r.monthly_saving for r in self.items), ZERO)
 
 
 @dataclass(frozen=True)

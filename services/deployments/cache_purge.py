@@ -10,7 +10,7 @@ several requests, never more than the bucket holds.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from services.core.errors import ConfigError
@@ -57,6 +57,10 @@ class PurgeResult:
     count: int
     requests: int
     plan: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"zone": self.zone, "kind": self.kind, "count": self.count, "requests": self.requests,
+                "plan": self.plan}
 
 
 def _check_values(kind: str, values: tuple[str, ...], zone_name: str) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from services.core.concurrency import settle
 from services.core.errors import ConfigError, GuardRefusedError
@@ -37,6 +37,15 @@ class CiRun:
     @property
     def duration_s(self) -> float:
         return max(0.0, (self.run.updated_at - self.run.created_at).total_seconds())
+
+    def to_json(self) -> dict[str, Any]:
+        r = self.run
+        return {"id": r.id, "number": r.run_number, "attempt": r.run_attempt, "status": r.status,
+                "conclusion": r.conclusion, "branch": r.branch, "sha": r.commit_sha, "title": r.title,
+                "event": r.event, "actor": r.actor, "created_at": r.created_at.isoformat(),
+                "duration_s": self.duration_s, "ordering_risk": self.ordering_risk, "url": r.html_url,
+                "jobs": [{"id": j.id, "name": j.name, "status": j.status, "conclusion": j.conclusion,
+                          "duration_s": j.duration_s} for j in self.jobs]}
 
 
 @dataclass(frozen=True)

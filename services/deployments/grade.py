@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -42,6 +42,11 @@ class DeploymentGrade:
     @property
     def ok(self) -> bool:
         return self.grade is not None and self.health.state == "healthy"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.deployment_id, "url": self.url, "grade": self.grade, "score": self.score,
+                "problems": list(self.problems), "health": {"status": self.health.status, "state": self.health.state},
+                "error": self.error}
 
 
 @dataclass(frozen=True)

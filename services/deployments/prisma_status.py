@@ -94,6 +94,12 @@ class MigrationStatus:
         """What ``prisma migrate deploy`` would run (it refuses while a migration is failed)."""
         return tuple(n for n in self.folder if n in self.pending or n in self.rolled_back)
 
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "applied": list(self.applied), "pending": list(self.pending),
+                "failed": list(self.failed), "rolled_back": list(self.rolled_back), "modified": list(self.modified),
+                "not_in_folder": list(self.not_in_folder), "up_to_date": self.up_to_date, "history": self.history,
+                "verdict": self.verdict, "deploy_would_apply": list(self.deploy_would_apply)}
+
 
 def _digests(script: bytes) -> list[bytes]:
     return [

@@ -43,6 +43,9 @@ class DeploymentRow:
     def id(self) -> str:
         return self.deployment.id
 
+    def to_json(self) -> dict[str, Any]:
+        return self.deployment.to_json(current=self.current, rolled_back_from=self.rolled_back_from)
+
 
 @dataclass(frozen=True)
 class DeploymentPage:
@@ -130,6 +133,11 @@ class Inspection:
     @property
     def building(self) -> bool:
         return self.deployment.state in BUILDING_STATES
+
+    def to_json(self) -> dict[str, Any]:
+        return {"deployment": self.deployment.to_json(current=self.current), "build_seconds": self.build_seconds,
+                "aliases": [a.alias for a in self.aliases], "checks": [c.to_json() for c in self.checks],
+                "events": [e.to_json() for e in self.events]}
 
 
 async def inspect(ctx: AppContext, env_name: str, deployment_id: str, *, with_events: bool = True) -> Inspection:

@@ -53,6 +53,9 @@ class CheckResult:
             text += ". " + self.hint.rstrip(".")
         return text + "."
 
+    def to_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "kind": self.kind.value if self.kind else None, "sentence": self.sentence()}
+
 
 @dataclass(frozen=True)
 class ServiceCheck:

@@ -9,13 +9,14 @@ database, buckets, connection passwords) are expected to differ and are not coun
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import logging
 import secrets as pysecrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from services.core.app_context import AppContext
 from services.core.concurrency import settle
@@ -107,6 +108,10 @@ class DriftSection:
     def drift(self) -> list[DriftItem]:
         return [i for i in self.items if i.drift]
 
+    def to_json(self) -> dict[str, Any]:
+        return {"title": self.title, "left": self.left, "right": self.right, "error": self.error,
+                "items": [dataclasses.asdict(i) for i in self.items]}
+
 
 @dataclass
 class DriftReport:
@@ -121,6 +126,10 @@ class DriftReport:
     @property
     def drift_count(self) -> int:
         return sum(len(s.drift) for s in self.sections)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"a": self.a, "b": self.b, "drift_count": self.drift_count,
+                "sections": [s.to_json() for s in self.sections]}
 
 
 @dataclass(frozen=True)

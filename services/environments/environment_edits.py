@@ -23,6 +23,7 @@ from services.core.errors import ConfigError, GuardRefusedError, OpsError, Works
 from services.core.guard import Authorization
 from services.core.workspace import Environment, EnvironmentKind, Profile
 from services.environments.setting_paths import get_setting, label_of, set_setting
+from services.environments.summaries import EnvironmentRemoval
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -386,9 +387,9 @@ async def duplicate_environment(ctx: AppContext, source: str, new_name: str, kin
                                    copy_secrets=copy_secrets)
 
 
-async def remove_environment(ctx: AppContext, name: str, auth: Authorization) -> list[str]:
-    """Remove the environment and every keyring entry of it; returns the secret names removed."""
-    return await asyncio.to_thread(_remove_environment, ctx, name, auth)
+async def remove_environment(ctx: AppContext, name: str, auth: Authorization) -> EnvironmentRemoval:
+    """Remove the environment and every keyring entry of it; the result names the secrets removed."""
+    return EnvironmentRemoval(name, tuple(await asyncio.to_thread(_remove_environment, ctx, name, auth)))
 
 
 async def keyring_entries(ctx: AppContext, name: str) -> list[str]:

@@ -183,6 +183,20 @@ class ImportResult:
     noop: bool
 
 
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What ``env import-dotenv --json`` prints: the plan, and what applying it did (None: not applied)."""
+
+    plan: ImportPlan
+    result: ImportResult | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"plan": self.plan.as_dict(), "applied": self.result is not None}
+        if self.result is not None:
+            data["result"] = dataclasses.asdict(self.result)
+        return data
+
+
 def environment_digest(env: Environment | None) -> str:
     """A digest of an environment's settings, to notice a change between plan and apply."""
     if env is None:

@@ -39,6 +39,9 @@ class JobLog:
     truncated: bool
     redirect_host: str  # where GitHub sent the download (never given the token)
 
+    def to_json(self) -> dict[str, Any]:
+        return {"job_id": self.job_id, "truncated": self.truncated, "text": self.text}
+
 
 async def job_log(
     client: GitHubClient, repository: str, job_id: int, *, max_bytes: int = MAX_LOG_BYTES

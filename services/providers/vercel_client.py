@@ -56,6 +56,22 @@ class VercelDeployment:
             return None
         return max(0.0, (self.ready_at - self.building_at).total_seconds())
 
+    def to_json(self, *, current: bool = False, rolled_back_from: bool = False) -> dict[str, Any]:
+        """The deployment as ``deploy list/inspect --json`` print it (``current``/``rolled_back_from``: what
+        the project says about it)."""
+        commit = None
+        if self.commit_sha:
+            commit = {"sha": self.commit_sha, "message": self.commit_message, "branch": self.branch,
+                      "author": self.commit_author}
+        return {"id": self.id, "url": self.url, "state": self.state, "target": self.target,
+                "created_at": self.created_at.isoformat(), "current": current, "rolled_back_from": rolled_back_from,
+                "build_seconds": self.duration_s, "creator": self.creator, "commit": commit,
+                "error": self.error_message}
+
+    def brief_json(self, *, url: bool = True) -> dict[str, Any]:
+        """What ``deploy redeploy --json`` (id, url, state) and ``deploy cancel --json`` (id, state) print."""
+        return {"id": self.id, "url": self.url, "state": self.state} if url else {"id": self.id, "state": self.state}
+
 
 @dataclass(frozen=True)
 class VercelDeploymentPage:

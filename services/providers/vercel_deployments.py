@@ -66,6 +66,9 @@ class EventLine:
     serial: str
     ready_state: str | None = None  # for deployment-state events
 
+    def to_json(self) -> dict[str, Any]:
+        return {"created_ms": self.created_ms, "type": self.type, "text": self.text}
+
 
 @dataclass(frozen=True)
 class DeploymentAlias:
@@ -81,6 +84,9 @@ class DeploymentCheck:
     conclusion: str | None  # succeeded, failed, skipped, canceled, neutral, stale
     blocking: bool
     details_url: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "conclusion": self.conclusion, "blocking": self.blocking}
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def test_add_edit_duplicate_secrets_and_remove(ctx: AppContext) -> None:
         await edits.delete_secret(ctx, "qa2", "DATABASE_PASSWORD", _auth("qa2"))
         assert await edits.reveal_secret(ctx, "qa2", "DATABASE_PASSWORD") is None
 
-        assert await edits.remove_environment(ctx, "qa", _auth("qa")) == ["DATABASE_PASSWORD"]
+        assert (await edits.remove_environment(ctx, "qa", _auth("qa"))).secrets_removed == ("DATABASE_PASSWORD",)
         await edits.remove_environment(ctx, "qa2", _auth("qa2"))
         assert not {"qa", "qa2"} & set(ws.load(ctx.workspace_path).environments)
 
