@@ -1,8 +1,6 @@
-"""Vercel deployments of one environment: pages of the list (with the current production deployment
-and the rolled-back state marked), inspect with build events (followed while building), and the
-changes — promote, instant rollback, redeploy, cancel — each authorized, audited and followed to its
-end.
-"""
+"""Vercel deployments of one environment: pages of the list (current production deployment and the
+rolled-back state marked), inspect with build events (followed while building), and the changes —
+promote, instant rollback, redeploy, cancel — each authorized, audited and followed to its end."""
 
 from __future__ import annotations
 
