@@ -44,9 +44,25 @@ ensure_apt() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# ensure_apt_packages PACKAGE...: install those of the Debian packages that are not installed yet (each
+# one checked: a machine may have some of a group and not the others).
+ensure_apt_packages() {
+  command -v dpkg-query >/dev/null 2>&1 || return 1
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null 2>&1 || { log "no apt-get: install ${missing[*]} yourself (see README)"; return 1; }
+  if [ "$APT_UPDATED" = 0 ]; then as_root apt-get update -qq >/dev/null || true; APT_UPDATED=1; fi
+  log "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
 ensure_desktop_libs() {
-  # Qt's xcb plugin (screenshots under Xvfb) and fonts; offscreen needs only fontconfig.
-  ensure_apt /usr/lib/x86_64-linux-gnu/libxcb-cursor.so.0 libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 \
-    libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-xinerama0 libxcb-shape0 libegl1 libgl1 \
-    libfontconfig1 libdbus-1-3 fonts-dejavu-core || true
+  # Qt's xcb plugin (screenshots under Xvfb, the installed app's X11 smoke) and fonts; offscreen needs
+  # only fontconfig.
+  ensure_apt_packages libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
+    libxcb-render-util0 libxcb-xinerama0 libxcb-shape0 libegl1 libgl1 libfontconfig1 libdbus-1-3 \
+    fonts-dejavu-core || true
 }
