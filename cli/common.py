@@ -7,6 +7,15 @@ import argparse
 from sandbox import sandbox_secrets
 from services.core.app_context import AppContext, open_workspace
 
+_OPENED: list[AppContext] = []
+
 
 def open_context(args: argparse.Namespace) -> AppContext:
-    return open_workspace(args.workspace, secrets_from_env=args.secrets_from_env, sandbox_secrets=sandbox_secrets)
+    ctx = open_workspace(args.workspace, secrets_from_env=args.secrets_from_env, sandbox_secrets=sandbox_secrets)
+    _OPENED.append(ctx)
+    return ctx
+
+
+def opened_context() -> AppContext | None:
+    """The context this run's command opened, if it got that far (one command per process)."""
+    return _OPENED[-1] if _OPENED else None

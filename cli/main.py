@@ -26,7 +26,7 @@ from cli import (
 )
 from cli.output import print_error
 from services.core.app_version import version_line
-from services.core.errors import ErrorReport, ExitCode, OpsError
+from services.core.errors import ErrorReport, ExitCode, OpsError, ViewerRefusedError
 from services.core.log_setup import log_path
 
 COMMAND_MODULES = (workspace_commands, env_commands, sandbox_commands, backup_commands, health_commands,
@@ -83,6 +83,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         with asyncio.Runner(loop_factory=asyncio.SelectorEventLoop) as runner:
             return int(runner.run(handler(args)) or 0)
     except OpsError as exc:
+        if isinstance(exc, ViewerRefusedError):
+            _audit_refusal(args, exc)
         print_error(ErrorReport.from_exception(exc), as_json=args.json)
         return int(exc.exit_code)
     except KeyboardInterrupt:
@@ -98,6 +100,21 @@ def run(argv: Sequence[str] | None = None) -> int:
             logging.getLogger("realtor_ops.cli").error("unexpected error in '%s'", args.group, exc_info=exc)
         print_error(ErrorReport.from_exception(exc), as_json=args.json)
         return int(ExitCode.FAILED)
+
+
+def _audit_refusal(args: argparse.Namespace, exc: ViewerRefusedError) -> None:
+    """A viewer's refused change is recorded in the audit log, as the console records it."""
+    from cli.common import opened_context
+
+    ctx = opened_context()
+    if ctx is None:
+        return
+    action = " ".join(part for part in (args.group, getattr(args, "command", None)) if part)
+    try:
+        ctx.audit.record(environment=getattr(args, "env", None) or "", action=action,
+                         outcome=f"refused: {exc.sentence()}")
+    except Exception:  # the refusal itself must still be shown
+        logging.getLogger("realtor_ops.cli").warning("could not record the refusal in the audit log", exc_info=True)
 
 
 def _quiet_stdout() -> None:

@@ -141,6 +141,11 @@ class GuardRefusedError(OpsError):
     title = "Refused"
 
 
+class ViewerRefusedError(GuardRefusedError):
+    """The workspace's profile is viewer: nothing that writes is allowed. The console and the CLI record
+    each such refusal in the audit log (a missing confirmation is a usage error and is not recorded)."""
+
+
 class LockHeldError(OpsError):
     """Another operation holds the lock on the same target."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.core.errors import GuardRefusedError
+from services.core.errors import GuardRefusedError, ViewerRefusedError
 from services.core.workspace import Environment, Profile, Workspace
 
 
@@ -35,7 +35,7 @@ def needs_unlock(env: Environment) -> bool:
 def require_admin(workspace: Workspace, action: str) -> None:
     """Refuse a viewer anything that writes to a bucket, a database or a provider (before any of it is read)."""
     if workspace.profile != Profile.ADMIN:
-        raise GuardRefusedError(
+        raise ViewerRefusedError(
             f"This workspace's profile is 'viewer', so '{action}' is not allowed: a viewer changes nothing "
             "(no bucket, database or provider is written)",
             hint="Ask an admin, or switch the workspace profile to admin",

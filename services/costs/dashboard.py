@@ -25,12 +25,12 @@ if TYPE_CHECKING:
 
 def _may_change(ctx: AppContext, what: str) -> None:
     """The viewer profile changes nothing, the console's own cost settings included."""
-    from services.core.errors import GuardRefusedError
+    from services.core.errors import ViewerRefusedError
     from services.core.guard import can_change
 
     if not can_change(ctx.workspace):
-        raise GuardRefusedError(f"This workspace's profile is 'viewer', so {what} cannot be changed",
-                                hint="Ask an admin, or switch the workspace profile to admin")
+        raise ViewerRefusedError(f"This workspace's profile is 'viewer', so {what} cannot be changed",
+                                 hint="Ask an admin, or switch the workspace profile to admin")
 
 
 def month_arg(text: str | None, today: date) -> tuple[int, int]:

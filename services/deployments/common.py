@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from services.core.errors import ConfigError, GuardRefusedError, OpsError
+from services.core.errors import ConfigError, GuardRefusedError, OpsError, ViewerRefusedError
 from services.core.guard import Authorization
 from services.core.workspace import Environment, EnvironmentKind, Profile
 from services.providers.cloudflare_client import CloudflareClient
@@ -75,8 +75,8 @@ def check_authorization(ctx: AppContext, auth: Authorization, env: Environment, 
     """The service's own check, whoever called it: a viewer changes nothing; the unlock must be for
     this environment and this action."""
     if ctx.workspace.profile != Profile.ADMIN:
-        raise GuardRefusedError(f"This workspace's profile is 'viewer', so '{action}' is not allowed",
-                                hint="Ask an admin, or switch the workspace profile to admin")
+        raise ViewerRefusedError(f"This workspace's profile is 'viewer', so '{action}' is not allowed",
+                                 hint="Ask an admin, or switch the workspace profile to admin")
     if auth.environment != env.name:
         raise GuardRefusedError(f"The unlock was for {auth.environment}, not {env.name}")
     if auth.action != action:

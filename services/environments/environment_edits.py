@@ -19,7 +19,13 @@ from typing import Any, TypeVar
 
 from services.core import workspace as ws_mod
 from services.core.app_context import AppContext
-from services.core.errors import ConfigError, GuardRefusedError, OpsError, WorkspaceFileError
+from services.core.errors import (
+    ConfigError,
+    GuardRefusedError,
+    OpsError,
+    ViewerRefusedError,
+    WorkspaceFileError,
+)
 from services.core.guard import Authorization
 from services.core.workspace import Environment, EnvironmentKind, Profile
 from services.environments.setting_paths import get_setting, label_of, set_setting
@@ -189,7 +195,7 @@ def display(env: Environment, path: str) -> str:
 
 def _check(ctx: AppContext, auth: Authorization, env_name: str) -> None:
     if ctx.workspace.profile != Profile.ADMIN:
-        raise GuardRefusedError("This workspace's profile is 'viewer', so nothing can be changed")
+        raise ViewerRefusedError("This workspace's profile is 'viewer', so nothing can be changed")
     if auth.environment != env_name:
         raise GuardRefusedError(f"The unlock was for {auth.environment}, not {env_name}")
 
@@ -360,7 +366,7 @@ def _delete_secret(ctx: AppContext, env_name: str, secret: str, auth: Authorizat
 def _reveal_secret(ctx: AppContext, env_name: str, secret: str) -> str | None:
     if ctx.workspace.profile != Profile.ADMIN:
         ctx.audit.record(environment=env_name, action="reveal secret", target=secret, outcome="refused: viewer")
-        raise GuardRefusedError("This workspace's profile is 'viewer', so secrets stay masked")
+        raise ViewerRefusedError("This workspace's profile is 'viewer', so secrets stay masked")
     value = ctx.credentials.get(env_name, secret)
     ctx.audit.record(environment=env_name, action="reveal secret", target=secret,
                      outcome="shown" if value else "not set")

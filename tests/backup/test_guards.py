@@ -164,6 +164,17 @@ async def test_a_viewer_is_refused_every_writing_command(backup_env: BackupEnv, 
         assert run.returncode == 3, (argv, run.stdout, run.stderr)
         assert "viewer" in run.stderr and "Traceback" not in run.stderr, (argv, run.stderr)
     assert bucket() == before  # no verification.json, no backup, nothing deleted
+    # Each refusal is in the audit log, as the console's unlock dialog records one (viewer named).
+    from services.core.app_context import AppPaths
+    from services.core.audit_log import AuditLog
+
+    cli_audit = AuditLog(AppPaths.from_os().data / "audit.sqlite3", workspace=two.ctx.workspace.name)
+    refused = [e for e in cli_audit.entries(limit=100) if e.outcome.startswith("refused:")]
+    assert len(refused) == len(writing), [(e.action, e.outcome) for e in refused]
+    assert {e.action for e in refused} == {"backup create", "backup verify", "backup prune", "backup lifecycle",
+                                           "backup list", "backup restore"}
+    assert all("viewer" in e.outcome for e in refused)
+    assert {e.environment for e in refused} == {"staging", "production"}
     with pytest.raises(Exception):  # noqa: B017 - no lifecycle configuration was ever written
         client.get_bucket_lifecycle_configuration(Bucket=two.bucket)
     # Reading stays open: the catalog, a dry run, the lifecycle rules as they are.
