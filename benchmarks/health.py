@@ -19,14 +19,12 @@ Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/health.py
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -36,11 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PySide6.QtWidgets import QApplication
 
+from benchmarks._platform import answer_like_the_platform
 from benchmarks.qt_heartbeat import Heartbeat, report
 from sandbox.ports import free_port, wait_for_port
 from services.core import workspace as ws
 from services.core.credentials import CredentialStore
-from services.core.seed_policy import SECURITY_HEADERS
 from services.health import CheckContext, run_check, run_once
 from services.health.checks.platform import PlatformCheck
 
@@ -144,20 +142,7 @@ class _Slow(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         time.sleep(DELAY_S)
-        if self.path.startswith("/api/health"):
-            body = json.dumps({"status": "healthy", "timestamp": datetime.now(UTC).isoformat(),
-                               "services": {"database": "up", "redis": "up", "external_apis": "up"},
-                               "version": "bench", "uptime": time.monotonic(), "response_time_ms": 3}).encode()
-            kind = "application/json"
-        else:
-            body, kind = b"<!DOCTYPE html><title>Harbor Point Realty</title>", "text/html"
-        self.send_response(200)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in SECURITY_HEADERS:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
+        answer_like_the_platform(self)
 
     def log_message(self, *args: object) -> None:
         pass

@@ -64,29 +64,14 @@ class AnswerLog:
 
 
 def _platform_handler(log: AnswerLog) -> type[BaseHTTPRequestHandler]:
-    from datetime import UTC, datetime
-
-    from services.core.seed_policy import SECURITY_HEADERS
+    from benchmarks._platform import answer_like_the_platform
 
     class Platform(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
             log.delay()
-            if self.path.startswith("/api/health"):
-                body = json.dumps({"status": "healthy", "timestamp": datetime.now(UTC).isoformat(),
-                                   "services": {"database": "up", "redis": "up", "external_apis": "up"},
-                                   "version": "bench", "uptime": time.monotonic(), "response_time_ms": 3}).encode()
-                kind = "application/json"
-            else:
-                body, kind = b"<!DOCTYPE html><title>Harbor Point Realty</title>", "text/html"
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in SECURITY_HEADERS:
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
+            answer_like_the_platform(self)
             log.answered("platform")
 
         do_HEAD = do_GET

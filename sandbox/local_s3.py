@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.core.child_processes import popen_tied
+from services.core.child_processes import popen_tied, terminate
 from services.core.errors import SandboxPartUnavailable
 
 SANDBOX_ACCESS_KEY = "sandbox-access-key"
@@ -106,12 +106,7 @@ class LocalS3:
 
     def stop(self) -> None:
         if self._proc is not None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(5)
+            terminate(self._proc)
             self._proc = None
         if self._stderr is not None:
             self._stderr.close()

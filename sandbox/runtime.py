@@ -22,7 +22,7 @@ from typing import Any
 
 from sandbox.local_s3 import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, LocalS3
 from services.core import workspace as ws
-from services.core.child_processes import popen_tied
+from services.core.child_processes import popen_tied, terminate
 from services.core.credentials import CredentialStore
 from services.core.errors import OpsError, SandboxPartUnavailable
 
@@ -123,11 +123,7 @@ class SandboxRedis:
 
     def stop(self) -> None:
         if self._proc is not None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
+            terminate(self._proc)
             if self._proc.stderr:
                 self._proc.stderr.close()
             self._proc = None

@@ -149,3 +149,28 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("REALTOR_TEST_NO_QT") == "1" and "PySide6" in sys.modules:
         print("\nLAYERING VIOLATION: PySide6 was imported during the Qt-free service test run", file=sys.stderr)
         session.exitstatus = 1
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port nothing listens on: connections are refused (a stopped service). Per test: a port free
+    at the start of a session may be another test's server by its end."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed again when the block ends
+
+
+@pytest.fixture(scope="session")
+def blackhole_port() -> Iterator[int]:
+    """A port that accepts TCP connections (the kernel's backlog) and never says a word: a timeout."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()

@@ -83,3 +83,13 @@ def popen_tied(args: list[str], *, death_signal: int = signal.SIGTERM, **kwargs:
     """subprocess.Popen, but the child gets ``death_signal`` when this process dies (Linux)."""
     preexec = die_with_parent(death_signal)
     return spawner.run(lambda: subprocess.Popen(args, preexec_fn=preexec, **kwargs))
+
+
+def terminate(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    """Ask a child to stop (SIGTERM), wait up to ``timeout``, then kill it and reap it."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)

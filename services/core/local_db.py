@@ -1,5 +1,6 @@
-"""The local SQLite stores' one way of opening (health history, cost snapshots): WAL, shared by the
-loop's worker threads behind the store's own lock, the schema created and its version recorded."""
+"""The local SQLite stores' one way of opening: a long-lived connection (health history, cost snapshots),
+WAL, shared by the loop's worker threads behind the store's own lock, the schema created and its version
+recorded; or a short-lived WAL connection per use (audit log, timeline cache)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,13 @@ def open_store(path: Path | str, schema: str, version: int) -> sqlite3.Connectio
     db.execute("PRAGMA synchronous=NORMAL")
     db.executescript(schema)
     db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(version),))
+    return db
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    """A connection for one use (``with connect(p) as db:`` commits or rolls back), WAL mode."""
+    db = sqlite3.connect(str(path), timeout=10)
+    db.execute("PRAGMA journal_mode=WAL")
     return db
 
 

@@ -9,6 +9,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from services.core.local_db import connect
 from services.timeline.model import Event
 
 _SCHEMA = """
@@ -27,9 +28,7 @@ class TimelineCache:
             db.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=10)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+        return connect(self.path)
 
     def store(self, source: str, env: str, events: list[Event], since: datetime) -> None:
         """What ``source`` said of ``env`` from ``since`` on replaces what was kept for that span."""

@@ -139,25 +139,6 @@ def password_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Passwor
 
 
 @pytest.fixture(scope="session")
-def blackhole_port() -> Iterator[int]:
-    """A port that accepts TCP connections (the kernel's backlog) and never says a word: a timeout."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    try:
-        yield server.getsockname()[1]
-    finally:
-        server.close()
-
-
-@pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])  # closed again when the block ends: connections are refused
-
-
-@pytest.fixture(scope="session")
 def self_signed_https(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An HTTPS server whose certificate nobody trusts. Yields its base URL."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

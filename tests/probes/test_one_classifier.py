@@ -121,24 +121,6 @@ def tls_pg() -> Iterator[TlsPostgres]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def blackhole_port() -> Iterator[int]:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    try:
-        yield server.getsockname()[1]
-    finally:
-        server.close()
-
-
 def _surfaces(path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
     """The database failure's sentence as each of the three commands reports it."""
     out: dict[str, str] = {}
