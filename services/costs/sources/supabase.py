@@ -5,6 +5,7 @@ day, priced with the plan's included GB deducted. Egress has no API: it is named
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -23,6 +24,7 @@ from services.costs.sources.base import (
 )
 from services.providers.factory import client_from
 
+PLAN_COLLECTOR = "supabase-org"  # the plan's rows: "supabase-org:<organization>", shared
 HOURS_PER_MONTH = Decimal(730)  # Supabase bills hourly compute at 730 hours a month
 
 
@@ -53,38 +55,43 @@ def available_compute(addons: Any) -> list[tuple[str, str, Decimal]]:
 
 
 async def collect_supabase(cc: CollectContext, env: Environment) -> list[SourceResult]:
+    """Both parts of the source, the project's and its organization's plan (a collect runs them as two
+    jobs: the plan is the one read that waits for another, so the rest is not held back by it)."""
+    project, plan = await asyncio.gather(collect_supabase_project(cc, env), collect_supabase_plan(cc, env))
+    return [*plan, *project]
+
+
+async def _client(cc: CollectContext, env: Environment) -> tuple[str, Any, list[SourceResult]]:
     ref = env.providers.supabase_project_ref
     if not ref:
-        return [not_configured("supabase", env.name, "No Supabase project ref is set")]
+        return ref, None, [not_configured("supabase", env.name, "No Supabase project ref is set")]
     client = await client_from(cc.credentials, env, "supabase", **cc.client_overrides)
     if client is None:
-        return [not_configured("supabase", env.name, "No Supabase access token is stored")]
+        return ref, None, [not_configured("supabase", env.name, "No Supabase access token is stored")]
+    return ref, client, []
+
+
+async def collect_supabase_plan(cc: CollectContext, env: Environment) -> list[SourceResult]:
+    """The organization's plan (and its compute credit), priced by the table: shared, keyed by the
+    organization. Only the project says which organization it is in, so this reads the project first;
+    environments whose projects share an organization read it once."""
+    ref, client, _ = await _client(cc, env)
+    if client is None:
+        return []  # said once, by the project's part
     qref = quote(ref, safe="")
-
-    async def organization() -> tuple[str, Any]:
-        # The plan is the organization's, and only the project says which one: the one read that has to
-        # wait for another. Environments whose projects share an organization read it once.
-        project = await client.get_json(f"/v1/projects/{qref}", resource=f"project '{ref}'")
-        slug = str(project.get("organization_id") or "")
-        org = await cc.read_once(f"supabase-org:{slug}", lambda: client.get_json(
-            f"/v1/organizations/{quote(slug, safe='')}", resource=f"organization '{slug}'"))
-        return slug, org
-
     try:
         async with client:
-            # The add-ons and the disk do not wait for the project: two round trips in a row at most.
-            (slug, org), addons, disk = await all_of(
-                organization(),
-                client.get_json(f"/v1/projects/{qref}/billing/addons", resource=f"add-ons of '{ref}'"),
-                client.get_json(f"/v1/projects/{qref}/config/disk", resource=f"disk of '{ref}'"))
+            project = await client.get_json(f"/v1/projects/{qref}", resource=f"project '{ref}'")
+            slug = str(project.get("organization_id") or "")
+            org = await cc.read_once(f"supabase-org:{slug}", lambda: client.get_json(
+                f"/v1/organizations/{quote(slug, safe='')}", resource=f"organization '{slug}'"))
+            plan = str(org.get("plan") or "free")
     except ConnectionFailure as exc:
-        return [failure_result("supabase", env.name, exc, "Supabase")]
+        return [failure_result(PLAN_COLLECTOR, env.name, exc, "Supabase (the organization's plan)")]
     except (AttributeError, TypeError):
-        return [SourceResult("supabase", env.name, SourceStatus.FAILED, "Supabase answered in an unexpected shape")]
-    results = []
-    # The organization's plan, once per organization: shared, keyed by the organization.
-    plan = str(org.get("plan") or "free")
-    org_collector = f"supabase-org:{slug}"
+        return [SourceResult(PLAN_COLLECTOR, env.name, SourceStatus.FAILED,
+                             "Supabase answered in an unexpected shape (the organization's plan)")]
+    org_collector = f"{PLAN_COLLECTOR}:{slug}"
     org_days = cc.days_to_fill(SHARED_ENV, org_collector)
     org_rows: list[CostRow] = []
     missing = ""
@@ -96,9 +103,25 @@ async def collect_supabase(cc: CollectContext, env: Environment) -> list[SourceR
                 org_rows += fixed_rows(cc.table, "supabase.compute_credit", SHARED_ENV, org_days)
         else:
             missing = f"no price for the '{plan}' plan in the price table"
-    results.append(SourceResult(org_collector, SHARED_ENV, SourceStatus.PARTIAL if missing else SourceStatus.OK,
-                                missing or f"organization plan: {plan}", tuple(org_days), tuple(org_rows)))
-    # The project: compute add-on (the API's price) and disk (priced per day).
+    return [SourceResult(org_collector, SHARED_ENV, SourceStatus.PARTIAL if missing else SourceStatus.OK,
+                         missing or f"organization plan: {plan}", tuple(org_days), tuple(org_rows))]
+
+
+async def collect_supabase_project(cc: CollectContext, env: Environment) -> list[SourceResult]:
+    """The project: its compute add-on (at the price the API states) and its disk (priced per day)."""
+    ref, client, unconfigured = await _client(cc, env)
+    if client is None:
+        return unconfigured
+    qref = quote(ref, safe="")
+    try:
+        async with client:
+            addons, disk = await all_of(
+                client.get_json(f"/v1/projects/{qref}/billing/addons", resource=f"add-ons of '{ref}'"),
+                client.get_json(f"/v1/projects/{qref}/config/disk", resource=f"disk of '{ref}'"))
+    except ConnectionFailure as exc:
+        return [failure_result("supabase", env.name, exc, "Supabase")]
+    except (AttributeError, TypeError):
+        return [SourceResult("supabase", env.name, SourceStatus.FAILED, "Supabase answered in an unexpected shape")]
     days = cc.days_to_fill(env.name, "supabase")
     rows: list[CostRow] = []
     notes = ["egress is not counted (the Management API does not report it)"]
@@ -125,9 +148,7 @@ async def collect_supabase(cc: CollectContext, env: Environment) -> list[SourceR
                                 deduct_included=False,
                                 stored_before=lambda day: cc.quantity_before(env.name, "supabase", "Disk", day,
                                                                              days))
-    results.append(SourceResult("supabase", env.name, SourceStatus.PARTIAL, "; ".join(notes), tuple(days),
-                                tuple(rows)))
-    return results
+    return [SourceResult("supabase", env.name, SourceStatus.PARTIAL, "; ".join(notes), tuple(days), tuple(rows))]
 
 
 async def compute_offer(cc: CollectContext, env: Environment) -> tuple[tuple[str, str, Decimal] | None,
