@@ -4,6 +4,7 @@ the read the others wait for, and the last one gone cancels it."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -75,3 +76,36 @@ async def test_a_caller_after_the_join_window_reads_anew_even_while_the_first_re
     await asyncio.sleep(0)
     release.set()
     assert await asyncio.gather(first, second) == ["asked first", "asked later"]
+
+
+async def test_every_caller_hears_the_early_answer_of_the_read_it_shares() -> None:
+    """A read in two steps tells its first step's answer to each caller waiting for it (one joining after
+    it was told hears it at once); a read that took the key later tells only its own callers."""
+    shared: InFlight[str] = InFlight(join_s=0.05)
+    step_two = asyncio.Event()
+    heard: dict[str, list[str]] = {"first": [], "joined": [], "late": [], "newer": []}
+
+    async def two_steps(tell: Callable[[str], None], name: str) -> str:
+        tell(f"{name}: listed")
+        await step_two.wait()
+        return f"{name}: detailed"
+
+    first = asyncio.ensure_future(shared.read_early(("k",), lambda tell: two_steps(tell, "A"),
+                                                    heard["first"].append))
+    joined = asyncio.ensure_future(shared.read_early(("k",), lambda tell: two_steps(tell, "unused"),
+                                                     heard["joined"].append))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert heard["first"] == heard["joined"] == ["A: listed"]
+    late = asyncio.ensure_future(shared.read_early(("k",), lambda tell: two_steps(tell, "unused"),
+                                                   heard["late"].append))
+    await asyncio.sleep(0)
+    assert heard["late"] == ["A: listed"]  # joined after it was told: hears it at once
+    await asyncio.sleep(0.1)  # past the join window: a newer read of the same key
+    newer = asyncio.ensure_future(shared.read_early(("k",), lambda tell: two_steps(tell, "B"),
+                                                    heard["newer"].append))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert heard["newer"] == ["B: listed"] and heard["first"] == ["A: listed"]
+    step_two.set()
+    assert await asyncio.gather(first, joined, late, newer) == ["A: detailed"] * 3 + ["B: detailed"]

@@ -6,7 +6,7 @@ re-run failed jobs, cancel and force-cancel; dispatch only when the workflow dec
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -106,11 +106,13 @@ _RUNS: InFlight[tuple[CiRun, ...]] = InFlight()
 
 
 async def runs(ctx: AppContext, env_name: str, *, limit: int = 10, since: datetime | None = None,
-               failed_jobs_only: bool = False) -> tuple[CiRun, ...]:
+               failed_jobs_only: bool = False,
+               on_listed: Callable[[tuple[CiRun, ...]], None] | None = None) -> tuple[CiRun, ...]:
     """The deploy workflow's latest runs with their jobs. ``since`` drops older runs before their jobs
     are asked for; ``failed_jobs_only`` asks only failed runs for their jobs (the timeline names the
     failing ones), which keeps a cold read to a few requests. Environments that read the same workflow
-    with the same token at the same time (the Overview's production and staging timelines) share one read."""
+    with the same token at the same time (the Overview's production and staging timelines) share one read.
+    ``on_listed`` hears the runs (without their jobs) as soon as they are listed, while the jobs are read."""
     if not 1 <= limit <= 100:
         raise ConfigError(f"--limit must be between 1 and 100, not {limit}")
     env = ctx.workspace.environment(env_name)
@@ -122,15 +124,16 @@ async def runs(ctx: AppContext, env_name: str, *, limit: int = 10, since: dateti
     client = await common.github(ctx, env)
     used = False
 
-    def begin() -> Awaitable[tuple[CiRun, ...]]:
+    def begin(tell: Callable[[Any], None]) -> Awaitable[tuple[CiRun, ...]]:
         nonlocal used
         used = True  # the read owns the client from here on, and closes it
-        return read()
+        return read(tell)
 
-    async def read() -> tuple[CiRun, ...]:
+    async def read(tell: Callable[[Any], None]) -> tuple[CiRun, ...]:
         async with client:
             listing = await client.list_workflow_runs(repo, workflow, per_page=limit, max_pages=1)
             chosen = [r for r in listing.runs[:limit] if start is None or r.created_at >= start]
+            tell(tuple(CiRun(r, (), False) for r in chosen))
 
             async def jobs_of(run: GitHubRun) -> tuple[GitHubJob, ...]:
                 if failed_jobs_only and run.conclusion != "failure":
@@ -141,7 +144,9 @@ async def runs(ctx: AppContext, env_name: str, *, limit: int = 10, since: dateti
         return tuple(CiRun(r, j, _ordering_risk(j)) for r, j in zip(chosen, jobs, strict=True))
 
     try:
-        found = await _RUNS.read((*client.answer_key(), repo, workflow, limit, failed_jobs_only, start), begin)
+        found = await _RUNS.read_early((*client.answer_key(), repo, workflow, limit, failed_jobs_only, start), begin,
+                                       None if on_listed is None else lambda listed: on_listed(tuple(
+                                           c for c in listed if since is None or c.run.created_at >= since)))
     finally:
         if not used:  # another caller's read answered: this client sent nothing
             await client.aclose()

@@ -93,6 +93,8 @@ class Timeline:
     gaps: tuple[Gap, ...] = ()
     window_min: int = 30
     read_at: datetime | None = None
+    # A timeline still being read (what ``build_timeline`` tells ``on_partial``): the sources not done yet.
+    pending: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"events": [e.to_json() for e in self.events], "gaps": [g.to_json() for g in self.gaps],

@@ -5,7 +5,9 @@ to the changes before them, filter, and order newest first."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -44,11 +46,38 @@ def parse_since(text: str) -> timedelta:
     raise ConfigError(f"'{text[:20]}' is not a time span", hint="Use a number and m, h, d or w, e.g. 7d (at most 400 d)")
 
 
+def _takes_early(fn: Source) -> bool:
+    try:
+        return "early" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _assemble(found: dict[int, tuple[list[Event], Gap | None]], request: TimelineRequest, now: datetime,
+              pending: tuple[str, ...] = ()) -> Timeline:
+    merged: dict[str, Event] = {}
+    gaps = []
+    for index in sorted(found):
+        events, gap = found[index]
+        for e in events:
+            merged.setdefault(e.id, e)
+        if gap is not None:
+            gaps.append(gap)
+    linked = correlate(list(merged.values()), timedelta(minutes=request.window_min))
+    if request.kinds:
+        linked = [e for e in linked if e.kind in request.kinds]
+    linked.sort(key=lambda e: (e.time, e.id), reverse=True)
+    return Timeline(tuple(linked), tuple(gaps), request.window_min, now, pending)
+
+
 @operation
 async def build_timeline(ctx: AppContext, request: TimelineRequest, authorization: Authorization | None = None,
                          progress: Progress | None = None, *, sources: dict[str, Source] | None = None,
-                         now: datetime | None = None) -> Timeline:
-    """``authorization`` is not needed: the timeline only reads."""
+                         now: datetime | None = None,
+                         on_partial: Callable[[Timeline], None] | None = None) -> Timeline:
+    """``authorization`` is not needed: the timeline only reads. ``on_partial`` hears the timeline so far
+    once every source has answered at least the first step of its read (a source in two steps, GitHub's
+    runs then the failed runs' jobs, answers early), and again at each answer until the last."""
     if not 0 < request.window_min <= 24 * 60:
         raise ConfigError(f"The correlation window must be 1 to 1440 minutes, not {request.window_min}")
     if request.since <= timedelta(0) or request.since > MAX_SPAN:
@@ -63,34 +92,43 @@ async def build_timeline(ctx: AppContext, request: TimelineRequest, authorizatio
     if progress is not None:
         progress.set_total(len(jobs))
 
-    async def one(name: str, env_name: str, fn: Source, env: Environment) -> tuple[list[Event], Gap | None]:
+    found: dict[int, tuple[list[Event], Gap | None]] = {}  # each source's events so far (early or final)
+    done: set[int] = set()
+
+    def answered(index: int, events: list[Event], gap: Gap | None, final: bool) -> None:
+        found[index] = (events, gap)
+        if final:
+            done.add(index)
+        if on_partial is not None and len(found) == len(jobs) and len(done) < len(jobs):
+            pending = tuple(dict.fromkeys(
+                (f"{name} ({env.name})" if len(envs) > 1 else name)
+                for i, (name, env, _) in enumerate(jobs) if i not in done))
+            on_partial(_assemble(found, request, now, pending))
+
+    async def one(index: int, name: str, env_name: str, fn: Source, env: Environment) -> None:
         try:
-            events = await asyncio.wait_for(fn(ctx, env, since), SOURCE_TIMEOUT_S)
+            if _takes_early(fn):
+                read = fn(ctx, env, since, early=lambda events: answered(index, events, None, False))  # type: ignore[call-arg]
+            else:
+                read = fn(ctx, env, since)
+            events = await asyncio.wait_for(read, SOURCE_TIMEOUT_S)
         except (OpsError, TimeoutError, OSError) as exc:
             reason = exc.sentence() if isinstance(exc, OpsError) else (
                 f"no answer within {SOURCE_TIMEOUT_S:.0f} s" if isinstance(exc, TimeoutError) else type(exc).__name__)
             cached, at = await asyncio.to_thread(cache.load, name, env_name, since)
-            return cached, Gap(name, env_name, reason.rstrip("."), at)
+            answered(index, cached, Gap(name, env_name, reason.rstrip("."), at), True)
+            return
         except Exception as exc:  # a bug in one source must not hide the others
             log.exception("timeline source %s failed for %s", name, env_name)
             cached, at = await asyncio.to_thread(cache.load, name, env_name, since)
-            return cached, Gap(name, env_name, f"unexpected error ({type(exc).__name__}; see the log)", at)
+            answered(index, cached, Gap(name, env_name, f"unexpected error ({type(exc).__name__}; see the log)", at),
+                     True)
+            return
         finally:
             if progress is not None:
                 progress.advance(1)
         await asyncio.to_thread(cache.store, name, env_name, events, since)
-        return events, None
+        answered(index, events, None, True)
 
-    results = await settle(*(one(name, env.name, fn, env) for name, env, fn in jobs))
-    merged: dict[str, Event] = {}
-    gaps = []
-    for events, gap in results:
-        for e in events:
-            merged.setdefault(e.id, e)
-        if gap is not None:
-            gaps.append(gap)
-    linked = correlate(list(merged.values()), timedelta(minutes=request.window_min))
-    if request.kinds:
-        linked = [e for e in linked if e.kind in request.kinds]
-    linked.sort(key=lambda e: (e.time, e.id), reverse=True)
-    return Timeline(tuple(linked), tuple(gaps), request.window_min, now)
+    await settle(*(one(i, name, env.name, fn, env) for i, (name, env, fn) in enumerate(jobs)))
+    return _assemble(found, request, now)

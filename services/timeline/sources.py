@@ -145,25 +145,36 @@ async def deployment_events(ctx: AppContext, env: Environment, since: datetime) 
     return events
 
 
-async def ci_events(ctx: AppContext, env: Environment, since: datetime) -> list[Event]:
-    """Runs of the deploy workflow and their failing jobs."""
+async def ci_events(ctx: AppContext, env: Environment, since: datetime,
+                    early: Callable[[list[Event]], None] | None = None) -> list[Event]:
+    """Runs of the deploy workflow and their failing jobs. ``early`` hears the runs as soon as they are
+    listed, while the failed runs' jobs are read."""
     from services.deployments import ci
 
     if not env.providers.github_repository:
         return []
-    events = []
-    for item in await ci.runs(ctx, env.name, limit=30, since=since, failed_jobs_only=True):
-        r = item.run
-        if r.created_at < since:
-            continue
-        failing = [j.name for j in item.jobs if j.conclusion == "failure"]
-        outcome = r.conclusion or r.status
-        summary = f"{r.workflow_name} #{r.run_number} {outcome}: {r.title.splitlines()[0][:70] if r.title else r.branch}"
-        if failing:
-            summary += " — failing: " + ", ".join(failing)
-        events.append(Event(f"ci:{r.id}", r.created_at, Kind.CI_RUN, env.name, r.actor, summary,
-                            attention=r.conclusion == "failure", ref=str(r.id)))
-    return events
+
+    def events(items: tuple[ci.CiRun, ...], jobs_read: bool) -> list[Event]:
+        found = []
+        for item in items:
+            r = item.run
+            if r.created_at < since:
+                continue
+            failing = [j.name for j in item.jobs if j.conclusion == "failure"]
+            outcome = r.conclusion or r.status
+            summary = (f"{r.workflow_name} #{r.run_number} {outcome}: "
+                       f"{r.title.splitlines()[0][:70] if r.title else r.branch}")
+            if failing:
+                summary += " — failing: " + ", ".join(failing)
+            elif not jobs_read and r.conclusion == "failure":
+                summary += " — its jobs are being read"
+            found.append(Event(f"ci:{r.id}", r.created_at, Kind.CI_RUN, env.name, r.actor, summary,
+                               attention=r.conclusion == "failure", ref=str(r.id)))
+        return found
+
+    listed = None if early is None else (lambda items: early(events(items, False)))
+    return events(await ci.runs(ctx, env.name, limit=30, since=since, failed_jobs_only=True, on_listed=listed),
+                  True)
 
 
 async def migration_events(ctx: AppContext, env: Environment, since: datetime) -> list[Event]:

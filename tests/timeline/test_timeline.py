@@ -173,3 +173,80 @@ def test_spans_and_bad_requests() -> None:
     for bad in ("", "7", "d", "-1d", "0d", "1y", "9999d", "7 d", "1e3d"):
         with pytest.raises(ConfigError):
             parse_since(bad)
+
+
+async def test_a_two_step_source_answers_early_and_the_partial_names_what_is_still_read(
+        tmp_path: Path, app_dirs: dict[str, Path]) -> None:
+    """The Overview fills its attention card from the timeline so far: heard once every source answered at
+    least the first step of its read, naming the sources still reading; never before, never after the end."""
+    import asyncio
+
+    ctx, _ = _ctx(tmp_path, app_dirs, ("production",))
+    details = asyncio.Event()
+    heard: list[tuple[tuple[str, ...], list[str]]] = []
+
+    async def vercel(_ctx, env, since):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.05)  # answers after the two-step source's first step
+        return [_deployment("production", 0, "dpl_new")]
+
+    async def health(_ctx, env, since):  # type: ignore[no-untyped-def]
+        return [_incident("production", 10, 1)]
+
+    async def github(_ctx, env, since, early=None):  # type: ignore[no-untyped-def]
+        run = Event("ci:7", NOW - timedelta(minutes=30), Kind.CI_RUN, "production", "maria", "deploy #7 failure",
+                    attention=True)
+        early([run])
+        await details.wait()
+        return [Event("ci:7", run.time, Kind.CI_RUN, "production", "maria", "deploy #7 failure — failing: test",
+                      attention=True)]
+
+    def partial(t) -> None:  # type: ignore[no-untyped-def]
+        heard.append((t.pending, [e.summary for e in t.events]))
+        details.set()  # the details arrive only after the partial was heard
+
+    timeline = await asyncio.wait_for(build_timeline(ctx, TimelineRequest(), sources={
+        "Vercel": vercel, "health history": health, "GitHub Actions": github}, now=NOW + timedelta(hours=1),
+        on_partial=partial), 10)
+    assert heard == [(("GitHub Actions",), ["Platform /api/health down: 503", "deployment ready: dpl_new",
+                                             "deploy #7 failure"])]
+    assert timeline.pending == () and "failing: test" in timeline.find("ci:7").summary  # type: ignore[union-attr]
+    assert timeline.find("incident:1").related == ("deployment:dpl_new",)  # type: ignore[union-attr]
+
+
+async def test_github_runs_are_heard_before_the_failed_runs_jobs(tmp_path: Path, app_dirs: dict[str, Path]) -> None:
+    """The real source against the GitHub stand-in: the runs as soon as they are listed (a failed one says
+    its jobs are being read), then the failing jobs by name."""
+    import asyncio
+    import time
+
+    from sandbox.provider_standins.catalog import SANDBOX_SECRETS, StandinGroup
+    from services.core.credentials import CredentialStore
+    from services.timeline.sources import ci_events
+
+    group = StandinGroup().start()
+    try:
+        ctx, _ = _ctx(tmp_path, app_dirs, ("production",))
+        env = ctx.workspace.environment("production")
+        env.providers = group.provider_settings("production")
+        ctx.credentials = CredentialStore(ctx.workspace.id, from_env=dict(SANDBOX_SECRETS))
+        server = group.servers["github"]
+
+        def slow_jobs(request, response):  # type: ignore[no-untyped-def]
+            if request.path.endswith("/jobs"):
+                time.sleep(0.5)
+            return response
+
+        server.answer_transform = slow_jobs
+        early: list[tuple[float, list[Event]]] = []
+        loop = asyncio.get_running_loop()
+        events = await ci_events(ctx, env, datetime.now(UTC) - timedelta(days=30),
+                                 early=lambda found: early.append((loop.time(), found)))
+        ended = loop.time()
+        assert len(early) == 1 and ended - early[0][0] >= 0.4  # heard while the jobs were still being read
+        failed = [e for e in early[0][1] if e.attention]
+        assert failed and all(e.summary.endswith("its jobs are being read") for e in failed)
+        final = {e.id: e.summary for e in events}
+        assert {e.id for e in early[0][1]} == set(final)
+        assert all(" — failing: " in final[e.id] for e in failed)
+    finally:
+        group.stop()

@@ -1,7 +1,8 @@
 """One card of the Overview: a title, a coloured state word and a sentence or two.
 
-A card is *filled* once it says something definite (a live answer, a last-known one, or why neither
-can be had) and *fresh* once what it shows was read live in this session. A last-known value is shown
+A card is *filled* once it says something definite (a live answer, a last-known one, a live answer
+still missing a follow-up read that it names, or why none can be had) and *fresh* once all it shows
+was read live in this session. A last-known value is shown
 with its age and stays on screen while the live read runs and when it fails: a card that has one never
 goes back to a placeholder.
 """
@@ -76,6 +77,16 @@ class Card(QFrame):
         self.known_at_text = age
         self._paint(state, headline, detail, rich)
         self.age.setText(f"Last known, {age} — {note}")
+        self.age.show()
+        self.changed.emit()
+
+    def show_partial(self, state: str, headline: str, detail: str, pending: str, *, rich: bool = False) -> None:
+        """A live answer of this session without a part that is still being read, named under it (the
+        part comes from a read that had to wait for another's answer)."""
+        self.filled, self.fresh = True, False
+        self.known_at_text = ""
+        self._paint(state, headline, detail, rich)
+        self.age.setText(f"Still reading {pending}: not counted yet")
         self.age.show()
         self.changed.emit()
 

@@ -330,11 +330,30 @@ class OverviewView(OpsView):
             card.show_state(state, headline, f"{sentence}.{failed} {live}.")
 
     async def _load_costs(self) -> None:
+        import asyncio
+
         from services.core.errors import OpsError
-        from services.costs.collect import collect
+        from services.costs.collect import CollectProgress, collect
         from services.costs.dashboard import source_statuses
 
         card = self.cards["costs"]
+        # Nothing known (a first launch): once every source but those that wait on another read answered,
+        # their figures show, the rest named (the Supabase organization's plan waits for the project).
+        partial: list[CollectProgress] = []
+        answered = asyncio.Event()
+
+        def progress(p: CollectProgress) -> None:
+            if p.first_reads_done and p.pending and not card.filled:
+                partial.append(p)
+                answered.set()
+
+        async def show_partials(collecting: asyncio.Future[Any]) -> None:
+            while not collecting.done():
+                await answered.wait()
+                answered.clear()
+                if partial and not card.fresh and not collecting.done():
+                    await self._show_costs(card, pending=partial[-1].pending)
+
         try:
             when, _ = await source_statuses(self.session.ctx)
             today = datetime.now(UTC).date().isoformat()
@@ -343,13 +362,19 @@ class OverviewView(OpsView):
                 # Yesterday's (or older) snapshots at once, with their age, while today's is collected.
                 await self._show_costs(card, known_age=_age(datetime.fromisoformat(str(when))))
                 await collect(self.session.ctx)
-            elif not when:
-                await collect(self.session.ctx)  # the console keeps the snapshots current: today's, once a day
+            elif not when:  # the console keeps the snapshots current: today's, once a day
+                collecting = asyncio.ensure_future(collect(self.session.ctx, on_progress=progress))
+                showing = asyncio.ensure_future(show_partials(collecting))
+                try:
+                    await collecting
+                finally:
+                    showing.cancel()
+                    await asyncio.wait({showing})  # a partial never lands after the whole
             await self._show_costs(card)
         except OpsError as exc:
             card.refresh_failed(exc.sentence())
 
-    async def _show_costs(self, card: Card, known_age: str = "") -> None:
+    async def _show_costs(self, card: Card, known_age: str = "", pending: tuple[str, ...] = ()) -> None:
 
         from services.costs.dashboard import load_report
 
@@ -361,6 +386,8 @@ class OverviewView(OpsView):
         def show(state: str, headline: str, detail: str) -> None:
             if known_age:
                 card.show_known(state, headline, detail, known_age, note="collecting today's figures")
+            elif pending:
+                card.show_partial(state, headline, detail, ", ".join(pending))
             else:
                 card.show_state(state, headline, detail)
 
