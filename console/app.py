@@ -335,6 +335,7 @@ def _run_console(args: argparse.Namespace) -> int:
         from services.core.workspace import log_dir
 
         await asyncio.to_thread(configure_logging, log_dir())
+        s3_ready = asyncio.ensure_future(asyncio.to_thread(warm_up.s3_client))
         await asyncio.to_thread(warm_up.first_reads)
         from console.health_monitor import HealthMonitor
 
@@ -344,6 +345,7 @@ def _run_console(args: argparse.Namespace) -> int:
         # The rest while the first reads are on the network (the health monitor's start waits for its part).
         warming = asyncio.ensure_future(asyncio.to_thread(warm_up.later))
         await enable_crash_reports_if_opted_in(session)
+        await s3_ready
         await warming
 
     exit_code = 0

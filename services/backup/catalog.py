@@ -25,6 +25,7 @@ from services.backup import manifest as mf
 from services.backup.store import BackupStore, store_for
 from services.core.atomic_file import write_atomically
 from services.core.errors import ConfigError, ConnectionFailure, IntegrityError
+from services.core.in_flight import InFlight
 
 if TYPE_CHECKING:
     from services.core.app_context import AppContext
@@ -246,6 +247,9 @@ async def last_known_catalog(ctx: AppContext, env_name: str) -> Catalog | None:
                                    "the bucket is being read now")
 
 
+_LISTINGS: InFlight[Catalog] = InFlight(join_s=0.2)
+
+
 async def list_backups(ctx: AppContext, env_name: str, *, store: BackupStore | None = None,
                        offline_ok: bool = False) -> Catalog:
     """The catalog of ``env_name``. With ``offline_ok``, fall back to the last listing when the bucket
@@ -253,7 +257,9 @@ async def list_backups(ctx: AppContext, env_name: str, *, store: BackupStore | N
     env = ctx.workspace.environment(env_name)
     store = store or await store_for(ctx, env)
     try:
-        return await asyncio.to_thread(read_catalog, store, ctx.paths.cache)
+        # The reads of one bucket asked at once (the Overview's card and the timeline's backups) share one.
+        return await _LISTINGS.read((store.location, store.bucket, store.prefix, store.environment, str(ctx.paths.cache)),
+                                    lambda: asyncio.to_thread(read_catalog, store, ctx.paths.cache))
     except ConnectionFailure as exc:
         if offline_ok:
             cached = cached_catalog(ctx.paths.cache, store.bucket, env.name, exc.sentence())

@@ -40,13 +40,22 @@ class S3Location:
 # are parsed from JSON again for every client (~70 ms). Sessions are not thread-safe; clients are.
 _SESSION_LOCK = threading.Lock()
 _SESSION: boto3.session.Session | None = None
+# The clients built, by what they were built for: a client costs 5-30 ms of CPU (the first one ~0.2 s), and
+# the reads a screen starts at once (a catalog, the timeline's backups, the costs' bucket sizes) share one.
+# Kept in memory only, as the keys they were built with are; a few, the oldest dropped first.
+_CLIENTS: dict[tuple[S3Location, float, float, int], Any] = {}
+_CLIENTS_KEPT = 16
 
 
 def make_client(loc: S3Location, *, connect_timeout: float = 5.0, read_timeout: float = 60.0,
                 max_attempts: int = 4) -> Any:
-    """An S3 client (thread-safe). The first one in a process costs ~0.25 s (boto3, botocore's S3 model):
-    build it off the Qt thread."""
+    """An S3 client (thread-safe, shared by the callers that ask for the same one). The first one in a
+    process costs ~0.25 s (boto3, botocore's S3 model): build it off the Qt thread."""
     global _SESSION
+    key = (loc, connect_timeout, read_timeout, max_attempts)
+    with _SESSION_LOCK:
+        if key in _CLIENTS:
+            return _CLIENTS[key]
     import boto3
     import botocore.config
 
@@ -63,15 +72,21 @@ def make_client(loc: S3Location, *, connect_timeout: float = 5.0, read_timeout: 
         max_pool_connections=16,
     )
     with _SESSION_LOCK:
+        if key in _CLIENTS:  # built by another thread meanwhile
+            return _CLIENTS[key]
         if _SESSION is None:
             _SESSION = boto3.session.Session()
-        return _SESSION.client(
+        client = _SESSION.client(
             "s3",
             endpoint_url=loc.endpoint_url or None,
             aws_access_key_id=loc.access_key_id,
             aws_secret_access_key=loc.secret_access_key,
             config=config,
         )
+        while len(_CLIENTS) >= _CLIENTS_KEPT:
+            del _CLIENTS[next(iter(_CLIENTS))]
+        _CLIENTS[key] = client
+        return client
 
 
 def classify(exc: BaseException, *, target: str, bucket: str = "") -> ConnectionFailure:

@@ -131,8 +131,11 @@ class OverviewView(OpsView):
             return []
         from services.health.poller import SERVICE_CHECKS, SITE_CHECKS
 
-        states = [s for s in poller.env_states(env) if s.last is not None]
-        return [s for s in states if s.check in SITE_CHECKS] or [s for s in states if s.check not in SERVICE_CHECKS]
+        # The checks the site's state is made of, as the poller chooses them (its own /api/health when the
+        # environment has one), then those with a result: another check's answer is no answer about the site.
+        states = poller.env_states(env)
+        chosen = [s for s in states if s.check in SITE_CHECKS] or [s for s in states if s.check not in SERVICE_CHECKS]
+        return [s for s in chosen if s.last is not None]
 
     def _restored_at(self, poller: Any, env: str) -> datetime | None:
         """When the site's state shown was checked, if it comes from the history (not yet checked live)."""
@@ -198,9 +201,29 @@ class OverviewView(OpsView):
 
         card = self.cards["attention"]
         names = [n for n in (self._env_named("production"), self._env_named("staging")) if n]
+        # Each environment's timeline so far: with nothing known, the card shows what every source answered
+        # (a source in two steps, GitHub's runs then the failed runs' jobs, answers its first step early).
+        latest: dict[str, Any] = {}
+
+        def heard(name: str, timeline: Any) -> None:
+            latest[name] = timeline
+            if card.fresh or card.known_at_text or len(latest) < len(names):
+                return  # the whole answer, or a last-known one, is not replaced by a part
+            pending = tuple(f"{p} ({n})" for n, t in latest.items() for p in t.pending)
+            if pending:
+                self._show_attention(card, sorted((e for t in latest.values() for e in t.events if e.attention),
+                                                  key=lambda e: e.time, reverse=True),
+                                     [g for t in latest.values() for g in t.gaps], pending=pending)
+
+        async def read(name: str) -> Any:
+            timeline = await build_timeline(self.session.ctx, TimelineRequest(environment=name,
+                                                                              since=timedelta(days=1)),
+                                            on_partial=lambda t: heard(name, t))
+            heard(name, timeline)
+            return timeline
+
         # The live read goes out first; the timeline's cache is read (and shown) while it is on the network.
-        live = asyncio.ensure_future(settle(*(build_timeline(self.session.ctx, TimelineRequest(
-            environment=n, since=timedelta(days=1))) for n in names)))
+        live = asyncio.ensure_future(settle(*(read(n) for n in names)))
         try:
             known = await last_known_attention(self.session.ctx, names)
         except BaseException:
@@ -224,12 +247,14 @@ class OverviewView(OpsView):
 
     @staticmethod
     def _show_attention(card: Card, events: list[Any], gaps: list[Any], known_age: str = "",
-                        note: str = "checking now") -> None:
+                        note: str = "checking now", pending: tuple[str, ...] = ()) -> None:
         tail = f" ({len(gaps)} source(s) could not be read; see Timeline)" if gaps and not known_age else ""
 
         def show(state: str, headline: str, detail: str, rich: bool = False) -> None:
             if known_age:
                 card.show_known(state, headline, detail, known_age, rich=rich, note=note)
+            elif pending:
+                card.show_partial(state, headline, detail, ", ".join(pending), rich=rich)
             else:
                 card.show_state(state, headline, detail, rich=rich)
 
@@ -343,7 +368,7 @@ class OverviewView(OpsView):
         answered = asyncio.Event()
 
         def progress(p: CollectProgress) -> None:
-            if p.first_reads_done and p.pending and not card.filled:
+            if p.first_reads_done and p.pending and not card.fresh and not card.known_at_text:
                 partial.append(p)
                 answered.set()
 

@@ -1,0 +1,93 @@
+"""The Overview on a first launch (nothing known yet) with slow providers: a card whose answer needs a
+read that waits for another shows what is already read, naming what is still being read, and becomes
+whole when that answer comes; a site's card is never filled by another check's answer."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from pathlib import Path
+
+from console.error_presenter import ErrorPresenter
+from console.health_monitor import HealthMonitor
+from console.session import Session
+from console.window import MainWindow
+from sandbox.platform_standin import PlatformStandin
+from sandbox.provider_standins import supabase
+from sandbox.provider_standins.catalog import SANDBOX_SECRETS, StandinGroup
+from services.core import workspace as ws
+from services.core.credentials import CredentialStore
+from tests.backup.conftest import build, make_env
+from tests.qt.test_overview_last_known import until, watch
+from views.overview.view import OverviewView
+
+SLOW_S = 2.0
+
+
+def _amount(headline: str) -> float:
+    found = re.search(r"([\d,]+\.\d\d) USD so far", headline)
+    assert found, headline
+    return float(found.group(1).replace(",", ""))
+
+
+def test_first_launch_fills_cards_with_what_is_read_and_names_the_rest(  # type: ignore[no-untyped-def]
+        qtbot, qloop, scratch_db: str, s3_location, s3_bucket: str, tmp_path: Path, app_dirs: dict[str, Path]) -> None:
+    group = StandinGroup().start()
+    platform = PlatformStandin(database_dsn=scratch_db).start()
+    platform.force("slow", delay=SLOW_S)  # the site's own check answers last
+
+    def slow_second_reads(request, response):  # type: ignore[no-untyped-def]
+        # The reads that wait for another's answer: the organization (after the project), the failed runs'
+        # jobs (after the runs).
+        if request.path == f"/v1/organizations/{supabase.ORGANIZATION}" or request.path.endswith("/jobs"):
+            time.sleep(SLOW_S)
+        return response
+
+    for name in ("supabase", "github"):
+        group.servers[name].answer_transform = slow_second_reads
+    envs = []
+    for name, kind in (("production", ws.EnvironmentKind.PRODUCTION), ("staging", ws.EnvironmentKind.STAGING)):
+        env = make_env(name, kind, scratch_db, s3_location.endpoint_url, s3_bucket)
+        env.providers = group.provider_settings(name)
+        env.app_url = platform.url
+        env.health = ws.HealthSettings(interval_s=3600, timeout_s=30, retries=0)
+        envs.append(env)
+    ctx, _, secrets = build(tmp_path, envs, app_dirs)
+    ctx.credentials = CredentialStore(ctx.workspace.id, from_env={**secrets, **SANDBOX_SECRETS})
+
+    async def scenario() -> None:
+        session = Session(ErrorPresenter())
+        window = MainWindow(session)
+        qtbot.addWidget(window)
+        view = window.show_view("overview")
+        assert isinstance(view, OverviewView)
+        seen = watch(view)
+        window.show()
+        HealthMonitor(session, session)
+        session.set_context(ctx)
+        costs, attention = view.cards["costs"], view.cards["attention"]
+        await until(lambda: costs.filled and attention.filled, 30, "the cost and attention cards filled")
+        # Filled from what was read, not fresh, and saying what is still being read.
+        assert not costs.fresh and "Still reading the Supabase organization's plan" in costs.age.text()
+        partial_amount = _amount(costs.headline.text())
+        await until(lambda: attention.filled and "GitHub Actions" in attention.age.text(), 5,
+                    "the attention card naming GitHub Actions as still being read")
+        assert not attention.fresh and "its jobs are being read" in attention.detail.text()
+
+        await until(lambda: all(c.fresh for c in view.cards.values()), 60, "every card fresh")
+        assert not costs.age.isVisibleTo(costs) and not attention.age.isVisibleTo(attention)
+        assert _amount(costs.headline.text()) > partial_amount  # the organization's plan, counted now
+        assert "— failing: " in attention.detail.text() and "being read" not in attention.detail.text()
+        # A site's card waited for the site's own check: never filled with another check's answer.
+        for kind in ("production", "staging"):
+            filled = [s for s in seen[kind] if s[0]]
+            assert filled and all("Unknown" not in headline for _f, _fr, headline, _age in filled), seen[kind]
+        await session.tasks.shutdown()
+        window.close()
+
+    try:
+        qloop.run_until_complete(asyncio.wait_for(scenario(), 120))
+    finally:
+        group.stop()
+        platform.stop()
