@@ -11,6 +11,9 @@ The last answer any stand-in sent before the cards were all fresh is logged by t
 "fresh after the last answer" is how long the console took to show it. Baseline, in the same run and
 measured the same way: a bare PySide6 window's first paint (benchmarks/_first_paint.py).
 
+Each bucket holds the backups the seed's retention keeps (23 in production, 7 in staging, 3 in development),
+each with its manifest and verification, as the nightly job leaves them.
+
 A *cold* launch starts with an empty data folder (nothing known: each card waits for its live answer);
 the *warm* launches start from the history the launches before them left (health history, catalog cache,
 last deployment summaries, cost snapshots, timeline cache). Targets: every card filled ≤ 2 s after
@@ -41,6 +44,41 @@ sys.path.insert(0, str(ROOT))
 LOW_S, HIGH_S = 0.2, 0.8
 ENVS = ("production", "staging", "development")
 TIMEOUT_S = 120.0
+
+
+# What the seed's retention keeps (7 daily, 4 weekly, 12 monthly) in production; fewer elsewhere.
+BACKUPS = {"production": 23, "staging": 7, "development": 3}
+
+
+def seed_backups(client: object, bucket: str, env: str, count: int) -> None:
+    """``count`` finished backups of ``env`` (archive, manifest, verification), as ``backup create`` and
+    ``backup verify`` leave them: nightly at 02:00, the newest last night, then weekly, then monthly."""
+    import hashlib
+    from datetime import UTC, datetime, timedelta
+
+    from services.backup import manifest as mf
+
+    night = datetime.now(UTC).replace(hour=2, minute=0, second=0, microsecond=0)
+    if night > datetime.now(UTC):
+        night -= timedelta(days=1)
+    ages = [timedelta(days=d) for d in range(7)] + [timedelta(weeks=w) for w in range(1, 5)] + \
+        [timedelta(days=30 * m) for m in range(2, 14)]
+    for index, age in enumerate(ages[:count]):
+        at = night - age
+        bid = f"{at:%Y%m%dT%H%M%SZ}-{index:04x}"
+        archive = hashlib.sha256(bid.encode()).digest() * 32
+        key = mf.archive_key("database", env, bid)
+        manifest = mf.Manifest(
+            id=bid, environment=env, database="postgres", key=key, created_at=at,
+            finished_at=at + timedelta(seconds=41), duration_s=41.0, created_by="github-actions", trigger="scheduled",
+            server_version="15.8", client_version="15.8", client_major=15, bytes=len(archive), dump_bytes=4 * len(archive),
+            database_bytes=64 * len(archive), sha256=hashlib.sha256(archive).hexdigest(), compression="zstd",
+            compression_level=3, part_size=8 << 20, parts=1, storage_class="STANDARD")
+        verification = mf.Verification(bid, at + timedelta(minutes=20), True, True, True, 120, index % 7 == 0,
+                                       True if index % 7 == 0 else None, checked_by="github-actions")
+        for name, body in ((key, archive), (mf.manifest_key("database", env, bid), manifest.to_json().encode()),
+                           (mf.verification_key("database", env, bid), verification.to_json().encode())):
+            client.put_object(Bucket=bucket, Key=name, Body=body)  # type: ignore[attr-defined]
 
 
 # --- the stand-ins' process ---------------------------------------------------------------------------
@@ -143,6 +181,7 @@ def serve(log_path: Path, seed: int) -> int:
     client = make_client(S3Location(s3.endpoint_url, "us-east-1", SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY))
     for env in ENVS:
         client.create_bucket(Bucket=f"bench-{env}-backups")
+        seed_backups(client, f"bench-{env}-backups", env, BACKUPS[env])
     platform = _Server(("127.0.0.1", 0), _platform_handler(log))
     proxy = _Server(("127.0.0.1", 0), _s3_proxy_handler(log, s3.port))
     for server in (platform, proxy):

@@ -26,7 +26,7 @@ ENVS = ("production", "staging")
 BACKUP_HEADLINES = {"fresh": "On time", "stale": "Overdue", "none": "None yet"}
 
 
-def _age(when: datetime) -> str:
+def age_text(when: datetime) -> str:
     from services.core.units import human_age
 
     return human_age(when, datetime.now(UTC))
@@ -76,7 +76,7 @@ class OverviewView(OpsView):
     def card_for(self, question: str, env_kind: str) -> Card:
         return self.cards[question if env_kind == "production" else f"{question}_staging"]
 
-    def _env_named(self, kind: str) -> str | None:
+    def env_named(self, kind: str) -> str | None:
         for name, env in self.session.ctx.workspace.environments.items():
             if env.kind.value == kind:
                 return name
@@ -100,7 +100,7 @@ class OverviewView(OpsView):
             return
         poller = self._poller()
         for kind in ENVS:
-            name = self._env_named(kind)
+            name = self.env_named(kind)
             card = self.cards[kind]
             if name is None:
                 card.show_state("unknown", "No environment", f"This workspace has no {kind} environment.")
@@ -120,7 +120,7 @@ class OverviewView(OpsView):
             if extra:  # application errors, the monitoring API: their own lines, never the site's state
                 detail += "<br><small>" + "<br>".join(extra) + "</small>"
             if restored_at is not None:
-                card.show_known(state, state.capitalize(), detail, _age(restored_at), rich=True)
+                card.show_known(state, state.capitalize(), detail, age_text(restored_at), rich=True)
             else:
                 card.show_state(state, state.capitalize(), detail, rich=True)
 
@@ -165,7 +165,7 @@ class OverviewView(OpsView):
         self.show_lights()
         jobs = [self._load_costs(), self._load_attention()]
         for kind in ENVS:
-            name = self._env_named(kind)
+            name = self.env_named(kind)
             if name is None:
                 for question in ("backup", "deployments"):
                     self.card_for(question, kind).show_state("unknown", f"No {kind}",
@@ -200,7 +200,7 @@ class OverviewView(OpsView):
         from services.timeline import TimelineRequest, build_timeline
 
         card = self.cards["attention"]
-        names = [n for n in (self._env_named("production"), self._env_named("staging")) if n]
+        names = [n for n in (self.env_named("production"), self.env_named("staging")) if n]
         # Each environment's timeline so far: with nothing known, the card shows what every source answered
         # (a source in two steps, GitHub's runs then the failed runs' jobs, answers its first step early).
         latest: dict[str, Any] = {}
@@ -230,7 +230,7 @@ class OverviewView(OpsView):
             live.cancel()
             raise
         if known.read_at is not None and not card.fresh:
-            self._show_attention(card, list(known.events), [], known_age=_age(known.read_at))
+            self._show_attention(card, list(known.events), [], known_age=age_text(known.read_at))
         try:
             timelines = await live
         except OpsError as exc:
@@ -240,7 +240,7 @@ class OverviewView(OpsView):
         gaps = [g for t in timelines for g in t.gaps]
         cached = [g.cached_at for g in gaps if g.cached_at is not None]
         if cached:  # a source down: its part is its last-known events, so the card is marked as such
-            self._show_attention(card, events, gaps, known_age=_age(min(cached)),
+            self._show_attention(card, events, gaps, known_age=age_text(min(cached)),
                                  note=f"{len(gaps)} source(s) could not be read now (see Timeline)")
         else:
             self._show_attention(card, events, gaps)
@@ -283,7 +283,7 @@ class OverviewView(OpsView):
             raise
         if known is not None and not card.fresh:
             # The last-known state at once, with its age, while the bucket is read.
-            card.show_known(*self._backup_answer(known, failed, env), _age(known.listed_at))
+            card.show_known(*self._backup_answer(known, failed, env), age_text(known.listed_at))
         try:
             catalog = await live
         except OpsError as exc:
@@ -294,7 +294,7 @@ class OverviewView(OpsView):
                 card.refresh_failed(exc.sentence())
             return
         if catalog.from_cache:  # the bucket could not be read: the last listing, marked as such
-            card.show_known(*self._backup_answer(catalog, failed, env), _age(catalog.listed_at),
+            card.show_known(*self._backup_answer(catalog, failed, env), age_text(catalog.listed_at),
                             note=f"could not be refreshed: {catalog.offline_reason}")
         else:
             card.show_state(*self._backup_answer(catalog, failed, env))
@@ -320,7 +320,7 @@ class OverviewView(OpsView):
 
         known = await last_known_deployments(self.session.ctx, env)
         if known is not None and not card.fresh:
-            self._show_deployments(card, known[0], known_age=_age(known[1]))
+            self._show_deployments(card, known[0], known_age=age_text(known[1]))
         try:
             summary = await deployment_summary(self.session.ctx, env)
         except OpsError as exc:
@@ -355,84 +355,6 @@ class OverviewView(OpsView):
             card.show_state(state, headline, f"{sentence}.{failed} {live}.")
 
     async def _load_costs(self) -> None:
-        import asyncio
+        from views.overview.costs import load_costs
 
-        from services.core.errors import OpsError
-        from services.costs.collect import CollectProgress, collect
-        from services.costs.dashboard import source_statuses
-
-        card = self.cards["costs"]
-        # Nothing known (a first launch): once every source but those that wait on another read answered,
-        # their figures show, the rest named (the Supabase organization's plan waits for the project).
-        partial: list[CollectProgress] = []
-        answered = asyncio.Event()
-
-        def progress(p: CollectProgress) -> None:
-            if p.first_reads_done and p.pending and not card.fresh and not card.known_at_text:
-                partial.append(p)
-                answered.set()
-
-        async def show_partials(collecting: asyncio.Future[Any]) -> None:
-            while not collecting.done():
-                await answered.wait()
-                answered.clear()
-                if partial and not card.fresh and not collecting.done():
-                    await self._show_costs(card, pending=partial[-1].pending)
-
-        try:
-            when, _ = await source_statuses(self.session.ctx)
-            today = datetime.now(UTC).date().isoformat()
-            collected_today = bool(when) and str(when)[:10] == today
-            if when and not collected_today:
-                # Yesterday's (or older) snapshots at once, with their age, while today's is collected.
-                await self._show_costs(card, known_age=_age(datetime.fromisoformat(str(when))))
-                await collect(self.session.ctx)
-            elif not when:  # the console keeps the snapshots current: today's, once a day
-                collecting = asyncio.ensure_future(collect(self.session.ctx, on_progress=progress))
-                showing = asyncio.ensure_future(show_partials(collecting))
-                try:
-                    await collecting
-                finally:
-                    showing.cancel()
-                    await asyncio.wait({showing})  # a partial never lands after the whole
-            await self._show_costs(card)
-        except OpsError as exc:
-            card.refresh_failed(exc.sentence())
-
-    async def _show_costs(self, card: Card, known_age: str = "", pending: tuple[str, ...] = ()) -> None:
-
-        from services.costs.dashboard import load_report
-
-        names = [n for n in (self._env_named(kind) for kind in ENVS) if n is not None]
-        # The workspace's report and production's and staging's, read at once (three local reads).
-        report, *env_reports = await settle(load_report(self.session.ctx),
-                                                    *(load_report(self.session.ctx, env=n) for n in names))
-
-        def show(state: str, headline: str, detail: str) -> None:
-            if known_age:
-                card.show_known(state, headline, detail, known_age, note="collecting today's figures")
-            elif pending:
-                card.show_partial(state, headline, detail, ", ".join(pending))
-            else:
-                card.show_state(state, headline, detail)
-
-        if not report.rows:
-            show("unknown", "No figures yet", "No cost snapshot for this month yet: open Costs (or run "
-                 "`realtor-ops costs collect`).")
-            return
-        cur = report.currency
-        text = f"Forecast {report.total_forecast:,.2f} {cur} for {report.month}."
-        per_env = [f"{name} {env_report.total_mtd:,.2f}" for name, env_report in zip(names, env_reports, strict=True)]
-        if per_env:
-            text += f" So far: {', '.join(per_env)} {cur} (the rest is shared or other environments)."
-        budget = report.budget
-        if budget is None:
-            state, note = "unknown", " No budget set."
-        elif budget.state == "exceeded":
-            state, note = "down", f" Over the {budget.limit:,.2f} budget."
-        elif budget.state == "at_risk":
-            days = f" in {budget.days_until_exceeded} day(s)" if budget.days_until_exceeded is not None else ""
-            state, note = "degraded", f" Forecast over the {budget.limit:,.2f} budget: exceeded{days} at this rate."
-        else:
-            state, note = "up", f" Within the {budget.limit:,.2f} budget."
-        show(state, f"{report.total_mtd:,.2f} {cur} so far", text + note)
+        await load_costs(self, self.cards["costs"])
