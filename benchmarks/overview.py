@@ -5,8 +5,11 @@ another process, each answer after a random delay in that range).
 Each launch is a fresh ``python`` process running the console's own ``main()`` on the workspace, as
 ``python main.py --workspace PATH --secrets-from-env`` starts it; the clock runs from spawning it to
   - the first paint of the main window,
-  - every Overview card *filled* (a live or a last-known value; never a placeholder), and
-  - every card *fresh* (read live in this launch).
+  - every Overview card *filled*: a live or a last-known value, never a placeholder. A live value may
+    still lack the part that comes from a read that waits for another's answer (the Supabase
+    organization's plan after the project, the failed runs' jobs after the runs, the backups' manifests
+    after the listing); the card then names that part as still being read;
+  - every card *fresh*: all it shows read live in this launch.
 The last answer any stand-in sent before the cards were all fresh is logged by the stand-ins' process:
 "fresh after the last answer" is how long the console took to show it. Baseline, in the same run and
 measured the same way: a bare PySide6 window's first paint (benchmarks/_first_paint.py).

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FRESH_HOURS = 26
+DOC_READS_AT_ONCE = 24
 STALE_UPLOAD_HOURS = 24
 
 
@@ -41,11 +43,13 @@ class CatalogEntry:
     id: str
     environment: str
     key: str
-    state: str  # "good", "unfinished", "orphaned", "damaged" (its manifest is unreadable)
+    # "good", "unfinished", "orphaned", "damaged" (its manifest is unreadable); in an early catalog (what
+    # ``read_catalog`` tells ``on_listed``), "listed": finished (its manifest is there), not read yet.
+    state: str
     created_at: datetime
     bytes: int
     sha256: str
-    verification: str  # "verified", "failed", "unverified"
+    verification: str  # "verified", "failed", "unverified"; "unread" in an early catalog
     verified_at: datetime | None
     trigger: str
     manifest: mf.Manifest | None = field(default=None, compare=False)
@@ -88,6 +92,7 @@ class Catalog:
     listed_at: datetime
     from_cache: bool = False
     offline_reason: str = ""
+    reading: int = 0  # an early catalog: the manifests and verifications still being read
 
     def good(self) -> list[CatalogEntry]:
         return [e for e in self.entries if e.good]
@@ -100,8 +105,9 @@ class Catalog:
 
 
 def freshness(entries: list[CatalogEntry] | tuple[CatalogEntry, ...], now: datetime | None = None) -> Freshness:
+    """How recent the last good backup is; in an early catalog, a listed one counts, said as such."""
     now = now or datetime.now(UTC)
-    good = [e for e in entries if e.good and e.verification != "failed"]
+    good = [e for e in entries if e.state in ("good", "listed") and e.verification != "failed"]
     verified = [e for e in good if e.verification == "verified"]
     last_v = max((e.verified_at or e.created_at for e in verified), default=None)
     if not good:
@@ -111,8 +117,10 @@ def freshness(entries: list[CatalogEntry] | tuple[CatalogEntry, ...], now: datet
     hours = age.total_seconds() / 3600
     seconds = age.total_seconds()
     when = f"{hours:.0f} h ago" if hours >= 1 else f"{int(seconds // 60)} min ago" if seconds >= 60 else "just now"
+    newest = max(good, key=lambda e: e.created_at)
     vtext = "verified" if verified and max(verified, key=lambda e: e.created_at).created_at == last else (
-        "not verified yet")
+        "its manifest and verification are being read" if newest.verification == "unread" else
+        "its manifest is being read; not verified yet" if newest.state == "listed" else "not verified yet")
     if hours > FRESH_HOURS:
         return Freshness("stale", last, last_v, f"Last good backup {when} — older than {FRESH_HOURS} h ({vtext})")
     return Freshness("fresh", last, last_v, f"Last good backup {when} ({vtext})")
@@ -156,12 +164,43 @@ def _entry_from_manifest(m: mf.Manifest, v: mf.Verification | None) -> CatalogEn
                         v.checked_at if v else None, m.trigger, m, v)
 
 
-def read_catalog(store: BackupStore, cache_dir: Path) -> Catalog:
-    """Blocking: list the bucket, fetch what the cache lacks, build the catalog."""
+def _listed(store: BackupStore, archives: dict[str, tuple[str, int, datetime]],
+            docs: dict[str, dict[str, tuple[str, str]]], cache: CatalogCache, reading: int) -> Catalog:
+    """The early catalog, from the listing alone: each finished backup (archive and manifest there) from
+    its cached documents when they are cached, else as "listed"."""
+    entries = []
+    for bid, found in docs.items():
+        if mf.MANIFEST_NAME not in found or bid not in archives:
+            continue
+        key, size, modified = archives[bid]
+        cached = cache.get(*found[mf.MANIFEST_NAME])
+        vdoc = found.get(mf.VERIFICATION_NAME)
+        vtext = cache.get(*vdoc) if vdoc else None
+        try:
+            if cached is not None and (vdoc is None or vtext is not None):
+                entries.append(_entry_from_manifest(mf.Manifest.from_json(cached),
+                                                    mf.Verification.from_json(vtext) if vtext else None))
+                continue
+        except (ValueError, TypeError, KeyError):
+            pass
+        created = mf.id_time(bid) if mf.is_backup_id(bid) else modified
+        entries.append(CatalogEntry(bid, store.environment, key, "listed", created, size, "",
+                                    "unread" if vdoc else "unverified", None, ""))
+    entries.sort(key=lambda e: e.created_at, reverse=True)
+    now = datetime.now(UTC)
+    return Catalog(store.environment, store.bucket, tuple(entries), freshness(entries, now), now, reading=reading)
+
+
+def read_catalog(store: BackupStore, cache_dir: Path,
+                 on_listed: Callable[[Catalog], None] | None = None) -> Catalog:
+    """Blocking: list the bucket, fetch what the cache lacks, build the catalog. ``on_listed`` hears the
+    early catalog (from the listing) when documents have to be fetched (in this thread: hop to a loop)."""
     cache = CatalogCache(cache_dir, store.bucket, store.environment)
     archives: dict[str, tuple[str, int, datetime]] = {}
     docs: dict[str, dict[str, tuple[str, str]]] = {}
-    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="catalog") as pool:
+    # The documents a cold cache lacks are fetched together (a bucket of the seed's retention holds ~50):
+    # as many at once as the client's connection pool holds.
+    with ThreadPoolExecutor(max_workers=DOC_READS_AT_ONCE, thread_name_prefix="catalog") as pool:
         # The unfinished uploads do not depend on the listing: asked at the same time (one round trip).
         uploads_read = pool.submit(store.list_uploads)
         for obj in store.list_objects():
@@ -174,6 +213,8 @@ def read_catalog(store: BackupStore, cache_dir: Path) -> Catalog:
             elif name in (mf.MANIFEST_NAME, mf.VERIFICATION_NAME):
                 docs.setdefault(bid, {})[name] = (obj.key, obj.etag)
         wanted = [(k, e) for d in docs.values() for k, e in d.values() if cache.get(k, e) is None]
+        if on_listed is not None and wanted:
+            on_listed(_listed(store, archives, docs, cache, len(wanted)))
         for (key, etag), text in zip(wanted, pool.map(lambda ke: store.get_bytes(ke[0]), wanted), strict=True):
             cache.put(key, etag, text.decode("utf-8"))
         uploads = uploads_read.result()
@@ -251,15 +292,24 @@ _LISTINGS: InFlight[Catalog] = InFlight(join_s=0.2)
 
 
 async def list_backups(ctx: AppContext, env_name: str, *, store: BackupStore | None = None,
-                       offline_ok: bool = False) -> Catalog:
+                       offline_ok: bool = False, on_listed: Callable[[Catalog], None] | None = None) -> Catalog:
     """The catalog of ``env_name``. With ``offline_ok``, fall back to the last listing when the bucket
-    cannot be reached (``from_cache`` set, ``offline_reason`` says why)."""
+    cannot be reached (``from_cache`` set, ``offline_reason`` says why). ``on_listed`` hears the early
+    catalog, from the listing alone, while the manifests and verifications not cached yet are read."""
     env = ctx.workspace.environment(env_name)
     store = store or await store_for(ctx, env)
+    loop = asyncio.get_running_loop()
+
+    def start(tell: Callable[[Any], None]) -> Awaitable[Catalog]:
+        def hop(early: Catalog) -> None:  # from the reading thread to the callers' loop
+            loop.call_soon_threadsafe(tell, early)
+
+        return asyncio.to_thread(read_catalog, store, ctx.paths.cache, hop)
+
     try:
         # The reads of one bucket asked at once (the Overview's card and the timeline's backups) share one.
-        return await _LISTINGS.read((store.location, store.bucket, store.prefix, store.environment, str(ctx.paths.cache)),
-                                    lambda: asyncio.to_thread(read_catalog, store, ctx.paths.cache))
+        return await _LISTINGS.read_early(
+            (store.location, store.bucket, store.prefix, store.environment, str(ctx.paths.cache)), start, on_listed)
     except ConnectionFailure as exc:
         if offline_ok:
             cached = cached_catalog(ctx.paths.cache, store.bucket, env.name, exc.sentence())

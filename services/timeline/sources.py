@@ -86,36 +86,45 @@ def _minutes(delta: object) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
-async def backup_events(ctx: AppContext, env: Environment, since: datetime) -> list[Event]:
-    """Backups and verifications from the environment's catalog (the bucket is the truth)."""
-    from services.backup.catalog import list_backups
+async def backup_events(ctx: AppContext, env: Environment, since: datetime,
+                        early: Callable[[list[Event]], None] | None = None) -> list[Event]:
+    """Backups and verifications from the environment's catalog (the bucket is the truth). ``early``
+    hears the backups the listing shows, while the manifests and verifications not cached are read."""
+    from services.backup.catalog import Catalog, list_backups
     from services.core.errors import ConnectionFailure, FailureKind
 
     if not env.backup.configured:
         return []
-    catalog = await list_backups(ctx, env.name, offline_ok=True)
+
+    def events(catalog: Catalog) -> list[Event]:
+        found = []
+        for entry in catalog.entries:
+            if entry.created_at < since:
+                continue
+            who = entry.manifest.created_by if entry.manifest else ""
+            if entry.good:
+                summary = f"backup {entry.id} ({human_bytes(entry.bytes)}, {entry.trigger})"
+            elif entry.state == "listed":
+                summary = f"backup {entry.id} ({human_bytes(entry.bytes)}; its manifest is being read)"
+            else:
+                summary = f"backup {entry.id} is {entry.state}"
+            found.append(Event(f"backup:{entry.id}", entry.created_at, Kind.BACKUP, env.name, who or entry.trigger,
+                               summary, attention=entry.state not in ("good", "listed"), ref=entry.id))
+            v = entry.verification_detail
+            if v is not None and v.checked_at >= since:
+                words = ("verified OK" + (" with a test restore" if v.restore_tested else "")) if v.ok \
+                    else "verification FAILED: " + "; ".join(v.problems[:2])
+                found.append(Event(f"verification:{entry.id}:{v.checked_at.isoformat()}", v.checked_at,
+                                   Kind.VERIFICATION, env.name, v.checked_by, f"backup {entry.id} {words}",
+                                   attention=not v.ok, ref=entry.id))
+        return found
+
+    catalog = await list_backups(ctx, env.name, offline_ok=True,
+                                 on_listed=None if early is None else lambda c: early(events(c)))
     if catalog.from_cache:
         raise ConnectionFailure(f"the backup catalog is offline ({catalog.offline_reason})",
                                 kind=FailureKind.UNREACHABLE)
-    events = []
-    for entry in catalog.entries:
-        if entry.created_at < since:
-            continue
-        who = entry.manifest.created_by if entry.manifest else ""
-        if entry.good:
-            summary = f"backup {entry.id} ({human_bytes(entry.bytes)}, {entry.trigger})"
-        else:
-            summary = f"backup {entry.id} is {entry.state}"
-        events.append(Event(f"backup:{entry.id}", entry.created_at, Kind.BACKUP, env.name, who or entry.trigger,
-                            summary, attention=not entry.good, ref=entry.id))
-        v = entry.verification_detail
-        if v is not None and v.checked_at >= since:
-            words = ("verified OK" + (" with a test restore" if v.restore_tested else "")) if v.ok \
-                else "verification FAILED: " + "; ".join(v.problems[:2])
-            events.append(Event(f"verification:{entry.id}:{v.checked_at.isoformat()}", v.checked_at,
-                                Kind.VERIFICATION, env.name, v.checked_by, f"backup {entry.id} {words}",
-                                attention=not v.ok, ref=entry.id))
-    return events
+    return events(catalog)
 
 
 async def deployment_events(ctx: AppContext, env: Environment, since: datetime) -> list[Event]:

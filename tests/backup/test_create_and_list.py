@@ -9,7 +9,7 @@ import zstandard
 
 from sandbox.realtor_schema import install_realtor_schema_sync
 from services.backup import manifest as mf
-from services.backup.catalog import list_backups
+from services.backup.catalog import Catalog, list_backups
 from services.backup.dump_stream import create_backup
 from services.backup.store import store_for
 from services.core.object_storage import make_client
@@ -71,15 +71,23 @@ async def test_catalog_pages_thousands_and_uses_its_cache(backup_env: BackupEnv,
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(put, range(600)))
-    catalog = await list_backups(backup_env.ctx, "staging")
+    heard: list[Catalog] = []
+    catalog = await list_backups(backup_env.ctx, "staging", on_listed=heard.append)
     assert len([e for e in catalog.entries if e.good]) == 601
     assert catalog.entries[0].id == m.id  # newest first
+    # Before the 600 manifests were fetched: the early catalog, from the listing alone.
+    early, = heard
+    assert early.reading >= 600 and {e.id for e in early.entries} == {e.id for e in catalog.entries}
+    assert sum(e.state == "listed" for e in early.entries) >= 600
+    assert all(e.state in ("listed", "good") for e in early.entries)
+    assert early.freshness.level == catalog.freshness.level == "fresh"
 
     # Second listing: manifests come from the cache (none fetched again).
     calls = []
     store.client.meta.events.register("before-call.s3.GetObject", lambda **kw: calls.append(1))
-    again = await list_backups(backup_env.ctx, "staging", store=store)
+    again = await list_backups(backup_env.ctx, "staging", store=store, on_listed=heard.append)
     assert len(again.entries) == 601 and calls == []
+    assert len(heard) == 1  # nothing to fetch: no early catalog
 
     # The bucket unreachable: the last-known catalog, marked as such.
     from services.backup.catalog import list_backups as lb
@@ -92,3 +100,22 @@ async def test_catalog_pages_thousands_and_uses_its_cache(backup_env: BackupEnv,
                                                                      backup_env.env.backup, "staging"),
                        offline_ok=True)
     assert offline.from_cache and len(offline.entries) == 601 and "refused" in offline.offline_reason
+
+
+def test_an_early_catalog_says_what_it_has_not_read_yet() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from services.backup.catalog import CatalogEntry, freshness
+
+    now = datetime(2026, 11, 29, 12, tzinfo=UTC)
+
+    def listed(hours: float, verification: str) -> CatalogEntry:
+        return CatalogEntry("b", "production", "k", "listed", now - timedelta(hours=hours), 10, "", verification,
+                            None, "")
+
+    recent = freshness([listed(2, "unread")], now)
+    assert recent.level == "fresh" and "its manifest and verification are being read" in recent.sentence
+    assert "not verified yet" in freshness([listed(2, "unverified")], now).sentence
+    assert freshness([listed(30, "unread")], now).level == "stale"
+    damaged = CatalogEntry("b", "production", "k", "damaged", now, 10, "", "unverified", None, "")
+    assert freshness([damaged], now).level == "none"

@@ -1,11 +1,14 @@
-"""The Overview on a first launch (nothing known yet) with slow providers: a card whose answer needs a
-read that waits for another shows what is already read, naming what is still being read, and becomes
-whole when that answer comes; a site's card is never filled by another check's answer."""
+"""The Overview on a first launch (nothing known yet) with slow providers and a far bucket: a card whose
+answer needs a read that waits for another (the organization after the project, the failed runs' jobs
+after the runs, the backups' documents after the listing) shows what is already read, naming what is still
+being read, and becomes whole when that answer comes; a site's card is never filled by another check's
+answer."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from console.window import MainWindow
 from sandbox.platform_standin import PlatformStandin
 from sandbox.provider_standins import supabase
 from sandbox.provider_standins.catalog import SANDBOX_SECRETS, StandinGroup
+from services.backup.dump_stream import create_backup
 from services.core import workspace as ws
 from services.core.credentials import CredentialStore
 from tests.backup.conftest import build, make_env
@@ -32,7 +36,16 @@ def _amount(headline: str) -> float:
 
 
 def test_first_launch_fills_cards_with_what_is_read_and_names_the_rest(  # type: ignore[no-untyped-def]
-        qtbot, qloop, scratch_db: str, s3_location, s3_bucket: str, tmp_path: Path, app_dirs: dict[str, Path]) -> None:
+        qtbot, qloop, scratch_db: str, s3_location, s3_bucket: str, tmp_path: Path, app_dirs: dict[str, Path],
+        monkeypatch) -> None:
+    from services.backup.store import BackupStore
+
+    reading = BackupStore.get_bytes
+
+    def slow_documents(self, key):  # type: ignore[no-untyped-def]
+        time.sleep(SLOW_S)  # a far bucket: the manifests and verifications come after the listing
+        return reading(self, key)
+
     group = StandinGroup().start()
     platform = PlatformStandin(database_dsn=scratch_db).start()
     platform.force("slow", delay=SLOW_S)  # the site's own check answers last
@@ -57,6 +70,9 @@ def test_first_launch_fills_cards_with_what_is_read_and_names_the_rest(  # type:
     ctx.credentials = CredentialStore(ctx.workspace.id, from_env={**secrets, **SANDBOX_SECRETS})
 
     async def scenario() -> None:
+        await create_backup(ctx, "production")
+        shutil.rmtree(ctx.paths.cache / "backups", ignore_errors=True)  # a first launch: nothing cached
+        monkeypatch.setattr(BackupStore, "get_bytes", slow_documents)
         session = Session(ErrorPresenter())
         window = MainWindow(session)
         qtbot.addWidget(window)
@@ -66,7 +82,12 @@ def test_first_launch_fills_cards_with_what_is_read_and_names_the_rest(  # type:
         window.show()
         HealthMonitor(session, session)
         session.set_context(ctx)
-        costs, attention = view.cards["costs"], view.cards["attention"]
+        costs, attention, backup = view.cards["costs"], view.cards["attention"], view.cards["backup"]
+        await until(lambda: backup.filled, 30, "the backup card filled from the listing")
+        assert not backup.fresh and backup.headline.text().endswith("On time")
+        assert "its manifest and verification are being read" in backup.detail.text() or \
+            "its manifest is being read" in backup.detail.text()
+        assert backup.age.text().startswith("Still reading the backups' manifests and verifications")
         await until(lambda: costs.filled and attention.filled, 30, "the cost and attention cards filled")
         # Filled from what was read, not fresh, and saying what is still being read.
         assert not costs.fresh and "Still reading the Supabase organization's plan" in costs.age.text()
@@ -79,6 +100,7 @@ def test_first_launch_fills_cards_with_what_is_read_and_names_the_rest(  # type:
         assert not costs.age.isVisibleTo(costs) and not attention.age.isVisibleTo(attention)
         assert _amount(costs.headline.text()) > partial_amount  # the organization's plan, counted now
         assert "— failing: " in attention.detail.text() and "being read" not in attention.detail.text()
+        assert "being read" not in backup.detail.text() and "not verified yet" in backup.detail.text()
         # A site's card waited for the site's own check: never filled with another check's answer.
         for kind in ("production", "staging"):
             filled = [s for s in seen[kind] if s[0]]

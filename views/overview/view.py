@@ -273,17 +273,32 @@ class OverviewView(OpsView):
         from services.backup.catalog import last_known_catalog, list_backups
         from services.core.errors import OpsError
 
-        # The bucket is read first; the last failed attempt and the last listing are read meanwhile.
-        live = asyncio.ensure_future(list_backups(self.session.ctx, env, offline_ok=True))
+        # The bucket is read first; the last failed attempt and the last listing are read meanwhile. With
+        # nothing known, the listing is shown as soon as it is in, while the documents it names are read.
+        early: list[Any] = []
+        attempt: list[Any] = []  # the last failed attempt, once read
+
+        def show_early() -> None:
+            if early and attempt and not card.fresh and not card.known_at_text:
+                card.show_partial(*self._backup_answer(early[-1], attempt[0], env),
+                                  f"the backups' manifests and verifications ({early[-1].reading} files)")
+
+        def listed(catalog: Any) -> None:
+            early.append(catalog)
+            show_early()
+
+        live = asyncio.ensure_future(list_backups(self.session.ctx, env, offline_ok=True, on_listed=listed))
         try:
             failed, known = await settle(last_failed_attempt(self.session.ctx, env),
-                                                 last_known_catalog(self.session.ctx, env))
+                                         last_known_catalog(self.session.ctx, env))
         except BaseException:
             live.cancel()
             raise
+        attempt.append(failed)
         if known is not None and not card.fresh:
             # The last-known state at once, with its age, while the bucket is read.
             card.show_known(*self._backup_answer(known, failed, env), age_text(known.listed_at))
+        show_early()
         try:
             catalog = await live
         except OpsError as exc:
