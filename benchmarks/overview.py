@@ -213,39 +213,52 @@ def child(ws_path: str) -> int:
 
     class Watcher(QObject):
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-            if "painted" not in marks and event.type() == QEvent.Type.Paint and isinstance(obj, QMainWindow):
+            if event.type() == QEvent.Type.Paint and isinstance(obj, QMainWindow):
                 marks["painted"] = time.time()
                 print(f"PAINTED {marks['painted']:.6f}", flush=True)
+                app.removeEventFilter(self)  # one Python call per Qt event costs the console's thread
             return False
 
-    def poll() -> None:
+    def card_changed(view: QObject) -> None:
+        """On every card's change (a signal: the watcher costs the console nothing in between)."""
+        now = time.time()
+        cards = view.cards  # type: ignore[attr-defined]
+        for key, card in cards.items():
+            if card.filled and f"filled:{key}" not in marks:
+                marks[f"filled:{key}"] = now
+                print(f"CARD {key} {now:.6f}", flush=True)
+        if "filled" not in marks and all(c.filled for c in cards.values()):
+            marks["filled"] = now
+            print(f"FILLED {now:.6f}", flush=True)
+        if "fresh" not in marks and all(c.fresh for c in cards.values()):
+            marks["fresh"] = now
+            print(f"FRESH {now:.6f}", flush=True)
+            QTimer.singleShot(0, app.quit)
+
+    def find_view() -> None:
+        """Until the Overview exists (the window builds it after its first paint), then its cards' signals."""
         windows = [w for w in app.topLevelWidgets() if isinstance(w, QMainWindow) and hasattr(w, "views")]
         view = windows[0].views.get("overview") if windows else None  # type: ignore[attr-defined]
         if view is None:
             return
-        cards = view.cards.values()
-        now = time.time()
-        for key, card in view.cards.items():
-            if card.filled and f"filled:{key}" not in marks:
-                marks[f"filled:{key}"] = now
-                print(f"CARD {key} {now:.6f}", flush=True)
-        if "filled" not in marks and all(c.filled for c in cards):
-            marks["filled"] = now
-            print(f"FILLED {now:.6f}", flush=True)
-        if "fresh" not in marks and all(c.fresh for c in cards):
-            marks["fresh"] = now
-            print(f"FRESH {now:.6f}", flush=True)
-            QTimer.singleShot(0, app.quit)
-        elif now - started > TIMEOUT_S:
-            print("STALE " + ",".join(k for k, c in view.cards.items() if not c.fresh), flush=True)
-            app.quit()
+        finder.stop()
+        for card in view.cards.values():
+            card.changed.connect(lambda view=view: card_changed(view))
+        card_changed(view)
 
-    started = time.time()
+    def give_up() -> None:
+        windows = [w for w in app.topLevelWidgets() if isinstance(w, QMainWindow) and hasattr(w, "views")]
+        view = windows[0].views.get("overview") if windows else None  # type: ignore[attr-defined]
+        stale = [k for k, c in view.cards.items() if not c.fresh] if view is not None else ["(no Overview)"]
+        print("STALE " + ",".join(stale), flush=True)
+        app.quit()
+
     watcher = Watcher()
     app.installEventFilter(watcher)
-    ticker = QTimer()
-    ticker.timeout.connect(poll)
-    ticker.start(5)
+    finder = QTimer()
+    finder.timeout.connect(find_view)
+    finder.start(5)
+    QTimer.singleShot(int(TIMEOUT_S * 1000), give_up)
     from console.app import main as console_main
 
     return console_main(["--workspace", ws_path, "--secrets-from-env"])

@@ -4,11 +4,10 @@ views and services later find them loaded instead of stalling the Qt thread (an 
 
 from __future__ import annotations
 
-# Two parts. ``first_reads``: what the workspace and the first screen's reads need on the Qt thread (~0.3 s),
-# awaited before the workspace is opened. ``later``: boto3 and the S3 client's model (the backup and cost
-# reads build their clients in worker threads, which wait for it), the health poller, the database drivers
-# (whose checks also import them in a worker thread), then what other screens need; it runs while the
-# first reads are on the network.
+# Three parts. ``first_reads``: what the workspace and the first screen's reads need on the Qt thread (~0.3 s),
+# awaited before the workspace is opened. ``later``: the health poller and the database drivers (whose
+# checks also import them in a worker thread); it runs while the first reads are on the network.
+# ``other_screens``: what the other screens need, once the first one has its answers.
 # Importing everything first held every request back by 0.5-1 s; importing it all alongside the first
 # reads slowed them about as much (a thread that wants the GIL back waits up to 5 ms each time). One
 # exception: the first S3 client (``s3_client``) is built alongside ``first_reads``: the bucket reads
@@ -25,11 +24,17 @@ FIRST_READS = (
 )
 LATER = (
     "services.health.poller", "keyring", "keyring.backends.SecretService", "psycopg", "psycopg_pool",
-    "redis.asyncio", "sentry_sdk", "zstandard", "sandbox.runtime", "services.environments.connection_checks",
+    "redis.asyncio",
+)
+# What the other screens need (~0.2 s): imported once the first screen has its answers (or after
+# OTHER_SCREENS_AFTER_S), not while its reads are answered, which it would slow.
+OTHER_SCREENS = (
+    "sentry_sdk", "zstandard", "sandbox.runtime", "services.environments.connection_checks",
     "services.environments.drift", "services.environments.env_import", "services.environments.import_apply",
     "services.deployments.migrations",
     "services.deployments.grade", "services.deployments.cache_purge", "views.deployments.view",
 )
+OTHER_SCREENS_AFTER_S = 3.0
 
 
 def _import_all(names: tuple[str, ...]) -> None:
@@ -65,7 +70,12 @@ def later() -> None:
     _import_all(LATER)
 
 
+def other_screens() -> None:
+    _import_all(OTHER_SCREENS)
+
+
 def warm_up() -> None:
     """Everything, in one go (benchmarks that time a part of the console as it runs after its start)."""
     first_reads()
     later()
+    other_screens()

@@ -60,3 +60,29 @@ def test_damaged_or_foreign_files_read_as_empty(tmp_path: Path) -> None:
     store.save("deployments", "production", digest().to_json(), at=NOW)
     assert store.load("deployments", "production") == (digest().to_json(), NOW)
     assert sorted(p.name for p in tmp_path.iterdir()) == [STORE_NAME]
+
+
+def test_what_a_live_read_stored_after_it_started_is_no_last_known_attention(tmp_path: Path) -> None:
+    """A first launch: the live timeline stores its quick local sources while the card reads the cache;
+    those are this launch's answers, not a last-known one (the card showed 'Last known, 0 s ago: Nothing')."""
+    from services.overview.last_known import last_known_attention
+    from services.timeline.cache import TimelineCache
+    from services.timeline.model import Event, Kind
+    from services.timeline.sources import SOURCES
+
+    ctx = SimpleNamespace(paths=SimpleNamespace(data=tmp_path))
+    cache = TimelineCache(tmp_path / "timeline.sqlite3")
+    since = datetime.now(UTC) - timedelta(days=1)
+    failed = Event("ci:1", datetime.now(UTC) - timedelta(hours=1), Kind.CI_RUN, "production", "maria",
+                   "deploy #1 failure", attention=True)
+    for source in SOURCES:
+        cache.store(source, "production", [failed] if source == "GitHub Actions" else [], since)
+    launched = datetime.now(UTC)
+    cache.store("audit log", "production", [], since)  # this launch's live read, quicker than the card
+
+    before = asyncio.run(last_known_attention(ctx, ["production"], before=launched))  # type: ignore[arg-type]
+    assert before.read_at is not None and before.read_at < launched and before.sources_missing == 1
+    assert [e.id for e in before.events] == ["ci:1"]
+    nothing_before = asyncio.run(last_known_attention(  # type: ignore[arg-type]
+        ctx, ["production"], before=datetime.now(UTC) - timedelta(days=2)))
+    assert nothing_before.read_at is None and not nothing_before.events

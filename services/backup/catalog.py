@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FRESH_HOURS = 26
-DOC_READS_AT_ONCE = 24
+DOC_READS_AT_ONCE = 8
 STALE_UPLOAD_HOURS = 24
 
 

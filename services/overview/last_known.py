@@ -143,12 +143,14 @@ async def last_known_deployments(ctx: AppContext, env: str) -> tuple[DeploymentD
 class KnownAttention:
     events: tuple[Any, ...]  # services.timeline.model.Event, newest first
     read_at: datetime | None  # the oldest of the sources' last reads; None: never read on this machine
-    sources_missing: int  # sources never read for these environments
+    sources_missing: int  # sources never read for these environments (before the time asked)
 
 
 async def last_known_attention(ctx: AppContext, envs: list[str], span: timedelta = timedelta(days=1), *,
-                               now: datetime | None = None) -> KnownAttention:
-    """What the timeline's cache holds of ``envs`` for the last ``span`` that needs attention."""
+                               now: datetime | None = None, before: datetime | None = None) -> KnownAttention:
+    """What the timeline's cache holds of ``envs`` for the last ``span`` that needs attention, as read
+    before ``before`` (a live read started then may already have stored some sources: they are no
+    last-known answer, and a card must not show them as one)."""
     from services.timeline.cache import TimelineCache
     from services.timeline.sources import SOURCES
 
@@ -162,7 +164,7 @@ async def last_known_attention(ctx: AppContext, envs: list[str], span: timedelta
         for env in envs:
             for source in SOURCES:
                 found, at = cache.load(source, env, since)
-                if at is None:
+                if at is None or (before is not None and at >= before):
                     missing += 1
                     continue
                 reads.append(at)

@@ -101,6 +101,9 @@ def test_first_launch_fills_cards_with_what_is_read_and_names_the_rest(  # type:
         assert _amount(costs.headline.text()) > partial_amount  # the organization's plan, counted now
         assert "— failing: " in attention.detail.text() and "being read" not in attention.detail.text()
         assert "being read" not in backup.detail.text() and "not verified yet" in backup.detail.text()
+        # Nothing was known: no card ever showed a last-known value (a live read's first answers are none).
+        for key, states in seen.items():
+            assert all("Last known" not in age for *_, age in states), (key, states)
         # A site's card waited for the site's own check: never filled with another check's answer.
         for kind in ("production", "staging"):
             filled = [s for s in seen[kind] if s[0]]

@@ -223,9 +223,10 @@ class OverviewView(OpsView):
             return timeline
 
         # The live read goes out first; the timeline's cache is read (and shown) while it is on the network.
+        asked = datetime.now(UTC)
         live = asyncio.ensure_future(settle(*(read(n) for n in names)))
         try:
-            known = await last_known_attention(self.session.ctx, names)
+            known = await last_known_attention(self.session.ctx, names, before=asked)
         except BaseException:
             live.cancel()
             raise
