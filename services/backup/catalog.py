@@ -198,8 +198,8 @@ def read_catalog(store: BackupStore, cache_dir: Path,
     cache = CatalogCache(cache_dir, store.bucket, store.environment)
     archives: dict[str, tuple[str, int, datetime]] = {}
     docs: dict[str, dict[str, tuple[str, str]]] = {}
-    # The documents a cold cache lacks are fetched together (a bucket of the seed's retention holds ~50):
-    # as many at once as the client's connection pool holds.
+    # The documents a cold cache lacks (a bucket of the seed's retention holds ~50), 8 at a time: more at once
+    # took the CPU the first screen's other answers needed, for little gain (the early catalog is shown first).
     with ThreadPoolExecutor(max_workers=DOC_READS_AT_ONCE, thread_name_prefix="catalog") as pool:
         # The unfinished uploads do not depend on the listing: asked at the same time (one round trip).
         uploads_read = pool.submit(store.list_uploads)

@@ -69,7 +69,7 @@ def make_client(loc: S3Location, *, connect_timeout: float = 5.0, read_timeout: 
         s3={"addressing_style": "path" if not loc.is_aws else "auto"},
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
-        max_pool_connections=32,  # the catalog reads up to 24 documents at once, besides other reads
+        max_pool_connections=16,
     )
     with _SESSION_LOCK:
         if key in _CLIENTS:  # built by another thread meanwhile
