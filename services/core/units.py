@@ -46,3 +46,8 @@ def human_duration(seconds: float | timedelta | None) -> str:
 def human_age(when: datetime, now: datetime) -> str:
     """How long ago ``when`` was: human_duration + ' ago'."""
     return human_duration((now - when).total_seconds()) + " ago"
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 file', '3 files' (nouns whose plural adds an s)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

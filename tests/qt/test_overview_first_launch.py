@@ -23,7 +23,7 @@ from services.backup.dump_stream import create_backup
 from services.core import workspace as ws
 from services.core.credentials import CredentialStore
 from tests.backup.conftest import build, make_env
-from tests.qt.test_overview_last_known import until, watch
+from tests.qt.test_overview_last_known import shot, until, watch
 from views.overview.view import OverviewView
 
 SLOW_S = 2.0
@@ -76,6 +76,7 @@ def test_first_launch_fills_cards_with_what_is_read_and_names_the_rest(  # type:
         session = Session(ErrorPresenter())
         window = MainWindow(session)
         qtbot.addWidget(window)
+        window.resize(1280, 900)
         view = window.show_view("overview")
         assert isinstance(view, OverviewView)
         seen = watch(view)
@@ -95,6 +96,7 @@ def test_first_launch_fills_cards_with_what_is_read_and_names_the_rest(  # type:
         await until(lambda: attention.filled and "GitHub Actions" in attention.age.text(), 5,
                     "the attention card naming GitHub Actions as still being read")
         assert not attention.fresh and "its jobs are being read" in attention.detail.text()
+        shot(window, "overview-first-launch.png")
 
         await until(lambda: all(c.fresh for c in view.cards.values()), 60, "every card fresh")
         assert not costs.age.isVisibleTo(costs) and not attention.age.isVisibleTo(attention)

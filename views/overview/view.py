@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from console.session import Session
 from services.core.concurrency import settle
+from services.core.units import plural
 from views.base import OpsView, heading
 from views.overview.card import Card
 
@@ -282,7 +283,7 @@ class OverviewView(OpsView):
         def show_early() -> None:
             if early and attempt and not card.fresh and not card.known_at_text:
                 card.show_partial(*self._backup_answer(early[-1], attempt[0], env),
-                                  f"the backups' manifests and verifications ({early[-1].reading} files)")
+                                  f"the backups' manifests and verifications ({plural(early[-1].reading, 'file')})")
 
         def listed(catalog: Any) -> None:
             early.append(catalog)
