@@ -356,7 +356,6 @@ def _run_console(args: argparse.Namespace) -> int:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(window.current_view().loaded.wait(), warm_up.OTHER_SCREENS_AFTER_S)
         await asyncio.to_thread(warm_up.other_screens)
-        gc.freeze()
 
     exit_code = 0
 

@@ -109,3 +109,21 @@ async def test_every_caller_hears_the_early_answer_of_the_read_it_shares() -> No
     assert heard["newer"] == ["B: listed"] and heard["first"] == ["A: listed"]
     step_two.set()
     assert await asyncio.gather(first, joined, late, newer) == ["A: detailed"] * 3 + ["B: detailed"]
+
+
+async def test_a_failing_listener_does_not_fail_the_read_it_listens_to() -> None:
+    shared: InFlight[str] = InFlight()
+    heard: list[str] = []
+
+    async def two_steps(tell: Callable[[str], None]) -> str:
+        tell("listed")
+        await asyncio.sleep(0)
+        return "detailed"
+
+    def broken(_value: str) -> None:
+        raise RuntimeError("a screen's bug")
+
+    first = asyncio.ensure_future(shared.read_early(("k",), two_steps, broken))
+    second = asyncio.ensure_future(shared.read_early(("k",), two_steps, heard.append))
+    assert await asyncio.gather(first, second) == ["detailed", "detailed"]
+    assert heard == ["listed"]

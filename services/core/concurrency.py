@@ -10,7 +10,8 @@ tests fail a test that leaves such work running, which is how the gathers that d
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, overload
 
 _A = TypeVar("_A")
@@ -38,3 +39,14 @@ async def settle(*aws: Awaitable[Any]) -> tuple[Any, ...]:
         if isinstance(outcome, BaseException):
             raise outcome
     return tuple(results)
+
+
+def tell(listener: Callable[[_A], object] | None, value: _A) -> None:
+    """Give a caller's listener an early answer. A listener that fails is logged and left out: an early
+    answer is a courtesy, and a screen's bug must not fail the read that other callers wait for."""
+    if listener is None:
+        return
+    try:
+        listener(value)
+    except Exception:
+        logging.getLogger(__name__).exception("a listener of an early answer failed")

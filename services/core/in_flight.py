@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from services.core.concurrency import tell
+
 T = TypeVar("T")
 Tell = Callable[[Any], None]
 
@@ -30,7 +32,7 @@ class _Read(Generic[T]):
     def tell(self, value: Any) -> None:
         self.told[:] = [value]
         for listener in list(self.listeners):
-            listener(value)
+            tell(listener, value)
 
 
 class InFlight(Generic[T]):
@@ -62,7 +64,7 @@ class InFlight(Generic[T]):
         if on_early is not None:
             entry.listeners.append(on_early)
             if entry.told:
-                on_early(entry.told[-1])
+                tell(on_early, entry.told[-1])
         try:
             return await asyncio.shield(entry.future)  # one caller cancelled does not cancel the others' read
         finally:

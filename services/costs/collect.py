@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from services.core.concurrency import tell
 from services.core.workspace import Environment
 from services.costs.prices import PriceTable, load_table
 from services.costs.settings import CostSettings, load_settings
@@ -162,7 +163,7 @@ async def collect(ctx: AppContext, env_names: Sequence[str] | None = None, *, to
             written += await asyncio.to_thread(_write_rows, store, found)
             answered[index] = found
             if on_progress is not None:
-                on_progress(CollectProgress(
+                tell(on_progress, CollectProgress(
                     len(answered), len(jobs),
                     tuple(_label(n, e) for i, (n, e, _, _) in enumerate(jobs) if i not in answered),
                     all(i in answered for i, job in enumerate(jobs) if not job[3])))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from services.core.app_context import AppContext
-from services.core.concurrency import settle
+from services.core.concurrency import settle, tell
 from services.core.errors import ConfigError, OpsError
 from services.core.guard import Authorization
 from services.core.operation import Progress, operation
@@ -103,7 +103,7 @@ async def build_timeline(ctx: AppContext, request: TimelineRequest, authorizatio
             pending = tuple(dict.fromkeys(
                 (f"{name} ({env.name})" if len(envs) > 1 else name)
                 for i, (name, env, _) in enumerate(jobs) if i not in done))
-            on_partial(_assemble(found, request, now, pending))
+            tell(on_partial, _assemble(found, request, now, pending))
 
     async def one(index: int, name: str, env_name: str, fn: Source, env: Environment) -> None:
         try:
