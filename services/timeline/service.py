@@ -74,10 +74,13 @@ def _assemble(found: dict[int, tuple[list[Event], Gap | None]], request: Timelin
 async def build_timeline(ctx: AppContext, request: TimelineRequest, authorization: Authorization | None = None,
                          progress: Progress | None = None, *, sources: dict[str, Source] | None = None,
                          now: datetime | None = None,
-                         on_partial: Callable[[Timeline], None] | None = None) -> Timeline:
+                         on_partial: Callable[[Timeline], None] | None = None,
+                         partial_after: float | None = None) -> Timeline:
     """``authorization`` is not needed: the timeline only reads. ``on_partial`` hears the timeline so far
     once every source has answered at least the first step of its read (a source in two steps, GitHub's
-    runs then the failed runs' jobs, answers early), and again at each answer until the last."""
+    runs then the failed runs' jobs, answers early), and again at each answer until the last; with
+    ``partial_after`` (seconds), also at each answer from then on, when a source is slow to answer at all
+    (a provider that does not answer holds nothing else back)."""
     if not 0 < request.window_min <= 24 * 60:
         raise ConfigError(f"The correlation window must be 1 to 1440 minutes, not {request.window_min}")
     if request.since <= timedelta(0) or request.since > MAX_SPAN:
@@ -92,6 +95,8 @@ async def build_timeline(ctx: AppContext, request: TimelineRequest, authorizatio
     if progress is not None:
         progress.set_total(len(jobs))
 
+    loop = asyncio.get_running_loop()
+    asked = loop.time()
     found: dict[int, tuple[list[Event], Gap | None]] = {}  # each source's events so far (early or final)
     done: set[int] = set()
 
@@ -99,7 +104,8 @@ async def build_timeline(ctx: AppContext, request: TimelineRequest, authorizatio
         found[index] = (events, gap)
         if final:
             done.add(index)
-        if on_partial is not None and len(found) == len(jobs) and len(done) < len(jobs):
+        late = partial_after is not None and loop.time() - asked >= partial_after
+        if on_partial is not None and (len(found) == len(jobs) or late) and len(done) < len(jobs):
             pending = tuple(dict.fromkeys(
                 (f"{name} ({env.name})" if len(envs) > 1 else name)
                 for i, (name, env, _) in enumerate(jobs) if i not in done))

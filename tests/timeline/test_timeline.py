@@ -250,3 +250,40 @@ async def test_github_runs_are_heard_before_the_failed_runs_jobs(tmp_path: Path,
         assert all(" — failing: " in final[e.id] for e in failed)
     finally:
         group.stop()
+
+
+async def test_a_source_that_does_not_answer_holds_nothing_else_back_after_the_deadline(
+        tmp_path: Path, app_dirs: dict[str, Path]) -> None:
+    """A provider that does not answer at all: from ``partial_after`` on, each answer is heard with the
+    silent source named as still being read; before it, nothing (every source may still answer soon)."""
+    import asyncio
+
+    ctx, _ = _ctx(tmp_path, app_dirs, ("production",))
+    release = asyncio.Event()
+    heard: list[tuple[float, tuple[str, ...], list[str]]] = []
+    loop = asyncio.get_running_loop()
+    asked = loop.time()
+
+    async def health(_ctx, env, since):  # type: ignore[no-untyped-def]
+        return [_incident("production", 10, 1)]  # at once: before the deadline
+
+    async def vercel(_ctx, env, since):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.4)  # after the deadline
+        return [_deployment("production", 0, "dpl_new")]
+
+    async def github(_ctx, env, since):  # type: ignore[no-untyped-def]
+        await release.wait()  # silent until the test has heard the rest
+        return []
+
+    def partial(t) -> None:  # type: ignore[no-untyped-def]
+        heard.append((loop.time() - asked, t.pending, [e.id for e in t.events]))
+        release.set()
+
+    timeline = await asyncio.wait_for(build_timeline(ctx, TimelineRequest(), sources={
+        "health history": health, "Vercel": vercel, "GitHub Actions": github}, now=NOW + timedelta(hours=1),
+        on_partial=partial, partial_after=0.2), 10)
+    assert len(heard) == 1
+    when, pending, ids = heard[0]
+    assert when >= 0.2 and pending == ("GitHub Actions",)
+    assert set(ids) == {"incident:1", "deployment:dpl_new"}
+    assert timeline.pending == () and {e.id for e in timeline.events} == {"incident:1", "deployment:dpl_new"}

@@ -8,7 +8,7 @@ from typing import Any
 
 from services.core.concurrency import settle
 from views.overview.card import Card
-from views.overview.view import ENVS, OverviewView, age_text
+from views.overview.view import ENVS, PARTIAL_AFTER_S, OverviewView, age_text
 
 
 async def load_costs(view: OverviewView, card: Card) -> None:
@@ -23,8 +23,11 @@ async def load_costs(view: OverviewView, card: Card) -> None:
     partial: list[CollectProgress] = []
     answered = asyncio.Event()
 
+    asked = asyncio.get_running_loop().time()
+
     def progress(p: CollectProgress) -> None:
-        if p.first_reads_done and p.pending and not card.fresh and not card.known_at_text:
+        late = asyncio.get_running_loop().time() - asked >= PARTIAL_AFTER_S  # a source slow to answer at all
+        if (p.first_reads_done or late) and p.pending and not card.fresh and not card.known_at_text:
             partial.append(p)
             answered.set()
 

@@ -24,6 +24,9 @@ from views.base import OpsView, heading
 from views.overview.card import Card
 
 ENVS = ("production", "staging")
+# A card with nothing known shows a part of its answer once all its sources answered at least the first
+# step of their reads; or, when one is slow to answer at all, from this long after asking, with each answer.
+PARTIAL_AFTER_S = 3.0
 BACKUP_HEADLINES = {"fresh": "On time", "stale": "Overdue", "none": "None yet"}
 
 
@@ -219,7 +222,7 @@ class OverviewView(OpsView):
         async def read(name: str) -> Any:
             timeline = await build_timeline(self.session.ctx, TimelineRequest(environment=name,
                                                                               since=timedelta(days=1)),
-                                            on_partial=lambda t: heard(name, t))
+                                            on_partial=lambda t: heard(name, t), partial_after=PARTIAL_AFTER_S)
             heard(name, timeline)
             return timeline
 
