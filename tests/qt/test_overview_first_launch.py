@@ -12,19 +12,11 @@ import shutil
 import time
 from pathlib import Path
 
-from console.error_presenter import ErrorPresenter
-from console.health_monitor import HealthMonitor
-from console.session import Session
-from console.window import MainWindow
 from sandbox.platform_standin import PlatformStandin
 from sandbox.provider_standins import supabase
-from sandbox.provider_standins.catalog import SANDBOX_SECRETS, StandinGroup
+from sandbox.provider_standins.catalog import StandinGroup
 from services.backup.dump_stream import create_backup
-from services.core import workspace as ws
-from services.core.credentials import CredentialStore
-from tests.backup.conftest import build, make_env
-from tests.qt.test_overview_last_known import shot, until, watch
-from views.overview.view import OverviewView
+from tests.qt.overview_world import launch, overview_workspace, shot, until
 
 SLOW_S = 2.0
 
@@ -59,30 +51,13 @@ def test_first_launch_fills_cards_with_what_is_read_and_names_the_rest(  # type:
 
     for name in ("supabase", "github"):
         group.servers[name].answer_transform = slow_second_reads
-    envs = []
-    for name, kind in (("production", ws.EnvironmentKind.PRODUCTION), ("staging", ws.EnvironmentKind.STAGING)):
-        env = make_env(name, kind, scratch_db, s3_location.endpoint_url, s3_bucket)
-        env.providers = group.provider_settings(name)
-        env.app_url = platform.url
-        env.health = ws.HealthSettings(interval_s=3600, timeout_s=30, retries=0)
-        envs.append(env)
-    ctx, _, secrets = build(tmp_path, envs, app_dirs)
-    ctx.credentials = CredentialStore(ctx.workspace.id, from_env={**secrets, **SANDBOX_SECRETS})
+    ctx, _envs = overview_workspace(group, platform, scratch_db, s3_location, s3_bucket, tmp_path, app_dirs)
 
     async def scenario() -> None:
         await create_backup(ctx, "production")
         shutil.rmtree(ctx.paths.cache / "backups", ignore_errors=True)  # a first launch: nothing cached
         monkeypatch.setattr(BackupStore, "get_bytes", slow_documents)
-        session = Session(ErrorPresenter())
-        window = MainWindow(session)
-        qtbot.addWidget(window)
-        window.resize(1280, 900)
-        view = window.show_view("overview")
-        assert isinstance(view, OverviewView)
-        seen = watch(view)
-        window.show()
-        HealthMonitor(session, session)
-        session.set_context(ctx)
+        session, window, view, seen = await launch(qtbot, ctx)
         costs, attention, backup = view.cards["costs"], view.cards["attention"], view.cards["backup"]
         await until(lambda: backup.filled, 30, "the backup card filled from the listing")
         assert not backup.fresh and backup.headline.text().endswith("On time")

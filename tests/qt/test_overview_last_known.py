@@ -5,48 +5,14 @@ refresh on their own."""
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Callable
 from pathlib import Path
 
-from console.error_presenter import ErrorPresenter
-from console.health_monitor import HealthMonitor
-from console.session import Session
-from console.window import MainWindow
 from sandbox.platform_standin import PlatformStandin
 from sandbox.ports import free_port
-from sandbox.provider_standins.catalog import SANDBOX_SECRETS, STANDINS, StandinGroup
+from sandbox.provider_standins.catalog import STANDINS, StandinGroup
 from services.backup.dump_stream import create_backup
-from services.core import workspace as ws
-from services.core.credentials import CredentialStore
-from tests.backup.conftest import build, make_env
+from tests.qt.overview_world import PLACEHOLDER, launch, overview_workspace, shot, until
 from views.overview.view import ENVS, OverviewView
-
-PLACEHOLDER = "Not read yet"
-SHOTS = os.environ.get("REALTOR_SCREENSHOTS")  # a folder: save the issue's screenshots there
-
-
-def shot(window: MainWindow, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        window.grab().save(str(Path(SHOTS) / name))
-
-
-async def until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-def watch(view: OverviewView) -> dict[str, list[tuple[bool, bool, str, str]]]:
-    """Every state each card shows, in order: (filled, fresh, headline, age line)."""
-    seen: dict[str, list[tuple[bool, bool, str, str]]] = {k: [] for k in view.cards}
-    for key, card in view.cards.items():
-        card.changed.connect(lambda key=key, card=card: seen[key].append(
-            (card.filled, card.fresh, card.headline.text(), card.age.text() if card.age.isVisibleTo(card) else "")))
-    return seen
 
 
 def test_overview_offline_from_last_known_then_refreshed(qtbot, qloop, scratch_db: str, s3_location,  # type: ignore[no-untyped-def]
@@ -58,36 +24,14 @@ def test_overview_offline_from_last_known_then_refreshed(qtbot, qloop, scratch_d
     platform = PlatformStandin(database_dsn=scratch_db).start()
     platform.force("healthy")
     revived: list = []
-    envs = []
-    for name, kind in (("production", ws.EnvironmentKind.PRODUCTION), ("staging", ws.EnvironmentKind.STAGING)):
-        env = make_env(name, kind, scratch_db, s3_location.endpoint_url, s3_bucket)
-        env.providers = group.provider_settings(name)
-        env.app_url = platform.url
-        env.health = ws.HealthSettings(interval_s=3600, timeout_s=30, retries=0)
-        envs.append(env)
-    ctx, _, secrets = build(tmp_path, envs, app_dirs)
+    ctx, envs = overview_workspace(group, platform, scratch_db, s3_location, s3_bucket, tmp_path, app_dirs)
     ctx.workspace.name = "Harbor Point Realty"
-    ctx.credentials = CredentialStore(ctx.workspace.id, from_env={**secrets, **SANDBOX_SECRETS})
     dead = f"http://127.0.0.1:{free_port()}"
-
-    async def launch() -> tuple[Session, MainWindow, OverviewView, dict[str, list[tuple[bool, bool, str, str]]]]:
-        """As the console starts: the window on the Overview, the health monitor, then the workspace."""
-        session = Session(ErrorPresenter())
-        window = MainWindow(session)
-        qtbot.addWidget(window)
-        window.resize(1280, 900)
-        view = window.show_view("overview")
-        assert isinstance(view, OverviewView)
-        seen = watch(view)
-        window.show()
-        HealthMonitor(session, session)
-        session.set_context(ctx)
-        return session, window, view, seen
 
     async def scenario() -> None:
         # A first launch with everything up: the history the next launch starts from.
         await create_backup(ctx, "production")
-        session, window, view, _ = await launch()
+        session, window, view, _ = await launch(qtbot, ctx)
         await until(lambda: all(c.fresh for c in view.cards.values()), 90, "every card fresh on the first launch")
         await asyncio.sleep(0.3)  # the status bar's lights follow the poller every 200 ms
         shot(window, "overview-fresh.png")
@@ -103,7 +47,7 @@ def test_overview_offline_from_last_known_then_refreshed(qtbot, qloop, scratch_d
         platform.force("slow", delay=8)
         for env in envs:
             env.backup.endpoint_url = dead
-        session, window, view, seen = await launch()
+        session, window, view, seen = await launch(qtbot, ctx)
         await asyncio.wait_for(view.loaded.wait(), 90)
         for key in ("backup", "backup_staging", "deployments", "deployments_staging", "attention"):
             card = view.cards[key]
