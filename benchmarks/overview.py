@@ -17,12 +17,13 @@ measured the same way: a bare PySide6 window's first paint (benchmarks/_first_pa
 Each bucket holds the backups the seed's retention keeps (23 in production, 7 in staging, 3 in development),
 each with its manifest and verification, as the nightly job leaves them.
 
-A *cold* launch starts with an empty data folder (nothing known: each card waits for its live answer);
-the *warm* launches start from the history the launches before them left (health history, catalog cache,
+A *cold* launch starts with an empty data folder (nothing known: each card waits for its live answer),
+each of several in a folder of its own; the *warm* launches start from the history the launches before
+them (in the first cold launch's folder) left (health history, catalog cache,
 last deployment summaries, cost snapshots, timeline cache). Targets: every card filled ≤ 2 s after
 launch; every card fresh ≤ 1 s after the last answer.
 
-Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/overview.py [--rounds 3] [--seed 7]
+Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/overview.py [--rounds 3] [--cold 3] [--seed 7]
 """
 
 from __future__ import annotations
@@ -326,6 +327,7 @@ def last_card(marks: dict[str, float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="warm launches (and bare windows)")
+    parser.add_argument("--cold", type=int, default=3, help="cold launches, each with a data folder of its own")
     parser.add_argument("--seed", type=int, default=7, help="seed of the stand-ins' random delays")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="overview-bench-"))
@@ -336,9 +338,13 @@ def main() -> int:
         assert server.stdout is not None
         endpoints = json.loads(server.stdout.readline())
         ws_path, secrets = workspace(tmp, endpoints)
-        env = dict(os.environ, **secrets, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-                   XDG_CONFIG_HOME=str(tmp / "c"), XDG_DATA_HOME=str(tmp / "d"), XDG_STATE_HOME=str(tmp / "s"),
-                   XDG_CACHE_HOME=str(tmp / "k"))
+        def folders(name: str) -> dict[str, str]:
+            """A launch's own settings, data, state and cache folders (empty the first time)."""
+            return dict(os.environ, **secrets, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+                        **{var: str(tmp / name / var) for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME",
+                                                                  "XDG_STATE_HOME", "XDG_CACHE_HOME")})
+
+        env = folders("first")
         bare_args = [str(HERE / "_first_paint.py"), "bare"]
         console_args = [__file__, "--child", str(ws_path)]
         print(f"Overview benchmark on {os.cpu_count()} CPU(s): 3 environments; every provider stand-in, the "
@@ -346,8 +352,9 @@ def main() -> int:
         launch(bare_args, env)  # warm the OS file cache
         runs: list[tuple[str, dict[str, float], list[tuple[float, str]]]] = []
         bare: list[float] = []
-        marks = launch(console_args, env)  # cold: an empty data folder
-        runs.append(("cold", marks, answers_between(log_path, marks["start"], marks["fresh"])))
+        for index in range(max(1, args.cold)):  # cold: an empty data folder each (the first one's is kept)
+            marks = launch(console_args, env if index == 0 else folders(f"cold-{index}"))
+            runs.append(("cold", marks, answers_between(log_path, marks["start"], marks["fresh"])))
         for _ in range(args.rounds):
             b = launch(bare_args, env)
             bare.append(b["painted"] - b["start"])
@@ -376,9 +383,10 @@ def main() -> int:
         lags = [m["fresh"] - (a[-1][0] if a else m["start"]) for _, m, a in runs]
         print(f"\nwarm launch → every card filled (live or last known): median {filled * 1000:.0f} ms, "
               f"{filled / base:.1f}x a bare window's first paint; target ≤ 2000 ms: {'ok' if filled <= 2 else 'OVER TARGET'}")
-        cold_filled = runs[0][1]["filled"] - runs[0][1]["start"]
-        print(f"cold launch (nothing known) → every card filled: {cold_filled * 1000:.0f} ms; target ≤ 2000 ms: "
-              f"{'ok' if cold_filled <= 2 else 'OVER TARGET'}")
+        cold = [m["filled"] - m["start"] for kind, m, _ in runs if kind == "cold"]
+        print(f"cold launch (nothing known) → every card filled: median {statistics.median(cold) * 1000:.0f} ms, "
+              f"worst {max(cold) * 1000:.0f} ms ({len(cold)} launches); target ≤ 2000 ms: "
+              f"{'ok' if max(cold) <= 2 else 'OVER TARGET (worst)' if statistics.median(cold) <= 2 else 'OVER TARGET'}")
         print(f"every card fresh after the last answer it needed: worst {max(lags) * 1000:.0f} ms, median "
               f"{statistics.median(lags) * 1000:.0f} ms; target ≤ 1000 ms: {'ok' if max(lags) <= 1 else 'OVER TARGET'}")
     finally:
