@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from services.backup import manifest as mf
-from services.backup.store import BackupStore, store_for
+from services.backup.store import LISTINGS, BackupStore, store_for
 from services.core.atomic_file import write_atomically
 from services.core.errors import ConfigError, ConnectionFailure, IntegrityError
-from services.core.in_flight import InFlight
 
 if TYPE_CHECKING:
     from services.core.app_context import AppContext
@@ -288,9 +287,6 @@ async def last_known_catalog(ctx: AppContext, env_name: str) -> Catalog | None:
                                    "the bucket is being read now")
 
 
-_LISTINGS: InFlight[Catalog] = InFlight(join_s=0.2)
-
-
 async def list_backups(ctx: AppContext, env_name: str, *, store: BackupStore | None = None,
                        offline_ok: bool = False, on_listed: Callable[[Catalog], None] | None = None) -> Catalog:
     """The catalog of ``env_name``. With ``offline_ok``, fall back to the last listing when the bucket
@@ -308,7 +304,7 @@ async def list_backups(ctx: AppContext, env_name: str, *, store: BackupStore | N
 
     try:
         # The reads of one bucket asked at once (the Overview's card and the timeline's backups) share one.
-        return await _LISTINGS.read_early(
+        return await LISTINGS.read_early(
             (store.location, store.bucket, store.prefix, store.environment, str(ctx.paths.cache)), start, on_listed)
     except ConnectionFailure as exc:
         if offline_ok:

@@ -15,12 +15,19 @@ from typing import TYPE_CHECKING, Any
 from services.backup import manifest as mf
 from services.core.concurrency import settle
 from services.core.errors import ConfigError, ConnectionFailure, SecretMissingError
+from services.core.in_flight import InFlight
 from services.core.object_storage import S3Location, classify, make_client
 from services.core.workspace import BackupSettings, Environment
 
 if TYPE_CHECKING:
+    from services.backup.catalog import Catalog
     from services.core.app_context import AppContext
     from services.core.credentials import CredentialStore
+
+# The catalog's listings in flight (``catalog.list_backups`` shares one between callers asking at once).
+# A change made here to a bucket (a manifest or verification written, keys deleted, an upload aborted)
+# makes the next caller read anew rather than join a listing that started before the change.
+LISTINGS: InFlight[Catalog] = InFlight(join_s=0.2)
 
 _CREDENTIAL_NAMES = {
     "aws": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
@@ -116,6 +123,8 @@ class BackupStore:
                                    ContentType="application/json")
         except Exception as exc:
             raise self._fail(exc) from None
+        finally:
+            LISTINGS.forget_all()
 
     def delete_keys(self, keys: list[str]) -> None:
         try:
@@ -126,6 +135,8 @@ class BackupStore:
                                                Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True})
         except Exception as exc:
             raise self._fail(exc) from None
+        finally:
+            LISTINGS.forget_all()
 
     def abort_upload(self, key: str, upload_id: str) -> None:
         try:
@@ -134,6 +145,8 @@ class BackupStore:
             failure = self._fail(exc)
             if failure.kind.name != "NOT_FOUND":
                 raise failure from None
+        finally:
+            LISTINGS.forget_all()
 
     # --- lifecycle --------------------------------------------------------------------------------
     def get_lifecycle(self) -> list[dict[str, Any]]:

@@ -40,6 +40,11 @@ class InFlight(Generic[T]):
         self.join_s = join_s
         self._reads: dict[tuple[Hashable, ...], _Read[T]] = {}
 
+    def forget_all(self) -> None:
+        """What changed the data these reads read: callers from now on read anew (those waiting already
+        keep their read). Safe from any thread (one dict operation)."""
+        self._reads.clear()
+
     async def read(self, key: tuple[Hashable, ...], start: Callable[[], Awaitable[T]]) -> T:
         return await self.read_early(key, lambda _tell: start())
 

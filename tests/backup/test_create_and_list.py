@@ -119,3 +119,36 @@ def test_an_early_catalog_says_what_it_has_not_read_yet() -> None:
     assert freshness([listed(30, "unread")], now).level == "stale"
     damaged = CatalogEntry("b", "production", "k", "damaged", now, 10, "", "unverified", None, "")
     assert freshness([damaged], now).level == "none"
+
+
+async def test_a_listing_started_before_a_backup_finished_is_not_shared_after_it(backup_env: BackupEnv,
+                                                                                   monkeypatch) -> None:
+    """Listings asked at once share one read; but once a backup's manifest is written, the next caller
+    reads anew: the Backups screen refreshing after 'Back up now' must show the new backup."""
+    import asyncio
+    import threading
+
+    from services.backup.store import LISTINGS, BackupStore
+
+    install_realtor_schema_sync(backup_env.dsn, rows_scale=0.05)
+    monkeypatch.setattr(LISTINGS, "join_s", 600.0)  # the backup finishes while the old listing may be joined
+    listing = BackupStore.list_objects
+    listed, release = threading.Event(), threading.Event()
+
+    def slow_listing(self, prefix=None):  # type: ignore[no-untyped-def]
+        found = list(listing(self, prefix))  # the bucket as it is now, before the backup
+        listed.set()
+        release.wait(30)  # a far bucket: the answer is still on its way when the backup finishes
+        return iter(found)
+
+    monkeypatch.setattr(BackupStore, "list_objects", slow_listing)
+    before = asyncio.ensure_future(list_backups(backup_env.ctx, "staging"))
+    await asyncio.to_thread(listed.wait, 30)
+    monkeypatch.setattr(BackupStore, "list_objects", listing)
+    m = await asyncio.wait_for(create_backup(backup_env.ctx, "staging"), 120)
+    after = asyncio.ensure_future(list_backups(backup_env.ctx, "staging"))
+    await asyncio.sleep(0.2)
+    release.set()
+    old, new = await asyncio.wait_for(asyncio.gather(before, after), 60)
+    assert old.find(m.id) is None  # the listing from before the backup
+    assert new.find(m.id) is not None and new.find(m.id).good  # type: ignore[union-attr]
