@@ -187,7 +187,10 @@ async def rerun(ctx: AppContext, request: RunRequest, auth: Authorization) -> Ac
                                         "once it has finished", hint="Cancel it first, or wait")
             if request.failed_only and run.conclusion == "success":
                 raise GuardRefusedError(f"Run {run.id} succeeded: it has no failed jobs to re-run")
-            return await client.rerun(repo, run.id, failed_only=request.failed_only)
+            try:
+                return await client.rerun(repo, run.id, failed_only=request.failed_only)
+            finally:
+                _RUNS.forget_all()  # the next read of the runs sees the change, never a read from before it
 
     return await common.audited(ctx, auth, target=str(request.run_id), change=change,
                                 details={"failed_only": request.failed_only})
@@ -200,9 +203,12 @@ async def cancel(ctx: AppContext, request: RunRequest, auth: Authorization, *, f
 
     async def change() -> ActionAccepted:
         async with await common.github(ctx, env) as client:
-            if force:
-                return await ga.force_cancel(client, repo, request.run_id)
-            return await client.cancel_run(repo, request.run_id)
+            try:
+                if force:
+                    return await ga.force_cancel(client, repo, request.run_id)
+                return await client.cancel_run(repo, request.run_id)
+            finally:
+                _RUNS.forget_all()
 
     return await common.audited(ctx, auth, target=str(request.run_id), change=change, details={"force": force})
 
@@ -218,7 +224,10 @@ async def dispatch(ctx: AppContext, env_name: str, ref: str, auth: Authorization
 
     async def change() -> GitHubDispatch:
         async with await common.github(ctx, env) as client:
-            return await client.dispatch(env.providers.github_repository,
-                                         env.providers.github_workflow or "deploy.yml", ref.strip())
+            try:
+                return await client.dispatch(env.providers.github_repository,
+                                             env.providers.github_workflow or "deploy.yml", ref.strip())
+            finally:
+                _RUNS.forget_all()
 
     return await common.audited(ctx, auth, target=ref, change=change, details={"workflow": info.path})

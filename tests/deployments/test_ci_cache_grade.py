@@ -145,3 +145,30 @@ async def test_two_environments_reading_one_workflow_at_once_share_one_read(worl
     assert len(asked("/jobs")) == jobs + len(failed)  # each failed run's jobs once
     await ci.runs(world.ctx, "staging", limit=30, since=since, failed_jobs_only=True)  # once ended, read anew
     assert len(asked("/runs")) == listings + 2
+
+
+async def test_runs_read_after_a_dispatch_are_read_anew(world: DeployWorld, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Reads of the runs asked at once share one; a dispatch (or a re-run, a cancel) ends that sharing, so
+    the list shown after it has the new run, never the answer of a read that started before it."""
+    import asyncio
+    import time
+
+    monkeypatch.setattr(ci._RUNS, "join_s", 600.0)  # the dispatch lands while the old read could be joined
+    data = world.github.data
+    data.files[".github/workflows/deploy.yml"] = data.files[".github/workflows/deploy.yml"].replace(
+        b"on:\n", b"on:\n  workflow_dispatch:\n", 1)
+    slow = {"on": True}
+
+    def slow_listing(request, response):  # type: ignore[no-untyped-def]
+        if slow["on"] and request.path.endswith("/runs"):
+            slow["on"] = False
+            time.sleep(1.0)  # the answer (the runs as they were) is still on its way
+        return response
+
+    world.github.answer_transform = slow_listing
+    before = asyncio.ensure_future(ci.runs(world.ctx, "staging", limit=5))
+    await asyncio.sleep(0.3)
+    started = await ci.dispatch(world.ctx, "staging", "develop", world.auth("staging", "ci dispatch"))
+    after = await ci.runs(world.ctx, "staging", limit=5)
+    assert started.run_id in {r.run.id for r in after}
+    assert started.run_id not in {r.run.id for r in await before}
