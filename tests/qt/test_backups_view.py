@@ -292,3 +292,53 @@ def test_restore_into_production_by_another_spelling_asks_what_the_service_wants
     finally:
         with psycopg.connect(pg_dsn, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{prod_db}" WITH (FORCE)')
+
+
+def test_a_cold_cache_shows_the_listing_first_and_its_rows_wait_for_their_manifests(  # type: ignore[no-untyped-def]
+        qtbot, qloop, scratch_db: str, s3_location, s3_bucket: str, tmp_path: Path, app_dirs: dict[str, Path],
+        monkeypatch) -> None:
+    """A first launch on a far bucket: the backups the listing shows appear at once, marked 'listed', and
+    cannot be verified or restored until their manifests are read; then the catalog is whole."""
+    import shutil
+    import time
+
+    from services.backup.dump_stream import create_backup
+    from services.backup.store import BackupStore
+
+    env = make_env("staging", ws.EnvironmentKind.STAGING, scratch_db, s3_location.endpoint_url, s3_bucket)
+    ctx, _path, _secrets = build(tmp_path, [env], app_dirs)
+    reading = BackupStore.get_bytes
+
+    def far_bucket(self, key):  # type: ignore[no-untyped-def]
+        time.sleep(1.5)
+        return reading(self, key)
+
+    session = Session(ErrorPresenter())
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+
+    async def scenario() -> None:
+        for _ in range(2):
+            await create_backup(ctx, "staging")
+        shutil.rmtree(ctx.paths.cache / "backups", ignore_errors=True)  # nothing cached: a first launch
+        monkeypatch.setattr(BackupStore, "get_bytes", far_bucket)
+        session.set_context(ctx)
+        view = window.show_view("backups")
+        loading = asyncio.ensure_future(view.load())
+        await wait_for(lambda: view.model.rowCount() == 2, timeout=10)
+        assert not loading.done()
+        assert {view.model.entry(r).state for r in range(2)} == {"listed"}  # type: ignore[union-attr]
+        assert "reading 2 manifest and verification files" in view.freshness.text()
+        assert "Fresh" in view.freshness.text()
+        view.table.selectRow(0)
+        assert not view.restore_form.button.isEnabled() and not view.verify_button.isEnabled()
+        assert "being read" in view.details.toPlainText()
+        await asyncio.wait_for(loading, 30)
+        assert {view.model.entry(r).state for r in range(2)} == {"good"}  # type: ignore[union-attr]
+        assert "reading" not in view.freshness.text()
+        view.table.selectRow(0)
+        assert view.verify_button.isEnabled()
+        await session.tasks.shutdown()
+
+    qloop.run_until_complete(scenario())

@@ -81,6 +81,8 @@ class CatalogModel(QAbstractTableModel):
                 return "An archive without its manifest: never counted as a good backup"
             if e.state == "damaged":
                 return "Its manifest is unreadable: the archive cannot be checked, so it is never used or pruned"
+            if e.state == "listed":
+                return "Finished (its manifest is in the bucket); its manifest is being read, then it can be used"
             return f"sha256 {e.sha256}" if e.sha256 else None
         return None
 
@@ -108,6 +110,6 @@ class CatalogFilter(QSortFilterProxyModel):
                 return False
             if self.state == "verified" and e.verification != "verified":
                 return False
-            if self.state == "problems" and e.good and e.verification != "failed":
+            if self.state == "problems" and e.state in ("good", "listed") and e.verification != "failed":
                 return False
         return super().filterAcceptsRow(source_row, source_parent)

@@ -11,7 +11,7 @@ import html
 import json
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -42,11 +42,13 @@ from services.backup.verify import verify_backup
 from services.core.errors import ConfigError, OpsError
 from services.core.guard import can_change
 from services.core.progress import Progress
+from services.core.units import plural
 from views.backups.catalog_model import ENTRY_ROLE, CatalogFilter, CatalogModel
 from views.backups.outcome import OutcomeLabel
 from views.backups.restore_form import RestoreForm, restore_wording
 from views.base import OpsView, heading
 
+EARLY_AFTER_MS = 300  # the listing alone is shown when the whole catalog takes longer than this
 VIEWER_TIP = "Your workspace profile is 'viewer': backups can be looked at, not changed"
 
 
@@ -57,6 +59,12 @@ class BackupsView(OpsView):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.catalog: Catalog | None = None
+        self._load_seq = 0  # an early catalog of an older load (another environment) is not shown
+        self._shown_seq = 0  # the load whose whole catalog is shown
+        self._early_catalog: tuple[int, Catalog] | None = None
+        self._early_timer = QTimer(self)
+        self._early_timer.setSingleShot(True)
+        self._early_timer.timeout.connect(self._show_early)
         self.last_plan: RetentionPlan | None = None
         self.last_job: Job | None = None
         self.failed_attempt: FailedAttempt | None = None
@@ -199,15 +207,30 @@ class BackupsView(OpsView):
             self._apply_guards()
             return
         self.failed_attempt = await last_failed_attempt(ctx, env.name)
+        self._load_seq += 1
+        seq = self._load_seq
+
+        def listed(early: Catalog) -> None:
+            # The backups the listing shows, while the manifests and verifications a cold cache lacks are
+            # read (a first launch on a big bucket: seconds); those rows are not usable until they are.
+            # Shown only when the whole catalog is not there a moment later (no flash after a backup).
+            if seq == self._load_seq:
+                self._early_catalog = (seq, early)
+                self._early_timer.start(EARLY_AFTER_MS)
+
         try:
-            catalog = await list_backups(ctx, env.name, offline_ok=True)
+            catalog = await list_backups(ctx, env.name, offline_ok=True, on_listed=listed)
         except OpsError as exc:
+            self._shown_seq = seq
+            self._early_timer.stop()
             # Shown here, where it matters (missing keys, unreachable bucket); the job errors use the bar.
             self.freshness.setText(f'<span style="color:#d93025">●</span> <b>The catalog could not be read.</b> '
                                    f"{exc.sentence()}")
             self.model.set_rows([])
             self._apply_guards()
             return
+        self._shown_seq = seq
+        self._early_timer.stop()
         self.show_catalog(catalog)
         try:
             sched = await schedule_for(ctx, env.name)
@@ -217,6 +240,12 @@ class BackupsView(OpsView):
                 f". Generate the workflow with: realtor-ops backup schedule --env {env.name}")
         except OpsError:
             self.schedule_label.setText("")
+
+    def _show_early(self) -> None:
+        if self._early_catalog is not None:
+            seq, early = self._early_catalog
+            if seq == self._load_seq and self._shown_seq != seq:
+                self.show_catalog(early)
 
     def show_catalog(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -241,6 +270,8 @@ class BackupsView(OpsView):
             text = (f'<span style="color:#d93025; font-size:16pt">●</span> <b style="color:#d93025">BACKUP FAILED</b>'
                     f" — {html.escape(failed.sentence())}.<br>{text}")
         counts = f" · {len(catalog.good())} good of {len(catalog.entries)} listed"
+        if catalog.reading:
+            counts += f" · reading {plural(catalog.reading, 'manifest and verification file')}…"
         running = [j for j in self.session.jobs.running() if j.kind == "backup" and j.environment == self.env_name]
         if running:
             counts += " · <b>a backup is running now</b> (see Jobs)"
@@ -259,6 +290,8 @@ class BackupsView(OpsView):
                                          "Its manifest is unreadable: the archive cannot be checked, so it is "
                                          "never used, and retention keeps it for a person to look at."
                                          if entry.state == "damaged" else
+                                         "Finished: its manifest is in the bucket and is being read; the backup can "
+                                         "be verified or restored once it is." if entry.state == "listed" else
                                          "Archive without a manifest: never counted as good."))
             return
         doc: dict[str, Any] = json.loads(entry.manifest.to_json())
