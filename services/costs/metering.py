@@ -23,11 +23,17 @@ class Usage:
     quantity: Decimal  # in the price's unit (GB-month for storage: the day's share)
 
 
+RESIDUE = Decimal("1e-12")
+
+
 def billable(cumulative: Decimal, included: Decimal, round_to: Decimal | None) -> Decimal:
     """Billable units for a cumulative quantity: rounded up to ``round_to`` first, the free tier deducted."""
     q = cumulative
     if round_to is not None and round_to > 0:
-        q = (q / round_to).to_integral_value(rounding=ROUND_CEILING) * round_to
+        # A daily share (a peak / the month's days) is a repeating decimal: 30 shares of 200/30 add up to
+        # 200.0…01, which must not bill a 201st unit. Twelve places keep any real excess (one byte over a
+        # GB-month is 3e-11) and drop only that residue.
+        q = ((q / round_to).quantize(RESIDUE).to_integral_value(rounding=ROUND_CEILING)) * round_to
     return max(ZERO, q - included)
 
 

@@ -49,6 +49,8 @@ def test_collect_fills_the_month_and_the_totals_add_up(usage_standins: UsageStan
     outcome = _collect(usage_standins, tmp_path)
     assert _status(outcome, "vercel").status is SourceStatus.OK
     assert _status(outcome, "r2", "production").status is SourceStatus.OK
+    # The bucket list says which buckets are Infrequent Access (the stand-in's backup buckets are).
+    assert "Infrequent Access buckets at its rates" in _status(outcome, "r2", "production").reason
     assert _status(outcome, "supabase", "production").status is SourceStatus.PARTIAL  # egress named as missing
     assert "egress" in _status(outcome, "supabase", "production").reason
     assert _status(outcome, "upstash", "production").status is SourceStatus.OK
@@ -208,6 +210,32 @@ def test_r2_storage_is_the_daily_peak_averaged_over_the_month(tmp_path: Path) ->
     assert sum(r.cost for r in rows if r.service == "R2 storage") == Decimal("0.02")  # 0.015 rounded
 
 
+def test_r2_infrequent_access_buckets_at_their_rates_without_a_free_tier(tmp_path: Path) -> None:
+    """A backup bucket of the Infrequent Access class: $0.01 per GB-month, $9.00 and $0.90 per million
+    class A and B operations, no free tier; the Standard bucket beside it keeps Standard's free tier."""
+    days = [date(2026, 11, d) for d in range(1, 31)]
+    owners = {"backups": "production", "files": "production"}
+    data = _graphql({**{(d.isoformat(), "backups"): 200 * 10**9 for d in days},
+                     **{(d.isoformat(), "files"): 5 * 10**9 for d in days}},
+                    {("2026-11-02", "backups", "PutObject"): 1_500_000,  # 2 M at $9.00: no free million
+                     ("2026-11-02", "backups", "GetObject"): 100,        # 1 M at $0.90
+                     ("2026-11-02", "files", "PutObject"): 900_000})     # Standard: within its free 1 M
+    cc = _context(tmp_path, days[-1])
+    rows = price_r2(cc, daily_usage(data, owners, {"backups": "InfrequentAccess", "files": "Standard"}),
+                    days)["production"]
+    cost: dict[str, Decimal] = {}
+    for r in rows:
+        cost[r.service] = cost.get(r.service, Decimal(0)) + r.cost
+    assert cost["R2 Infrequent Access storage"] == Decimal("2.00")  # 200 GB-month x $0.01
+    assert cost["R2 Infrequent Access Class A operations"] == Decimal("18.00")
+    assert cost["R2 Infrequent Access Class B operations"] == Decimal("0.90")
+    assert cost["R2 storage"] == Decimal("0.00") and cost["R2 Class A operations"] == Decimal("0.00")
+    # The same usage with every bucket Standard: the free tier applies to all of it.
+    standard = price_r2(_context(tmp_path / "s", days[-1]), daily_usage(data, owners), days)["production"]
+    assert not any("Infrequent" in r.service for r in standard)
+    assert sum(r.cost for r in standard if r.service == "R2 storage") == Decimal("2.93")  # (205-10) x 0.015, to the cent
+
+
 def test_r2_keeps_days_the_analytics_no_longer_have(tmp_path: Path) -> None:
     # The first collect of a month saw days 1..10; a later one sees only 5..10 (retention): days 1..4 stay
     # and their usage still counts against the free tier.
@@ -281,3 +309,13 @@ def test_answers_in_an_unexpected_shape_are_refused_with_the_reason(usage_standi
     assert r2.status is SourceStatus.FAILED and "unexpected shape" in r2.reason
     v = _status(outcome, "vercel")
     assert v.status is SourceStatus.FAILED and "line 1: BilledCost is not finite" in v.reason
+
+
+def test_r2_without_the_bucket_list_prices_every_bucket_as_standard_and_says_so(usage_standins: UsageStandins,
+                                                                               tmp_path: Path) -> None:
+    usage_standins.servers["cloudflare"].inject(status=403, path=f"/accounts/{cloudflare.ACCOUNT_ID}/r2/buckets",
+                                                times=5)
+    outcome = _collect(usage_standins, tmp_path)
+    r2 = _status(outcome, "r2", "production")
+    assert r2.status is SourceStatus.OK and "storage classes could not be read" in r2.reason
+    assert not any("Infrequent" in row.service for row in r2.rows)

@@ -6,7 +6,9 @@ GB-month, 1 M class A, 10 M class B a month) is deducted once, for the whole acc
 R2 keeps analytics for 31 days, so each collect re-reads what it still can and the local store keeps the
 rest. Rows are per environment by bucket (the workspace's files/images/documents and R2 backup buckets;
 other buckets are "shared"); each day's account cost is split by the environments' usage, to the cent.
-Infrequent Access is priced as Standard (the analytics used here do not split by class).
+A bucket whose default storage class is Infrequent Access (the bucket list says which) has its storage and
+operations priced at the Infrequent Access rates, which have no free tier; its data retrieval fee is not
+counted (the analytics used here do not report the bytes read).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from services.core.concurrency import settle
 from services.core.errors import ConnectionFailure
 from services.core.workspace import Environment
 from services.costs.metering import Usage, price_usage
@@ -29,6 +32,7 @@ from services.costs.sources.base import (
     not_configured,
     split_cents,
 )
+from services.providers.cloudflare_client import CloudflareClient
 from services.providers.factory import client_from
 
 RETENTION_DAYS = 31
@@ -72,33 +76,48 @@ def bucket_owners(envs: Sequence[Environment]) -> dict[str, str]:
     return owners
 
 
-def daily_usage(data: Any, owners: Mapping[str, str]) -> dict[str, dict[date, dict[str, Decimal]]]:
-    """metric ("storage" GB-month share, "class_a"/"class_b" millions) -> day -> env -> quantity."""
+INFREQUENT = "InfrequentAccess"
+
+
+def daily_usage(data: Any, owners: Mapping[str, str], classes: Mapping[str, str] | None = None
+                ) -> dict[str, dict[date, dict[str, Decimal]]]:
+    """metric ("storage" GB-month share, "class_a"/"class_b" millions; "ia_…" for the buckets ``classes``
+    says are Infrequent Access) -> day -> env -> quantity."""
+    classes = classes or {}
+
+    def metric_of(base: str, bucket: str) -> str:
+        return f"ia_{base}" if classes.get(bucket) == INFREQUENT else base
+
     try:
         account = data["data"]["viewer"]["accounts"][0]
     except (KeyError, IndexError, TypeError):
         raise ValueError("the analytics answer has no account") from None
     out: dict[str, dict[date, dict[str, Decimal]]] = {m: defaultdict(lambda: defaultdict(lambda: ZERO))
-                                                      for m in ("storage", "class_a", "class_b")}
+                                                      for m in PRICE_KEYS}
     for g in account.get("r2StorageAdaptiveGroups") or []:
         day = date.fromisoformat(str(g["dimensions"]["date"]))
-        env = owners.get(str(g["dimensions"].get("bucketName", "")), SHARED_ENV)
+        bucket = str(g["dimensions"].get("bucketName", ""))
+        env = owners.get(bucket, SHARED_ENV)
         peak = Decimal(int(g["max"].get("payloadSize") or 0) + int(g["max"].get("metadataSize") or 0))
-        out["storage"][day][env] += peak / GB / days_in_month(day.year, day.month)
+        out[metric_of("storage", bucket)][day][env] += peak / GB / days_in_month(day.year, day.month)
     for g in account.get("r2OperationsAdaptiveGroups") or []:
         action = str(g["dimensions"].get("actionType", ""))
         metric = "class_a" if action in CLASS_A else "class_b" if action in CLASS_B else None
         if metric is None:
             continue
         day = date.fromisoformat(str(g["dimensions"]["date"]))
-        env = owners.get(str(g["dimensions"].get("bucketName", "")), SHARED_ENV)
-        out[metric][day][env] += Decimal(int(g["sum"].get("requests") or 0)) / MILLION
+        bucket = str(g["dimensions"].get("bucketName", ""))
+        env = owners.get(bucket, SHARED_ENV)
+        out[metric_of(metric, bucket)][day][env] += Decimal(int(g["sum"].get("requests") or 0)) / MILLION
     return out
 
 
 PRICE_KEYS = {"storage": ("cloudflare.r2_storage", "GB-month"),
               "class_a": ("cloudflare.r2_class_a", "million requests"),
-              "class_b": ("cloudflare.r2_class_b", "million requests")}
+              "class_b": ("cloudflare.r2_class_b", "million requests"),
+              "ia_storage": ("cloudflare.r2_ia_storage", "GB-month"),
+              "ia_class_a": ("cloudflare.r2_ia_class_a", "million requests"),
+              "ia_class_b": ("cloudflare.r2_ia_class_b", "million requests")}
 
 
 def price_r2(cc: CollectContext, usage: Mapping[str, Mapping[date, Mapping[str, Decimal]]],
@@ -107,6 +126,8 @@ def price_r2(cc: CollectContext, usage: Mapping[str, Mapping[date, Mapping[str, 
     by_env: dict[str, list[CostRow]] = defaultdict(list)
     for metric, (key, unit) in PRICE_KEYS.items():
         per_day = usage.get(metric, {})
+        if metric.startswith("ia_") and not any(per_day.get(d) for d in days):
+            continue  # no Infrequent Access bucket used on these days: no line
         service = cc.table.price(key, days[0]).service
         months: dict[tuple[int, int], list[date]] = defaultdict(list)
         for d in days:
@@ -140,11 +161,24 @@ async def collect_r2(cc: CollectContext) -> list[SourceResult]:
         return [not_configured("r2", SHARED_ENV, f"No Cloudflare API token is stored for '{env.name}'")]
     month_start = cc.today.replace(day=1)
     start = max(month_start, cc.today - timedelta(days=RETENTION_DAYS - 1))
+    async def storage_classes() -> tuple[dict[str, str], str]:
+        """Each bucket's default storage class; without them (a token that may not list buckets), every
+        bucket is priced as Standard, and the note says so."""
+        if not isinstance(client, CloudflareClient):
+            return {}, ""
+        try:
+            listing = await client.list_r2_buckets(account, per_page=1000)
+        except ConnectionFailure as exc:
+            return {}, f"; the buckets' storage classes could not be read ({exc.message}): priced as Standard"
+        return {b.name: b.storage_class or "Standard" for b in listing}, ""
+
     try:
         async with client:
-            response = await client.request("POST", "/graphql", json_body={
-                "query": QUERY, "variables": {"accountTag": account, "start": start.isoformat(),
-                                              "end": cc.today.isoformat()}}, resource="R2 analytics")
+            response, (classes, class_note) = await settle(
+                client.request("POST", "/graphql", json_body={
+                    "query": QUERY, "variables": {"accountTag": account, "start": start.isoformat(),
+                                                  "end": cc.today.isoformat()}}, resource="R2 analytics"),
+                storage_classes())
             body = client.json_of(response)
     except ConnectionFailure as exc:
         return [failure_result("r2", SHARED_ENV, exc, "Cloudflare R2 analytics")]
@@ -155,14 +189,25 @@ async def collect_r2(cc: CollectContext) -> list[SourceResult]:
             else SourceStatus.FAILED
         return [SourceResult("r2", SHARED_ENV, status, f"Cloudflare R2 analytics: {message}")]
     try:
-        usage = daily_usage(body, bucket_owners(cc.environments))
+        usage = daily_usage(body, bucket_owners(cc.environments), classes)
     except (ValueError, KeyError, TypeError) as exc:
         return [SourceResult("r2", SHARED_ENV, SourceStatus.FAILED, f"R2 analytics in an unexpected shape: {exc}")]
     days = [start + timedelta(days=i) for i in range((cc.today - start).days + 1)]
+    if any(usage[m] for m in usage if m.startswith("ia_")) and not all(
+            cc.table.has(PRICE_KEYS[m][0], d) for m in PRICE_KEYS if m.startswith("ia_") for d in days):
+        # A price table edited before these prices were shipped: Standard's, said in the note.
+        for metric in [m for m in usage if m.startswith("ia_")]:
+            for day, shares in usage.pop(metric).items():
+                for env_name, quantity in shares.items():
+                    usage[metric[3:]][day][env_name] += quantity
+        class_note += "; the price table has no Infrequent Access prices: those buckets priced as Standard"
     by_env = price_r2(cc, usage, days)
     names = sorted(set(by_env) | set(bucket_owners(cc.environments).values()) | {SHARED_ENV})
     note = f"{len(days)} day(s) read" + ("" if start == month_start else
                                          f"; days before {start.isoformat()} kept from earlier collects")
+    if any(c == INFREQUENT for c in classes.values()):
+        note += "; Infrequent Access buckets at its rates (their data retrieval is not counted)"
+    note += class_note
     return [SourceResult("r2", name, SourceStatus.OK, note, tuple(days), tuple(by_env.get(name, ())))
             for name in names]
 
