@@ -319,3 +319,20 @@ def test_r2_without_the_bucket_list_prices_every_bucket_as_standard_and_says_so(
     r2 = _status(outcome, "r2", "production")
     assert r2.status is SourceStatus.OK and "storage classes could not be read" in r2.reason
     assert not any("Infrequent" in row.service for row in r2.rows)
+
+
+def test_r2_with_a_price_table_from_before_infrequent_access_prices_it_as_standard(usage_standins: UsageStandins,
+                                                                                  tmp_path: Path) -> None:
+    """A price table edited (and saved) before these prices shipped has no Infrequent Access lines: those
+    buckets are priced as Standard, and the note says so, rather than the whole source failing."""
+    import dataclasses
+
+    table = default_table()
+    old = dataclasses.replace(table, prices=tuple(p for p in table.prices if "r2_ia_" not in p.key))
+    ws = sandbox_like_workspace(usage_standins.api_base())
+    ctx = FakeContext(ws, credentials_for(ws), tmp_path)
+    outcome = asyncio.run(collect(ctx, today=TODAY, settings=sandbox_settings(), table=old,
+                                  client_overrides=CLIENT_OVERRIDES))
+    r2 = _status(outcome, "r2", "production")
+    assert r2.status is SourceStatus.OK and "no Infrequent Access prices" in r2.reason
+    assert r2.rows and not any("Infrequent" in row.service for row in r2.rows)
