@@ -228,11 +228,14 @@ class OverviewView(OpsView):
 
         # The live read goes out first; the timeline's cache is read (and shown) while it is on the network.
         asked = datetime.now(UTC)
-        live = asyncio.ensure_future(settle(*(read(n) for n in names)))
+        # Each read its own task (a settle not yet started when cancelled would leave them never awaited).
+        reads = [asyncio.ensure_future(read(n)) for n in names]
+        live = asyncio.ensure_future(settle(*reads))
         try:
             known = await last_known_attention(self.session.ctx, names, before=asked)
         except BaseException:
-            live.cancel()
+            for task in (*reads, live):
+                task.cancel()
             raise
         if known.read_at is not None and not card.fresh:
             self._show_attention(card, list(known.events), [], known_age=age_text(known.read_at))

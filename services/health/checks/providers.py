@@ -8,6 +8,7 @@ could not wait out makes it "degraded".
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from services.core.concurrency import settle
 from services.core.errors import ConnectionFailure
@@ -106,9 +107,12 @@ class BetterStackCheck(Check):
         try:
             monitors = await client.list_monitors()
             found = {m.id: m for m in monitors if m.id in wanted}
-            slas, incidents = await settle(
-                settle(*(client.monitor_sla(mid) for mid in found)),
-                settle(*(client.list_incidents(open_only=True, monitor_id=mid) for mid in found)))
+            # One settle over every read (not one per kind inside another: a settle started as a task
+            # and cancelled before its first step would leave its reads never awaited).
+            answers: tuple[Any, ...] = await settle(
+                *(client.monitor_sla(mid) for mid in found),
+                *(client.list_incidents(open_only=True, monitor_id=mid) for mid in found))
+            slas, incidents = answers[:len(found)], answers[len(found):]
         except ConnectionFailure as exc:
             return result(env.name, self.name, status_for_failure(exc), exc.sentence(), latency_ms=clock.ms)
         finally:
