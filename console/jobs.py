@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 
 from console.async_bridge import TaskRegistry
+from console.table_model import ColumnsModel
 from services.core.errors import ErrorReport, OperationCancelled, OpsError
 from services.core.progress import Progress, ProgressSnapshot, human_bytes, human_duration
 
@@ -131,13 +132,12 @@ class JobManager(QObject):
         return [j for j in self.jobs if j.state == JobState.RUNNING]
 
 
-class JobsModel(QAbstractTableModel):
+class JobsModel(ColumnsModel[Job]):
     COLUMNS = ("Job", "Environment", "State", "Progress", "Speed", "ETA")
 
     def __init__(self, manager: JobManager, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._manager = manager
-        self._rows: list[Job] = []
         manager.changed.connect(self._on_changed)
 
     def _on_changed(self, job_id: int) -> None:
@@ -151,23 +151,9 @@ class JobsModel(QAbstractTableModel):
             if job.id == job_id:
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
-
     @staticmethod
     def _stalled(job: Job) -> bool:
         return bool(job.snapshot and job.snapshot.message.startswith("stalled"))
-
-    def job_at(self, row: int) -> Job | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

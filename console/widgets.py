@@ -222,7 +222,7 @@ class JobsPanel(QWidget):
 
     def _target(self) -> Job | None:
         rows = self.table.selectionModel().selectedRows()
-        job = self.model.job_at(rows[0].row()) if rows else None
+        job = self.model.row_at(rows[0].row()) if rows else None
         if job is None and self.manager.running():
             job = self.manager.running()[-1]
         return job if job is not None and job in self.manager.running() else None

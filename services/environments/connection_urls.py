@@ -4,7 +4,7 @@ A URL that cannot be read is a DotenvError naming the variable and the line, nev
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from services.environments.dotenv_parser import DotenvError
 
@@ -15,24 +15,32 @@ def _url_problem(message: str, *, key: str, line: int, source: str) -> DotenvErr
     return DotenvError(message, source=source, line=line, key=key, hint=_URL_HINT)
 
 
-def split_database_url(value: str, *, key: str = "DATABASE_URL", line: int = 0, source: str = ".env"
-                       ) -> tuple[dict[str, Any], str | None]:
-    """Settings of a postgres:// URL and its password (URL-decoded), or DotenvError naming the line."""
+def _checked_url(value: str, schemes: tuple[str, ...], prefix: str, what: str, example: str, *, key: str,
+                 line: int, source: str) -> tuple[SplitResult, int | None]:
+    """The URL's parts and port, once its scheme, host and port are known to be usable."""
     try:
         parts = urlsplit(value.strip())
         port = parts.port
     except ValueError:
-        raise _url_problem("is not a valid postgresql:// URL (its host or port cannot be read)",
+        raise _url_problem(f"is not a valid {prefix} URL (its host or port cannot be read)",
                            key=key, line=line, source=source) from None
-    if parts.scheme.lower() not in ("postgres", "postgresql"):
-        raise DotenvError("is not a postgresql:// URL", source=source, line=line, key=key,
-                          hint="Write it as postgresql://user:password@host:5432/database")
+    if parts.scheme.lower() not in schemes:
+        raise DotenvError(f"is not {what}", source=source, line=line, key=key, hint=example)
     if parts.fragment:
         raise _url_problem("has a '#' that is not URL-encoded", key=key, line=line, source=source)
     if not parts.hostname:
         raise _url_problem("has no host", key=key, line=line, source=source)
     if port == 0:
         raise DotenvError("has port 0", source=source, line=line, key=key)
+    return parts, port
+
+
+def split_database_url(value: str, *, key: str = "DATABASE_URL", line: int = 0, source: str = ".env"
+                       ) -> tuple[dict[str, Any], str | None]:
+    """Settings of a postgres:// URL and its password (URL-decoded), or DotenvError naming the line."""
+    parts, port = _checked_url(value, ("postgres", "postgresql"), "postgresql://", "a postgresql:// URL",
+                               "Write it as postgresql://user:password@host:5432/database",
+                               key=key, line=line, source=source)
     name = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
     if "/" in name:
         raise _url_problem("has a database name with '/' in it", key=key, line=line, source=source)
@@ -60,22 +68,9 @@ def split_redis_url(value: str, *, key: str = "REDIS_URL", line: int = 0, source
                     ) -> tuple[dict[str, Any], str | None, list[str]]:
     """Settings of a redis:// or rediss:// URL, its password, and notes on what was ignored."""
     notes: list[str] = []
-    try:
-        parts = urlsplit(value.strip())
-        port = parts.port
-    except ValueError:
-        raise _url_problem("is not a valid redis:// URL (its host or port cannot be read)",
-                           key=key, line=line, source=source) from None
+    parts, port = _checked_url(value, ("redis", "rediss"), "redis://", "a redis:// or rediss:// URL",
+                               "Write it as rediss://default:password@host:6379", key=key, line=line, source=source)
     scheme = parts.scheme.lower()
-    if scheme not in ("redis", "rediss"):
-        raise DotenvError("is not a redis:// or rediss:// URL", source=source, line=line, key=key,
-                          hint="Write it as rediss://default:password@host:6379")
-    if parts.fragment:
-        raise _url_problem("has a '#' that is not URL-encoded", key=key, line=line, source=source)
-    if not parts.hostname:
-        raise _url_problem("has no host", key=key, line=line, source=source)
-    if port == 0:
-        raise DotenvError("has port 0", source=source, line=line, key=key)
     path = parts.path.strip("/")
     db = 0
     if path:

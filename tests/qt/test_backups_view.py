@@ -84,7 +84,7 @@ def test_backups_view(qtbot, qloop, scratch_db: str, pg_dsn: str, s3_location, s
         assert vjob is not None
         await wait_for(lambda: vjob.state != JobState.RUNNING, timeout=60)
         assert vjob.state == JobState.DONE and vjob.result.ok
-        await wait_for(lambda: view.model.rowCount() == 1 and view.model.entry(0).verification == "verified")
+        await wait_for(lambda: view.model.rowCount() == 1 and view.model.row_at(0).verification == "verified")
 
         # Test restore: into a scratch database, row counts compared, recorded in the catalog.
         view.table.selectRow(0)
@@ -219,7 +219,7 @@ def test_cancel_from_the_jobs_panel_and_clean_up_leftovers(qtbot, qloop, scratch
         client.create_multipart_upload(Bucket=s3_bucket, Key=store_key)
         view.reload()
         await wait_for(lambda: view.model.rowCount() == 1, timeout=30)
-        assert view.model.entry(0).state == "unfinished" and view.cleanup_button.isEnabled()
+        assert view.model.row_at(0).state == "unfinished" and view.cleanup_button.isEnabled()
         qtbot.mouseClick(view.cleanup_button, Qt.MouseButton.LeftButton)
         await wait_for(lambda: view.last_job is not job and view.last_job.state != JobState.RUNNING, timeout=30)
         assert view.last_job.state == JobState.DONE, view.last_job.error
@@ -328,14 +328,14 @@ def test_a_cold_cache_shows_the_listing_first_and_its_rows_wait_for_their_manife
         loading = asyncio.ensure_future(view.load())
         await wait_for(lambda: view.model.rowCount() == 2, timeout=10)
         assert not loading.done()
-        assert {view.model.entry(r).state for r in range(2)} == {"listed"}  # type: ignore[union-attr]
+        assert {view.model.row_at(r).state for r in range(2)} == {"listed"}  # type: ignore[union-attr]
         assert "reading 2 manifest and verification files" in view.freshness.text()
         assert "Fresh" in view.freshness.text()
         view.table.selectRow(0)
         assert not view.restore_form.button.isEnabled() and not view.verify_button.isEnabled()
         assert "being read" in view.details.toPlainText()
         await asyncio.wait_for(loading, 30)
-        assert {view.model.entry(r).state for r in range(2)} == {"good"}  # type: ignore[union-attr]
+        assert {view.model.row_at(r).state for r in range(2)} == {"good"}  # type: ignore[union-attr]
         assert "reading" not in view.freshness.text()
         view.table.selectRow(0)
         assert view.verify_button.isEnabled()

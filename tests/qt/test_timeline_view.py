@@ -83,7 +83,7 @@ def test_timeline_links_an_incident_to_the_deployment_before_it(qtbot, qloop, tm
             offer = dict(early.offers)["rollback"]
             assert offer.startswith("deployment:") and offer != f"deployment:{live.id}"
 
-            row = [e.id for e in view.model.rows].index(early.id)
+            row = [e.id for e in view.model.rows()].index(early.id)
             view.table.selectRow(row)
             assert view.rollback_button.isEnabled() and not view.restore_button.isEnabled()
             assert "Linked: deployment" in view.details.text()

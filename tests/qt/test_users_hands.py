@@ -208,7 +208,7 @@ def test_a_failed_backup_shows_where_it_matters(qtbot, qloop, scratch_db: str, t
         bad = await view.back_up_now()
         await wait_for(lambda: bad.state != JobState.RUNNING, timeout=120)
         assert bad.state == JobState.FAILED
-        row = next(r for r in range(model.rowCount()) if model.job_at(r) is bad)
+        row = next(r for r in range(model.rowCount()) if model.row_at(r) is bad)
         state_text = model.index(row, 2).data()
         assert state_text.startswith("failed: Backup storage at ") and "refused the connection" in state_text
         assert model.index(row, 2).data(Qt.ItemDataRole.ForegroundRole) == QColor("#d93025")

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -15,6 +14,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
+from console.table_model import ColumnsModel
 from services.backup.catalog import CatalogEntry
 from services.core.progress import human_bytes, human_duration
 
@@ -25,12 +25,11 @@ COLOURS = {"good": "#1e8e3e", "verified": "#1e8e3e", "unfinished": "#b06000", "o
            "failed": "#d93025"}
 
 
-class CatalogModel(QAbstractTableModel):
+class CatalogModel(ColumnsModel[CatalogEntry]):
     COLUMNS = ("ID", "State", "Created (UTC)", "Age", "Size", "Verified", "Trigger", "SHA-256")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[CatalogEntry] = []
         self._now = datetime.now(UTC)
 
     def set_rows(self, rows: list[CatalogEntry] | tuple[CatalogEntry, ...]) -> None:
@@ -38,21 +37,6 @@ class CatalogModel(QAbstractTableModel):
         self._rows = list(rows)
         self._now = datetime.now(UTC)
         self.endResetModel()
-
-    def entry(self, row: int) -> CatalogEntry | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

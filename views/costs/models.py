@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from console.table_model import ColumnsModel
 from services.costs.model import CostRow
 from services.costs.prices import Price
 from services.costs.report import Figure
@@ -18,35 +19,21 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
-class _ListModel(QAbstractTableModel):
-    COLUMNS: tuple[str, ...] = ()
+class _ListModel(ColumnsModel[Any]):
     NUMERIC: frozenset[int] = frozenset()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._items: list[Any] = []
         self._cells: list[tuple[Any, ...]] = []  # a row cache: data() never recomputes a row
 
     def set_items(self, items: Sequence[Any]) -> None:
         self.beginResetModel()
-        self._items = list(items)
-        self._cells = [self.cells(item) for item in self._items]
+        self._rows = list(items)
+        self._cells = [self.cells(item) for item in self._rows]
         self.endResetModel()
 
     def item(self, row: int) -> Any:
-        return self._items[row] if 0 <= row < len(self._items) else None
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
+        return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def cells(self, item: Any) -> tuple[Any, ...]:
         raise NotImplementedError
@@ -55,9 +42,9 @@ class _ListModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._items):
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        item = self._items[index.row()]
+        item = self._rows[index.row()]
         col = index.column()
         if role == ENTRY_ROLE:
             return item
@@ -105,7 +92,7 @@ class RowsModel(_ListModel):
 
     @property
     def total(self) -> Decimal:
-        return sum((r.cost for r in self._items), Decimal("0.00"))
+        return sum((r.cost for r in self._rows), Decimal("0.00"))
 
 
 class PriceModel(_ListModel):

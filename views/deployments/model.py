@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -21,6 +20,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 
+from console.table_model import ColumnsModel
 from services.deployments.vercel_ops import DeploymentPage, DeploymentRow, age_text
 
 ROW_ROLE = Qt.ItemDataRole.UserRole
@@ -28,12 +28,11 @@ STATE_COLOURS = {"READY": "#1e8e3e", "ERROR": "#d93025", "BUILDING": "#b06000", 
                  "INITIALIZING": "#5f6368", "CANCELED": "#5f6368"}
 
 
-class DeploymentsModel(QAbstractTableModel):
+class DeploymentsModel(ColumnsModel[DeploymentRow]):
     COLUMNS = ("", "State", "Commit", "Message", "Branch", "Author", "Age", "Build", "URL")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[DeploymentRow] = []
         self._text: list[tuple[str, ...]] = []  # the display strings, made once per row (paint asks often)
         self._ids: set[str] = set()
         self.next_until: int | None = None
@@ -73,9 +72,6 @@ class DeploymentsModel(QAbstractTableModel):
     def row(self, index: int) -> DeploymentRow | None:
         return self._rows[index] if 0 <= index < len(self._rows) else None
 
-    def rows(self) -> list[DeploymentRow]:
-        return list(self._rows)
-
     def _display(self, r: DeploymentRow) -> tuple[str, ...]:
         d = r.deployment
         mark = "● live" if r.current else ("↩ rolled back" if r.rolled_back_from else "")
@@ -94,17 +90,6 @@ class DeploymentsModel(QAbstractTableModel):
         self.pager(self.next_until)
 
     # -- the model ---------------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
-
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from console.table_model import ColumnsModel
 from services.environments.connection_checks import CheckResult
 from services.environments.drift import DriftItem
 from services.environments.env_variables import KeptVariable
@@ -22,25 +23,13 @@ STATE_COLOURS = {"ok": "#1e8e3e", "up": "#1e8e3e", "failed": "#d93025", "drift":
 RowRole = Qt.ItemDataRole.UserRole + 1
 
 
-class RowsModel(QAbstractTableModel, Generic[R]):
-    """Rows of plain objects; subclasses say which headers and how a row becomes cells."""
-
-    headers: tuple[str, ...] = ()
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[R] = []
+class RowsModel(ColumnsModel[R]):
+    """Rows of plain objects; subclasses say which columns and how a row becomes cells."""
 
     def set_rows(self, rows: Sequence[R]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
         self.endResetModel()
-
-    def rows(self) -> list[R]:
-        return list(self._rows)
-
-    def row_at(self, row: int) -> R | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def cells(self, row: R) -> Sequence[str]:
         raise NotImplementedError
@@ -50,12 +39,6 @@ class RowsModel(QAbstractTableModel, Generic[R]):
 
     def tooltip(self, row: R, column: int) -> str | None:
         return None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.headers)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row = self.row_at(index.row())
@@ -73,12 +56,6 @@ class RowsModel(QAbstractTableModel, Generic[R]):
         return None
 
     def colour(self, row: R, column: int) -> str | None:
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.headers[section]
         return None
 
 
@@ -105,7 +82,7 @@ def _service_colour(text: str) -> str | None:
 
 
 class EnvironmentsModel(RowsModel[EnvironmentRow]):
-    headers = ("Environment", "Kind", "URL", "Database", "Redis", "Storage", "Provider tokens", "Secrets")
+    COLUMNS = ("Environment", "Kind", "URL", "Database", "Redis", "Storage", "Provider tokens", "Secrets")
 
     def cells(self, row: EnvironmentRow) -> Sequence[str]:
         return (row.name, row.kind, row.url or "-", row.database, row.redis, row.storage, row.providers,
@@ -128,7 +105,7 @@ class SecretRow:
 
 
 class SecretsModel(RowsModel[SecretRow]):
-    headers = ("Secret", "What", "Value")
+    COLUMNS = ("Secret", "What", "Value")
 
     def cells(self, row: SecretRow) -> Sequence[str]:
         if not row.stored:
@@ -144,7 +121,7 @@ class SecretsModel(RowsModel[SecretRow]):
 
 
 class ChecksModel(RowsModel[CheckResult]):
-    headers = ("Check", "State", "Why", "Time", "Answer")
+    COLUMNS = ("Check", "State", "Why", "Time", "Answer")
 
     def cells(self, row: CheckResult) -> Sequence[str]:
         state = {"ok": "up", "failed": "failed", "skipped": "not tested"}[row.state]
@@ -167,7 +144,7 @@ class DriftRow:
 
 
 class DriftModel(RowsModel[DriftRow]):
-    headers = ("Comparison", "Key", "Finding", "A", "B")
+    COLUMNS = ("Comparison", "Key", "Finding", "A", "B")
 
     def cells(self, row: DriftRow) -> Sequence[str]:
         item = row.item
@@ -186,7 +163,7 @@ class DriftModel(RowsModel[DriftRow]):
 class KeptVariablesModel(RowsModel[KeptVariable]):
     """What an environment holds from its imported .env, with how Next.js reads each value that differs."""
 
-    headers = ("Variable", "Kept as", "Value", "How Next.js reads it")
+    COLUMNS = ("Variable", "Kept as", "Value", "How Next.js reads it")
 
     def cells(self, row: KeptVariable) -> Sequence[str]:
         value = "••••••••  (in the keyring)" if row.kept_as.startswith("secret") else _short(row.value)
@@ -204,7 +181,7 @@ class KeptVariablesModel(RowsModel[KeptVariable]):
 class ExtrasModel(RowsModel[ExtraVariable]):
     """The import preview's variables the console does not know; the Secret column can be ticked."""
 
-    headers = ("Variable", "Line", "Secret", "Why")
+    COLUMNS = ("Variable", "Line", "Secret", "Why")
 
     def cells(self, row: ExtraVariable) -> Sequence[str]:
         return (row.name, str(row.line), "", "as you chose" if row.flipped else row.why)

@@ -8,7 +8,7 @@ import html
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.session import Session
+from console.table_model import ColumnsModel
 from console.widgets import FlowLayout
 from services.core.errors import OpsError
 from services.timeline import Event, Kind, Timeline, TimelineRequest, build_timeline
@@ -33,38 +34,23 @@ SPANS = (("last 24 hours", timedelta(days=1)), ("last 7 days", timedelta(days=7)
 REFRESH_MS = 60_000
 
 
-class TimelineModel(QAbstractTableModel):
+class TimelineModel(ColumnsModel[Event]):
     COLUMNS = ("Time (UTC)", "Environment", "Kind", "Who", "What", "Linked")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.rows: list[Event] = []
         self.cached: set[str] = set()  # events shown from the last-known store (their source is down)
 
     def set_rows(self, rows: list[Event], cached: set[str] | None = None) -> None:
         self.beginResetModel()
-        self.rows = rows
+        self._rows = rows
         self.cached = cached or set()
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
-
-    def event_at(self, row: int) -> Event | None:
-        return self.rows[row] if 0 <= row < len(self.rows) else None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        e = self.rows[index.row()]
+        e = self._rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
@@ -210,7 +196,7 @@ class TimelineView(OpsView):
 
     def selected(self) -> Event | None:
         rows = self.table.selectionModel().selectedRows()
-        return self.model.event_at(rows[0].row()) if rows else None
+        return self.model.row_at(rows[0].row()) if rows else None
 
     def show_selected(self) -> None:
         e = self.selected()
